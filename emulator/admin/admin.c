@@ -1,0 +1,151 @@
+/* admin.c -- the emulator's own API under /__admin: health, readiness, reset, routes, clock.
+ *
+ * It is a vendor like the others (a route table and an error shape), so the dispatcher treats
+ * it the same way. With --admin-token every call but health and ready needs
+ * "Authorization: Bearer <token>". Errors are {"error":{"code","message"}}. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "err.h"
+#include "fixtures.h"
+#include "jsonx.h"
+#include "ratelimit.h"
+#include "req.h"
+#include "router.h"
+#include "store.h"
+#include "vendors.h"
+
+static int admin_health(struct req *req, struct res *res)
+{
+    (void)req;
+    return res_json(res, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int admin_ready(struct req *req, struct res *res)
+{
+    int ready = atomic_load(&req->app->ready);
+
+    return res_json(res, ready ? 200 : 503, json_pack("{s:b}", "ready", ready));
+}
+
+/* POST /__admin/reset[?tenant=]: data back to the fixtures, rate windows cleared; a whole
+ * reset also puts the clock back to what --clock said. */
+static int admin_reset(struct req *req, struct res *res)
+{
+    char tenant[64], prefix[80];
+    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
+    int rc = fixtures_seed(req->app->fixtures, req->txn, has_tenant ? tenant : NULL);
+
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no tenant '%s' in the fixtures", tenant);
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(prefix, sizeof(prefix), "%s/", has_tenant ? tenant : "");
+    ratelimit_clear(req->app->limits, has_tenant ? prefix : "");
+    if (!has_tenant)
+        clock_restore_initial(&req->app->clock);
+    return res_json(res, 200,
+                    json_pack("{s:b,s:s?}", "reset", 1, "tenant", has_tenant ? tenant : NULL));
+}
+
+static int admin_routes(struct req *req, struct res *res)
+{
+    json_t *list = json_array();
+
+    (void)req;
+    for (int i = 0; list != NULL && vendors[i] != NULL; i++)
+        for (const struct route *r = vendors[i]->routes; r->method != NULL; r++)
+            json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "vendor", vendors[i]->name,
+                                                  "method", r->method, "path", r->path));
+    return res_json(res, 200, json_pack("{s:o*}", "routes", list));
+}
+
+static int clock_answer(struct req *req, struct res *res)
+{
+    char now[32];
+
+    clock_format_iso_ms(clock_now_ms(&req->app->clock), now, sizeof(now));
+    return res_json(res, 200,
+                    json_pack("{s:s,s:b}", "now", now, "frozen", clock_is_frozen(&req->app->clock)));
+}
+
+static int admin_clock_get(struct req *req, struct res *res)
+{
+    return clock_answer(req, res);
+}
+
+/* POST /__admin/clock: {"freeze": RFC3339} | {"advance_s": n} | {"real": true}. */
+static int admin_clock_set(struct req *req, struct res *res)
+{
+    json_t *freeze = json_object_get(req->json, "freeze");
+    json_t *advance = json_object_get(req->json, "advance_s");
+    json_t *real = json_object_get(req->json, "real");
+    int64_t at;
+
+    if ((freeze != NULL) + (advance != NULL) + (real != NULL) != 1)
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "send exactly one of \"freeze\", \"advance_s\" or \"real\"");
+    if (freeze != NULL) {
+        if (clock_parse_rfc3339(json_string_value(freeze), &at) != EMU_OK)
+            return res_fail(res, EMU_BAD_REQUEST, "\"freeze\" must be an RFC 3339 instant");
+        clock_freeze(&req->app->clock, at);
+    } else if (advance != NULL) {
+        if (!json_is_number(advance) || json_number_value(advance) < 0)
+            return res_fail(res, EMU_BAD_REQUEST, "\"advance_s\" must be a number >= 0");
+        clock_advance(&req->app->clock, (int64_t)(json_number_value(advance) * 1000.0));
+    } else {
+        if (!json_is_true(real))
+            return res_fail(res, EMU_BAD_REQUEST, "\"real\" must be true");
+        clock_real(&req->app->clock);
+    }
+    return clock_answer(req, res);
+}
+
+static int admin_authenticate(struct req *req, struct res *res)
+{
+    const char *want = req->app->cfg.admin_token;
+    const char *auth = req_header(req, "Authorization");
+
+    if (want == NULL)
+        return EMU_OK;
+    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, want) != 0)
+        return res_fail(res, EMU_UNAUTHORIZED, "admin calls need Authorization: Bearer <token>");
+    return EMU_OK;
+}
+
+static void admin_reply_error(struct req *req, struct res *res, int err)
+{
+    const char *message = res->detail[0] ? res->detail : emu_strerror(err);
+
+    if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
+        snprintf(res->detail, sizeof(res->detail), "no admin route %s %s", req->method,
+                 req->path);
+    if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
+        message = res->detail;
+    res_json(res, emu_http_status(err),
+             json_pack("{s:{s:s,s:s}}", "error", "code", emu_errname(err), "message", message));
+}
+
+static const char *const admin_prefixes[] = {"/__admin", NULL};
+
+/* clang-format off */
+static const struct route admin_routes_table[] = {
+    /* method  path                 handler            flags */
+    {"GET",  "/__admin/health", admin_health,    0},
+    {"GET",  "/__admin/ready",  admin_ready,     0},
+    {"POST", "/__admin/reset",  admin_reset,     ROUTE_AUTH | ROUTE_WRITE},
+    {"GET",  "/__admin/routes", admin_routes,    ROUTE_AUTH},
+    {"GET",  "/__admin/clock",  admin_clock_get, ROUTE_AUTH},
+    {"POST", "/__admin/clock",  admin_clock_set, ROUTE_AUTH | ROUTE_JSON},
+    {0},
+};
+/* clang-format on */
+
+const struct vendor vendor_admin = {
+    .name = "admin",
+    .prefixes = admin_prefixes,
+    .routes = admin_routes_table,
+    .authenticate = admin_authenticate,
+    .reply_error = admin_reply_error,
+};

@@ -1,0 +1,30 @@
+/* app.h -- the server's long-lived state, created before the HTTP server starts.
+ *
+ * Request threads share only what is here: the store (LMDB handles its own concurrency), the
+ * clock and the rate limiter (each with its own lock), and read-only configuration and
+ * fixtures. */
+#ifndef EMU_APP_H
+#define EMU_APP_H
+
+#include <limits.h>
+#include <stdatomic.h>
+
+#include "clock.h"
+#include "config.h"
+
+struct store;
+struct ratelimit;
+struct fixtures;
+
+struct app {
+    struct config cfg;
+    struct store *store;
+    struct clock clock;
+    struct ratelimit *limits;
+    struct fixtures *fixtures; /* parsed once at start; read-only afterwards */
+    char data_dir[PATH_MAX];
+    int data_dir_is_temp; /* 1: removed at exit */
+    atomic_int ready;     /* 1 once the store is open and seeded */
+};
+
+#endif

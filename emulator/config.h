@@ -1,0 +1,40 @@
+/* config.h -- the server's options, from flags and UNDERSTUDY_* environment variables.
+ *
+ * Every flag --some-name has the variable UNDERSTUDY_SOME_NAME; a flag wins over its variable.
+ * The option list is one table in config.c, which also prints the usage text. */
+#ifndef EMU_CONFIG_H
+#define EMU_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_SCENARIOS 32
+
+struct config {
+    char listen[128];         /* "HOST:PORT" */
+    const char *data_dir;     /* NULL: a private temporary environment removed at exit */
+    const char *fixtures_dir; /* NULL: the fixtures built into the binary */
+    const char *scenarios[CONFIG_MAX_SCENARIOS];
+    int nscenarios;
+    uint64_t seed;
+    const char *clock;       /* "real" or an RFC 3339 instant */
+    const char *admin_token; /* NULL: admin calls are open */
+    const char *log;         /* "text", "json" or "off" */
+    unsigned threads;        /* civetweb worker threads: one per open keep-alive connection */
+    size_t max_body;         /* bytes; a larger body is answered 413 */
+    size_t map_size;         /* bytes of LMDB map: the most the store can hold */
+    int reset;               /* 1: reseed the store from the fixtures at start */
+};
+
+/* Fills c from argv (argv[0] and any subcommand already skipped) and the environment. Strings
+ * in c are borrowed from argv or the environment. On a bad flag or value returns EMU_INVALID
+ * with one sentence in err. */
+int config_parse(struct config *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Splits c->listen into host and port. EMU_INVALID when it is not HOST:PORT. */
+int config_listen_split(const struct config *c, char *host, size_t hostlen, unsigned *port);
+
+/* Prints the usage text to stdout. */
+void config_usage(void);
+
+#endif

@@ -1,0 +1,42 @@
+/* fixtures.h -- the demo data: loading, checking, and seeding it into the store.
+ *
+ * A fixture set is a directory: tenants.json (the tenants and their credentials for each
+ * vendor) and <vendor>/<table>.json files, each an object from tenant id to an array of rows.
+ * The default set is compiled into the binary from fixtures/. Loading checks every file and
+ * reports the first problem as "file:line:col: sentence". Seeding writes a tenant's rows (or
+ * every tenant's) into the store inside the caller's write transaction. */
+#ifndef EMU_FIXTURES_H
+#define EMU_FIXTURES_H
+
+#include <stddef.h>
+
+struct fixtures;
+struct store_txn;
+
+/* Loads and checks the set in dir, or the built-in set when dir is NULL. On failure returns
+ * EMU_INVALID (or EMU_IO, EMU_NOMEM) with one sentence in err. */
+int fixtures_load(struct fixtures **out, const char *dir, char *err, size_t errlen);
+void fixtures_free(struct fixtures *fx);
+
+/* Checks one fixture file or a whole set directory without loading it for use. */
+int fixtures_check_path(const char *path, char *err, size_t errlen);
+
+/* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
+ * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
+int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
+
+/* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
+int fixtures_store_is_seeded(struct store_txn *txn);
+
+/* Store tables of the core (tenants, credentials), NULL-ended. */
+extern const char *const fixtures_core_tables[];
+
+/* Compiled-in fixture files (generated at build time), ending with a {NULL} row. */
+struct embedded_file {
+    const char *name; /* "guayaba/contacts.json" */
+    const char *data;
+    size_t len;
+};
+extern const struct embedded_file embedded_fixtures[];
+
+#endif

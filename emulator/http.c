@@ -1,0 +1,316 @@
+/* http.c -- civetweb glue: server start and stop, request in, response out, request log.
+ *
+ * Every request goes through on_request: the body is read up to --max-body (a larger one is
+ * left unread and answered 413 by the dispatcher), the answer is built in one buffer and sent
+ * with one mg_write. civetweb gives each keep-alive connection a worker thread for as long as
+ * it stays open, so --threads is the number of clients served at once. */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <civetweb.h>
+
+#include "app.h"
+#include "err.h"
+#include "req.h"
+#include "router.h"
+#include "vendors.h"
+
+struct http {
+    struct mg_context *ctx;
+    struct app *app;
+    unsigned port;
+};
+
+static const char *reason_phrase(int status)
+{
+    const char *text = mg_get_response_code_text(NULL, status);
+
+    return text != NULL ? text : "Unknown";
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Reads the body into a new buffer (NUL-terminated). Sets *too_large instead of reading a
+ * body over max. Returns NULL with *len 0 when there is no body. */
+static char *read_body(struct mg_connection *conn, long long declared, size_t max, size_t *len,
+                       int *too_large)
+{
+    size_t cap = declared >= 0 ? (size_t)declared + 1 : 4096, used = 0;
+    char *buf;
+
+    *len = 0;
+    *too_large = 0;
+    if (declared == 0)
+        return NULL;
+    if (declared > 0 && (size_t)declared > max) {
+        *too_large = 1;
+        return NULL;
+    }
+    buf = malloc(cap);
+    if (buf == NULL)
+        return NULL;
+    for (;;) {
+        int n;
+
+        if (used + 1 == cap) {
+            char *grown;
+
+            if (declared >= 0)
+                break; /* all declared bytes are in */
+            if (used > max) {
+                *too_large = 1;
+                free(buf);
+                return NULL;
+            }
+            grown = realloc(buf, cap * 2);
+            if (grown == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        n = mg_read(conn, buf + used, cap - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used > max) {
+        *too_large = 1;
+        free(buf);
+        return NULL;
+    }
+    buf[used] = '\0';
+    *len = used;
+    return buf;
+}
+
+/* Whether civetweb will keep this connection open after the answer (its own rule). */
+static int keeps_alive(const struct mg_request_info *ri, const struct req *req)
+{
+    const char *conn = req_header(req, "Connection");
+
+    if (conn != NULL)
+        return strcasestr(conn, "keep-alive") != NULL;
+    return ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
+}
+
+static void send_response(struct mg_connection *conn, struct app *app, const struct req *req,
+                          const struct res *res, int keep_alive)
+{
+    char date[40], head[512];
+    size_t head_len, total;
+    char *out;
+
+    clock_format_http(req->now_ms, date, sizeof(date));
+    head_len = (size_t)snprintf(head, sizeof(head),
+                                "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
+                                "Content-Length: %zu\r\nConnection: %s\r\n",
+                                res->status, reason_phrase(res->status), date,
+                                res->content_type ? res->content_type : "application/json",
+                                res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
+    total = head_len + res->headers_len + 2 + res->body_len;
+    out = malloc(total);
+    if (out == NULL) {
+        mg_write(conn, head, head_len);
+        mg_write(conn, "\r\n", 2);
+        return;
+    }
+    memcpy(out, head, head_len);
+    if (res->headers_len)
+        memcpy(out + head_len, res->headers, res->headers_len);
+    memcpy(out + head_len + res->headers_len, "\r\n", 2);
+    if (res->body_len)
+        memcpy(out + head_len + res->headers_len + 2, res->body, res->body_len);
+    mg_write(conn, out, total);
+    free(out);
+    (void)app;
+}
+
+static void log_request(struct app *app, const struct req *req, const struct res *res,
+                        int64_t took_us)
+{
+    char when[32];
+    const char *tenant = req->tenant[0] ? req->tenant : "-";
+    const char *vendor = req->vendor ? req->vendor->name : "-";
+    const char *rule = res->scenario ? res->scenario : "-";
+
+    if (strcmp(app->cfg.log, "off") == 0)
+        return;
+    clock_format_iso_ms(req->now_ms, when, sizeof(when));
+    if (strcmp(app->cfg.log, "json") == 0) {
+        json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant",
+                                 tenant, "vendor", vendor, "method", req->method, "path",
+                                 req->path, "status", res->status, "duration_us",
+                                 (json_int_t)took_us, "scenario", rule);
+        char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+        if (text != NULL)
+            printf("%s\n", text);
+        free(text);
+        json_decref(line);
+    } else {
+        printf("%s %s %s %s %s %d %lldus %s\n", when, tenant, vendor, req->method, req->path,
+               res->status, (long long)took_us, rule);
+    }
+}
+
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+    struct app *app = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    int64_t started = mono_us();
+    struct req req = {0};
+    struct res res = {0};
+    char *body;
+    int status, keep_alive;
+
+    req.app = app;
+    req.method = ri->request_method;
+    req.path = ri->local_uri ? ri->local_uri : "/";
+    req.query = ri->query_string;
+    req.remote_addr = ri->remote_addr;
+    req.now_ms = clock_now_ms(&app->clock);
+    for (int i = 0; i < ri->num_headers && i < REQ_MAX_HEADERS; i++) {
+        req.headers[i].name = ri->http_headers[i].name;
+        req.headers[i].value = ri->http_headers[i].value;
+        req.nheaders = i + 1;
+    }
+    body = read_body(conn, ri->content_length, app->cfg.max_body, &req.body_len,
+                     &req.body_too_large);
+    req.body = body ? body : "";
+
+    router_dispatch(app, &req, &res);
+    if (res.status == 0)
+        res.status = 500;
+    keep_alive = keeps_alive(ri, &req);
+    send_response(conn, app, &req, &res, keep_alive);
+    log_request(app, &req, &res, mono_us() - started);
+
+    status = res.status;
+    req_clear(&req);
+    res_clear(&res);
+    free(body);
+    return status;
+}
+
+static int on_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    fprintf(stderr, "understudy: http: %s\n", message);
+    return 1;
+}
+
+int http_start(struct app *app, struct http **out, char *err, size_t errlen)
+{
+    struct http *h = calloc(1, sizeof(*h));
+    struct mg_callbacks callbacks = {0};
+    struct mg_server_port ports[4];
+    char threads[16], listen[160], host[128];
+    unsigned port;
+    const char *options[] = {
+        "listening_ports",    listen,  "num_threads",      threads, "enable_keep_alive", "yes",
+        "tcp_nodelay",        "1",     "request_timeout_ms", "30000", "keep_alive_timeout_ms",
+        "30000",              "decode_url", "yes", NULL,
+    };
+
+    *out = NULL;
+    if (h == NULL)
+        return EMU_NOMEM;
+    config_listen_split(&app->cfg, host, sizeof(host), &port);
+    /* civetweb binds every interface unless the port carries an address. */
+    snprintf(listen, sizeof(listen), "%s:%u", host, port);
+    snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
+    callbacks.log_message = on_log_message;
+    mg_init_library(0);
+    h->app = app;
+    h->ctx = mg_start(&callbacks, app, options);
+    if (h->ctx == NULL) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
+                 app->cfg.listen);
+        free(h);
+        mg_exit_library();
+        return EMU_IO;
+    }
+    mg_set_request_handler(h->ctx, "/", on_request, app);
+    if (mg_get_server_ports(h->ctx, 4, ports) > 0)
+        h->port = (unsigned)ports[0].port;
+    *out = h;
+    return EMU_OK;
+}
+
+void http_stop(struct http *h)
+{
+    if (h == NULL)
+        return;
+    mg_stop(h->ctx);
+    mg_exit_library();
+    free(h);
+}
+
+unsigned http_port(const struct http *h)
+{
+    return h->port;
+}
+
+int http_form_get(const char *data, size_t len, const char *name, char *buf, size_t buflen)
+{
+    int n = mg_get_var(data, len, name, buf, buflen);
+
+    if (n == -1)
+        return EMU_NOT_FOUND;
+    if (n < 0)
+        return EMU_BAD_REQUEST;
+    return EMU_OK;
+}
+
+int http_probe(const char *base_url, const char *path, int *status)
+{
+    char host[256], errbuf[256];
+    const char *p = base_url, *colon, *end;
+    struct mg_connection *conn;
+    unsigned long port = 80;
+    size_t hlen;
+
+    if (strncmp(p, "http://", 7) != 0)
+        return EMU_INVALID;
+    p += 7;
+    end = p + strcspn(p, "/");
+    colon = memchr(p, ':', (size_t)(end - p));
+    hlen = (size_t)((colon ? colon : end) - p);
+    if (hlen == 0 || hlen >= sizeof(host))
+        return EMU_INVALID;
+    memcpy(host, p, hlen);
+    host[hlen] = '\0';
+    if (colon != NULL)
+        port = strtoul(colon + 1, NULL, 10);
+    if (port == 0 || port > 65535)
+        return EMU_INVALID;
+    mg_init_library(0);
+    conn = mg_connect_client(host, (int)port, 0, errbuf, sizeof(errbuf));
+    if (conn == NULL) {
+        mg_exit_library();
+        return EMU_IO;
+    }
+    mg_printf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
+    if (mg_get_response(conn, errbuf, sizeof(errbuf), 5000) < 0) {
+        mg_close_connection(conn);
+        mg_exit_library();
+        return EMU_IO;
+    }
+    *status = mg_get_response_info(conn)->status_code;
+    mg_close_connection(conn);
+    mg_exit_library();
+    return EMU_OK;
+}

@@ -1,0 +1,32 @@
+/* http.h -- the HTTP server: the only module that knows civetweb.
+ *
+ * It registers one catch-all handler, turns each connection's request into a struct req, runs
+ * the dispatcher, and sends the struct res in a single write (status line, headers and body
+ * together, so keep-alive clients get one segment per answer). It also writes the request
+ * log line. */
+#ifndef EMU_HTTP_H
+#define EMU_HTTP_H
+
+#include <stddef.h>
+
+struct app;
+struct http;
+
+/* Starts listening on app->cfg.listen with app->cfg.threads workers. On failure returns
+ * EMU_IO with a sentence in err. */
+int http_start(struct app *app, struct http **out, char *err, size_t errlen);
+/* Stops accepting, lets requests in flight finish, and frees the server. NULL is fine. */
+void http_stop(struct http *h);
+/* The port actually bound (useful with port 0). */
+unsigned http_port(const struct http *h);
+
+/* Copies the URL-decoded value of name from a form-encoded buffer ("a=1&b=2") into buf.
+ * EMU_NOT_FOUND when absent, EMU_BAD_REQUEST when it does not fit in buf. */
+int http_form_get(const char *data, size_t len, const char *name, char *buf, size_t buflen);
+
+
+
+/* Sends GET path to base_url ("http://HOST:PORT") and stores the answer's status in *status.
+ * EMU_INVALID for a malformed URL, EMU_IO when nothing answered. */
+int http_probe(const char *base_url, const char *path, int *status);
+#endif

@@ -1,0 +1,171 @@
+/* jsonx.c -- compact dumps, value positions in JSON text, small typed getters. */
+#include "jsonx.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *jsonx_dump(const json_t *v, size_t *len)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+    if (text != NULL && len != NULL)
+        *len = strlen(text);
+    return text;
+}
+
+/* A cursor over JSON text already known to be valid: the walker below only needs to skip
+ * values and read object keys, so it is not a parser and never reports errors. */
+struct walk {
+    const char *p, *end;
+};
+
+static void skip_ws(struct walk *w)
+{
+    while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+        w->p++;
+}
+
+static void skip_string(struct walk *w)
+{
+    w->p++; /* opening quote */
+    while (w->p < w->end && *w->p != '"') {
+        if (*w->p == '\\')
+            w->p++;
+        w->p++;
+    }
+    if (w->p < w->end)
+        w->p++;
+}
+
+static void skip_value(struct walk *w)
+{
+    int depth = 0;
+
+    skip_ws(w);
+    do {
+        if (w->p >= w->end)
+            return;
+        if (*w->p == '"') {
+            skip_string(w);
+            continue;
+        }
+        if (*w->p == '{' || *w->p == '[')
+            depth++;
+        else if (*w->p == '}' || *w->p == ']')
+            depth--;
+        else if (depth == 0) { /* a scalar: up to the next delimiter */
+            while (w->p < w->end && !strchr(",}] \t\r\n", *w->p))
+                w->p++;
+            return;
+        }
+        w->p++;
+    } while (depth > 0);
+}
+
+/* Compares the JSON string at w->p (no escapes expected in keys we look for) with key. */
+static int key_equals(const struct walk *w, const char *key)
+{
+    size_t n = strlen(key);
+
+    return w->p + n + 2 <= w->end && w->p[0] == '"' && strncmp(w->p + 1, key, n) == 0 &&
+           w->p[n + 1] == '"';
+}
+
+/* Moves w to the start of the member value or array element named by step; 0 if absent. */
+static int enter(struct walk *w, const struct jsonx_step *step)
+{
+    skip_ws(w);
+    if (w->p >= w->end)
+        return 0;
+    if (step->key != NULL && *w->p == '{') {
+        w->p++;
+        for (;;) {
+            int match;
+
+            skip_ws(w);
+            if (w->p >= w->end || *w->p != '"')
+                return 0;
+            match = key_equals(w, step->key);
+            skip_string(w);
+            skip_ws(w);
+            if (w->p < w->end && *w->p == ':')
+                w->p++;
+            skip_ws(w);
+            if (match)
+                return 1;
+            skip_value(w);
+            skip_ws(w);
+            if (w->p >= w->end || *w->p != ',')
+                return 0;
+            w->p++;
+        }
+    }
+    if (step->key == NULL && *w->p == '[') {
+        w->p++;
+        for (size_t i = 0;; i++) {
+            skip_ws(w);
+            if (w->p >= w->end || *w->p == ']')
+                return 0;
+            if (i == step->index)
+                return 1;
+            skip_value(w);
+            skip_ws(w);
+            if (w->p >= w->end || *w->p != ',')
+                return 0;
+            w->p++;
+        }
+    }
+    return 0;
+}
+
+void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, size_t nsteps,
+                  int *line, int *col)
+{
+    struct walk w = {text, text + len};
+    const char *at;
+
+    skip_ws(&w);
+    at = w.p;
+    for (size_t i = 0; i < nsteps; i++) {
+        struct walk probe = w;
+
+        if (!enter(&probe, &path[i]))
+            break;
+        w = probe;
+        at = w.p;
+    }
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+const char *jsonx_string(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+int jsonx_is_uuid(const char *s)
+{
+    static const int dash_at[] = {8, 13, 18, 23};
+
+    if (s == NULL || strlen(s) != 36)
+        return 0;
+    for (int i = 0, d = 0; i < 36; i++) {
+        if (d < 4 && i == dash_at[d]) {
+            if (s[i] != '-')
+                return 0;
+            d++;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}

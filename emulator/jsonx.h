@@ -1,0 +1,35 @@
+/* jsonx.h -- jansson helpers: body parsing, compact dumps, and finding a value's line:col.
+ *
+ * jansson is the data model everywhere; these helpers add what it lacks for an emulator:
+ * dumps that keep key order (vendors' bodies are compared byte for byte), and the position
+ * of a value inside the text it was parsed from, so fixture errors can say file:line:col. */
+#ifndef EMU_JSONX_H
+#define EMU_JSONX_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* Compact dump of v in its own key order. Returns new malloc'd text (caller frees) and its
+ * length in *len, or NULL when out of memory. */
+char *jsonx_dump(const json_t *v, size_t *len);
+
+/* One step of a path into a JSON document: an object key, or (key NULL) an array index. */
+struct jsonx_step {
+    const char *key;
+    size_t index;
+};
+
+/* Finds where the value at path (nsteps steps) starts in text, which must be valid JSON.
+ * Sets *line and *col (1-based). When the path does not resolve fully, gives the position of
+ * the deepest value it reached. */
+void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, size_t nsteps,
+                  int *line, int *col);
+
+/* Returns the string at key of obj, or NULL when absent or not a string (borrowed). */
+const char *jsonx_string(const json_t *obj, const char *key);
+
+/* 1 when s is a canonical lowercase or uppercase 8-4-4-4-12 hex UUID. */
+int jsonx_is_uuid(const char *s);
+
+#endif

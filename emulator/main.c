@@ -1,0 +1,230 @@
+/* main.c -- the understudy command: the server, and its check, health and version commands.
+ *
+ * The server opens the store (a private temporary one without --data-dir), seeds it from the
+ * fixtures when it is empty or --reset is given, starts HTTP, prints the ready line, and waits
+ * for SIGTERM or SIGINT to stop: no new connections, requests in flight finish, LMDB is
+ * flushed and closed, exit 0. Bad flags or fixtures: one sentence on stderr, exit 2. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "err.h"
+#include "fixtures.h"
+#include "http.h"
+#include "ratelimit.h"
+#include "store.h"
+#include "vendors.h"
+
+#ifndef UNDERSTUDY_VERSION
+#define UNDERSTUDY_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+
+/* The store tables of every vendor and of the core, NULL-ended, in static storage. */
+static const char *all_tables[64];
+
+static void collect_tables(void)
+{
+    int n = 0;
+
+    for (int i = 0; fixtures_core_tables[i] != NULL; i++)
+        all_tables[n++] = fixtures_core_tables[i];
+    for (int i = 0; vendors[i] != NULL; i++)
+        for (const struct table_def *t = vendors[i]->tables; t && t->name; t++)
+            if (n < 63)
+                all_tables[n++] = t->name;
+    all_tables[n] = NULL;
+}
+
+static int make_temp_dir(struct app *app)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(app->data_dir, sizeof(app->data_dir), "%s/understudy-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(app->data_dir) == NULL)
+        return EMU_IO;
+    app->data_dir_is_temp = 1;
+    return EMU_OK;
+}
+
+static void remove_temp_dir(struct app *app)
+{
+    DIR *d;
+    struct dirent *e;
+    char path[PATH_MAX + 300];
+
+    if (!app->data_dir_is_temp || (d = opendir(app->data_dir)) == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", app->data_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(app->data_dir);
+}
+
+/* Opens the store and seeds it when it is new or --reset asks. */
+static int open_store(struct app *app, char *err, size_t errlen)
+{
+    struct store_txn *txn;
+    int rc;
+
+    collect_tables();
+    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, all_tables);
+    if (rc != EMU_OK) {
+        snprintf(err, errlen, "cannot open the store in %s", app->data_dir);
+        return rc;
+    }
+    rc = store_txn_begin(app->store, 1, &txn);
+    if (rc == EMU_OK && (app->cfg.reset || !fixtures_store_is_seeded(txn)))
+        rc = fixtures_seed(app->fixtures, txn, NULL);
+    if (rc == EMU_OK)
+        rc = store_txn_commit(txn);
+    else
+        store_txn_abort(txn);
+    if (rc != EMU_OK)
+        snprintf(err, errlen, "cannot seed the store: %s", emu_strerror(rc));
+    return rc;
+}
+
+static void vendor_names(char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; vendors[i] != NULL; i++)
+        if (vendors[i] != &vendor_admin && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     vendors[i]->name);
+}
+
+static int serve(int argc, char **argv)
+{
+    static struct app app; /* outlives every request thread */
+    struct http *http = NULL;
+    char err[1024], host[128], names[256];
+    sigset_t stop_signals;
+    int sig, rc;
+    unsigned port;
+
+    if (config_parse(&app.cfg, argc, argv, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (clock_init(&app.clock, app.cfg.clock) != EMU_OK) {
+        fprintf(stderr, "understudy: bad value for --clock: '%s' (real or RFC 3339)\n",
+                app.cfg.clock);
+        return EXIT_USAGE;
+    }
+    if (fixtures_load(&app.fixtures, app.cfg.fixtures_dir, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (app.cfg.data_dir != NULL) {
+        snprintf(app.data_dir, sizeof(app.data_dir), "%s", app.cfg.data_dir);
+    } else if (make_temp_dir(&app) != EMU_OK) {
+        fprintf(stderr, "understudy: cannot make a temporary data directory\n");
+        return 1;
+    }
+    rc = ratelimit_new(&app.limits);
+    if (rc == EMU_OK)
+        rc = open_store(&app, err, sizeof(err));
+    if (rc != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        remove_temp_dir(&app);
+        return rc == EMU_IO ? EXIT_USAGE : 1;
+    }
+    atomic_store(&app.ready, 1);
+
+    /* Worker threads inherit this mask, so only sigwait below sees the stop signals. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (http_start(&app, &http, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        store_close(app.store);
+        remove_temp_dir(&app);
+        return EXIT_USAGE;
+    }
+    config_listen_split(&app.cfg, host, sizeof(host), &port);
+    vendor_names(names, sizeof(names));
+    printf("understudy ready on http://%s:%u (%s)\n", host, http_port(http), names);
+
+    sigwait(&stop_signals, &sig);
+    http_stop(http);
+    store_close(app.store);
+    remove_temp_dir(&app);
+    ratelimit_free(app.limits);
+    fixtures_free(app.fixtures);
+    clock_destroy(&app.clock);
+    return 0;
+}
+
+static int check(int argc, char **argv)
+{
+    char err[1024];
+    int failed = 0;
+
+    if (argc == 0) {
+        fprintf(stderr, "usage: understudy check PATH...\n");
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (fixtures_check_path(argv[i], err, sizeof(err)) != EMU_OK) {
+            fprintf(stderr, "%s\n", err);
+            failed = 1;
+        } else {
+            printf("%s: ok\n", argv[i]);
+        }
+    }
+    return failed;
+}
+
+static int health(int argc, char **argv)
+{
+    const char *base = argc > 0 ? argv[0] : "http://127.0.0.1:8080";
+    int status = 0;
+    int rc = http_probe(base, "/__admin/health", &status);
+
+    if (rc == EMU_INVALID) {
+        fprintf(stderr, "understudy: health: '%s' is not http://HOST:PORT\n", base);
+        return EXIT_USAGE;
+    }
+    if (rc != EMU_OK || status != 200) {
+        fprintf(stderr, "understudy: health: %s\n",
+                rc != EMU_OK ? "no answer" : "not healthy");
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(cmd, "check") == 0)
+        return check(argc - 2, argv + 2);
+    if (strcmp(cmd, "health") == 0)
+        return health(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("understudy %s\n", UNDERSTUDY_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        config_usage();
+        return 0;
+    }
+    return serve(argc - 1, argv + 1);
+}

@@ -1,0 +1,162 @@
+/* router.c -- path matching over the vendors' route tables, and the request pipeline. */
+#include "router.h"
+
+#include <string.h>
+
+#include "app.h"
+#include "err.h"
+#include "req.h"
+#include "store.h"
+#include "vendors.h"
+
+int router_path_match(const char *pattern, const char *path, struct req *req)
+{
+    const char *p = pattern, *s = path;
+
+    if (req != NULL)
+        req->nparams = 0;
+    while (*p != '\0') {
+        if (*p == '*') /* the rest of the path, whatever it is */
+            return 1;
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *seg_end = strchr(s, '/');
+            size_t seg_len = seg_end ? (size_t)(seg_end - s) : strlen(s);
+
+            if (close == NULL || seg_len == 0)
+                return 0;
+            if (req != NULL) {
+                struct req_param *param;
+
+                if (req->nparams == REQ_MAX_PARAMS || seg_len >= sizeof(param->value))
+                    return 0;
+                param = &req->params[req->nparams++];
+                param->name = NULL;
+                memcpy(param->value, s, seg_len);
+                param->value[seg_len] = '\0';
+            }
+            p = close + 1;
+            s += seg_len;
+            continue;
+        }
+        if (*p != *s)
+            return 0;
+        p++;
+        s++;
+    }
+    return *s == '\0';
+}
+
+/* Names the captured parameters after a match. A name points into the static route pattern,
+ * just past its '{', and ends at the '}' (req_param compares up to it). */
+static void name_params(const char *pattern, struct req *req)
+{
+    int i = 0;
+
+    for (const char *p = strchr(pattern, '{'); p != NULL && i < req->nparams;
+         p = strchr(p + 1, '{'))
+        req->params[i++].name = p + 1;
+}
+
+static int prefix_of(const struct vendor *v, const char *path, size_t *best)
+{
+    for (int i = 0; v->prefixes[i] != NULL; i++) {
+        size_t n = strlen(v->prefixes[i]);
+
+        if (strncmp(path, v->prefixes[i], n) == 0 && (n > *best || (n == 0 && *best == 0))) {
+            *best = n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int router_match(const struct vendor *const *list, struct req *req)
+{
+    const struct vendor *owner = NULL;
+    size_t best = 0;
+    int path_known = 0;
+
+    for (int i = 0; list[i] != NULL; i++) {
+        size_t n = best;
+
+        if (prefix_of(list[i], req->path, &n) && (owner == NULL || n > best)) {
+            owner = list[i];
+            best = n;
+        }
+    }
+    req->vendor = owner;
+    req->route = NULL;
+    if (owner == NULL)
+        return EMU_NO_ROUTE;
+    for (const struct route *r = owner->routes; r->method != NULL; r++) {
+        if (!router_path_match(r->path, req->path, req))
+            continue;
+        if (strcmp(r->method, req->method) == 0) {
+            req->route = r;
+            name_params(r->path, req);
+            return EMU_OK;
+        }
+        path_known = 1;
+    }
+    req->nparams = 0;
+    return path_known ? EMU_NO_METHOD : EMU_NO_ROUTE;
+}
+
+static int parse_json_body(struct req *req, struct res *res)
+{
+    json_error_t jerr;
+
+    if (req->body_len == 0) { /* an absent body reads as an empty object */
+        req->json = json_object();
+        return req->json ? EMU_OK : EMU_NOMEM;
+    }
+    req->json = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
+    if (req->json == NULL)
+        return res_fail(res, EMU_BAD_JSON, "%s at line %d, column %d", jerr.text, jerr.line,
+                        jerr.column);
+    if (!json_is_object(req->json))
+        return res_fail(res, EMU_BAD_JSON, "the body must be a JSON object");
+    return EMU_OK;
+}
+
+static int run_route(struct app *app, struct req *req, struct res *res)
+{
+    const struct route *r = req->route;
+    int writable = (r->flags & ROUTE_WRITE) != 0;
+    int rc = store_txn_begin(app->store, writable, &req->txn);
+
+    if (rc != EMU_OK)
+        return rc;
+    if (r->flags & ROUTE_AUTH)
+        rc = req->vendor->authenticate(req, res);
+    /* The scenario engine decides here, once the tenant is known and before the vendor's own
+     * logic runs, whether to answer instead (an injected error, delay or fault). */
+    if (rc == EMU_OK && (r->flags & ROUTE_JSON))
+        rc = parse_json_body(req, res);
+    if (rc == EMU_OK)
+        rc = r->handler(req, res);
+    if (rc == EMU_OK && writable)
+        rc = store_txn_commit(req->txn); /* frees the txn in all cases */
+    else
+        store_txn_abort(req->txn);
+    req->txn = NULL;
+    return rc;
+}
+
+void router_dispatch(struct app *app, struct req *req, struct res *res)
+{
+    int rc = router_match(vendors, req);
+
+    if (rc == EMU_OK && req->body_too_large) {
+        res->close = 1; /* the unread body is still on the wire */
+        rc = res_fail(res, EMU_TOO_LARGE, "the request body is larger than %zu bytes",
+                      app->cfg.max_body);
+    }
+    if (rc == EMU_OK)
+        rc = run_route(app, req, res);
+    if (rc != EMU_OK) {
+        res_drop_body(res);
+        (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
+    }
+}

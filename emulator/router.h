@@ -1,0 +1,43 @@
+/* router.h -- route tables as data, path matching, and the dispatcher.
+ *
+ * Each vendor lists its routes as a const array of struct route. The dispatcher finds the
+ * route, opens the request's one LMDB transaction, and applies what the route's flags ask for
+ * (authentication, JSON body, write transaction) once, for every vendor; handlers only do the
+ * resource's work and return an error code, which the vendor turns into its own error body. */
+#ifndef EMU_ROUTER_H
+#define EMU_ROUTER_H
+
+struct req;
+struct res;
+struct app;
+struct vendor;
+
+enum route_flags {
+    ROUTE_AUTH = 1 << 0,  /* call vendor->authenticate() first */
+    ROUTE_JSON = 1 << 1,  /* the body must be a JSON object: req->json */
+    ROUTE_WRITE = 1 << 2, /* run in a write transaction, committed when the handler succeeds */
+};
+
+typedef int route_fn(struct req *req, struct res *res);
+
+struct route {
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* "/contacts/{id}": {name} captures one segment, "*" the rest */
+    route_fn *handler;
+    unsigned flags; /* enum route_flags */
+};
+
+/* 1 when path matches pattern; captures {name} segments into req->params when req is not
+ * NULL (req->nparams is reset first). */
+int router_path_match(const char *pattern, const char *path, struct req *req);
+
+/* Finds the vendor whose path space holds req->path and the route for req->method there.
+ * Sets req->vendor (also when no route matches) and req->route. Returns EMU_OK, EMU_NO_ROUTE
+ * or EMU_NO_METHOD (the path exists with other methods). */
+int router_match(const struct vendor *const *list, struct req *req);
+
+/* Runs the request through match, body-size check, transaction, authentication, body
+ * parsing, the handler and commit; on any failure asks the vendor to render the error. */
+void router_dispatch(struct app *app, struct req *req, struct res *res);
+
+#endif

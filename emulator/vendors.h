@@ -1,0 +1,56 @@
+/* vendors.h -- what one emulated vendor hands to the core, and the list of them all.
+ *
+ * A vendor is a directory under vendors/ that exports one const struct vendor. The core knows
+ * vendors only through this descriptor: their path space, route table, store tables and how
+ * their fixtures map to keys, how they authenticate, and how their error bodies look. */
+#ifndef EMU_VENDORS_H
+#define EMU_VENDORS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct req;
+struct res;
+struct route;
+struct store_txn;
+
+/* A store table a vendor owns, and how its fixture rows become documents. */
+struct table_def {
+    const char *name;    /* store table, "guayaba.contacts" */
+    const char *fixture; /* file under fixtures/<vendor>/, "contacts.json"; NULL: not seeded */
+    /* Checks one fixture row and writes its key (without the tenant prefix) into key. On a bad
+     * row returns EMU_INVALID with a sentence in msg and, in *field, the row's member at fault
+     * (NULL for the row itself). NULL when the table is not seeded. */
+    int (*row_key)(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                   size_t msglen);
+};
+
+struct vendor {
+    const char *name;              /* "guayaba": in logs, fixtures/<name>/, /__admin */
+    const char *const *prefixes;   /* path prefixes it owns, NULL-ended; "" = all other paths */
+    const struct route *routes;    /* ends with {0} */
+    const struct table_def *tables; /* ends with {0} */
+    const char *credential_field;  /* the secret's member in a credential row: "api_key" */
+    /* Checks one credential row of fixtures/tenants.json; like table_def.row_key's contract. */
+    int (*check_credential)(const json_t *cred, const char **field, char *msg, size_t msglen);
+    /* Finds the tenant behind the request's credential, applies rate limits; sets req->tenant,
+     * req->credential and any headers. Returns EMU_OK or the error to render. */
+    int (*authenticate)(struct req *req, struct res *res);
+    /* Shapes the error body for err (EMU_VENDOR: res->vendor_error names a catalogue entry),
+     * keeping any headers already set. */
+    void (*reply_error)(struct req *req, struct res *res, int err);
+    /* Optional: rebuilds derived data (indexes) of one tenant after its fixtures were seeded. */
+    int (*after_seed)(struct store_txn *txn, const char *tenant);
+};
+
+/* Every vendor, NULL-ended: the emulated ones first, then the admin API. */
+extern const struct vendor *const vendors[];
+
+extern const struct vendor vendor_guayaba;
+extern const struct vendor vendor_admin;
+
+/* Returns the vendor called name, or NULL. */
+const struct vendor *vendor_find(const char *name);
+
+#endif

@@ -1,0 +1,786 @@
+/* contacts.c -- Guayaba contacts: list, create (an upsert by phone), update by phone or by id,
+ * and fulfil.
+ *
+ * A stored contact is {id, name, phoneNumber, timezone, status, customVariables, campaignId,
+ * createdAt, updatedAt, fulfilledAt, reAddedAt, deletedAt}. A contact with deletedAt set was
+ * deleted in the vendor's dashboard: it is invisible to every call, and creating it again by
+ * phone reactivates it (reAddedAt). guayaba.phones maps each phone number of a tenant to its
+ * contact, so lookups by phone and the duplicate check cost one read. Each endpoint answers
+ * with the fields and key order the vendor's documentation shows for it. */
+#include "guayaba.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "err.h"
+#include "jsonx.h"
+#include "req.h"
+#include "store.h"
+
+#define NAME_MAX_CHARS 255
+
+static json_t *member(const json_t *doc, const char *key)
+{
+    json_t *v = json_object_get(doc, key);
+
+    return v ? v : json_null();
+}
+
+static int is_deleted(const json_t *contact)
+{
+    json_t *d = json_object_get(contact, "deletedAt");
+
+    return d != NULL && !json_is_null(d);
+}
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* ---- validation of request fields; each records the vendor's sentence on failure ---- */
+
+static int need_phone(struct res *res, const json_t *body, const char *key, const char **out)
+{
+    json_t *v = json_object_get(body, key);
+
+    if (v == NULL || json_is_null(v))
+        return res_fail(res, EMU_BAD_REQUEST, "%s is required", key);
+    if (!json_is_string(v))
+        return res_fail(res, EMU_BAD_REQUEST, "%s must be a string", key);
+    if (!gua_is_e164(json_string_value(v)))
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "%s must be a valid phone number in E.164 format (e.g. +11234567890)",
+                        key);
+    *out = json_string_value(v);
+    return EMU_OK;
+}
+
+/* An optional UUID member: *out stays NULL when absent. */
+static int opt_uuid(struct res *res, const json_t *body, const char *key, const char **out)
+{
+    json_t *v = json_object_get(body, key);
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return EMU_OK;
+    if (!jsonx_is_uuid(json_string_value(v)))
+        return res_fail(res, EMU_BAD_REQUEST, "%s must be a valid UUID", key);
+    *out = json_string_value(v);
+    return EMU_OK;
+}
+
+static int opt_name(struct res *res, const json_t *body, json_t **out)
+{
+    json_t *v = json_object_get(body, "name");
+
+    *out = NULL;
+    if (v == NULL)
+        return EMU_OK;
+    if (!json_is_string(v) && !json_is_null(v))
+        return res_fail(res, EMU_BAD_REQUEST, "name must be a string");
+    if (json_is_string(v) && utf8_chars(json_string_value(v)) > NAME_MAX_CHARS)
+        return res_fail(res, EMU_BAD_REQUEST, "name must be at most %d characters",
+                        NAME_MAX_CHARS);
+    *out = v;
+    return EMU_OK;
+}
+
+static int opt_timezone(struct res *res, const json_t *body, const char **out)
+{
+    json_t *v = json_object_get(body, "timezone");
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return EMU_OK;
+    if (!gua_timezone_valid(json_string_value(v)))
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "timezone must be a valid IANA timezone (e.g. America/New_York)");
+    *out = json_string_value(v);
+    return EMU_OK;
+}
+
+static int opt_variables(struct res *res, const json_t *body, json_t **out)
+{
+    json_t *v = json_object_get(body, "customVariables"), *value;
+    const char *key;
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return EMU_OK;
+    if (!json_is_object(v))
+        return res_fail(res, EMU_BAD_REQUEST, "customVariables must be an object");
+    json_object_foreach(v, key, value)
+    {
+        if (!json_is_string(value))
+            return res_fail(res, EMU_BAD_REQUEST, "customVariables.%s must be a string", key);
+    }
+    *out = v;
+    return EMU_OK;
+}
+
+static int opt_status(struct req *req, struct res *res, const json_t *body, const char **out)
+{
+    json_t *v = json_object_get(body, "status");
+    char names[512];
+
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return EMU_OK;
+    if (!json_is_string(v))
+        return res_fail(res, EMU_BAD_REQUEST, "status must be a string");
+    if (!gua_status_known(req, json_string_value(v))) {
+        gua_status_names(req, names, sizeof(names));
+        return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
+                        json_string_value(v), names);
+    }
+    *out = json_string_value(v);
+    return EMU_OK;
+}
+
+/* ---- storage ---- */
+
+static int phone_key(const struct req *req, const char *phone, char *buf, size_t len)
+{
+    return snprintf(buf, len, "%s/%s", req->tenant, phone) < (int)len ? EMU_OK : EMU_INVALID;
+}
+
+/* *out is a new reference to the contact holding phone, deleted or not; EMU_NOT_FOUND. */
+static int find_by_phone(struct req *req, const char *phone, json_t **out)
+{
+    char key[128];
+    json_t *entry;
+    int rc;
+
+    *out = NULL;
+    if (phone_key(req, phone, key, sizeof(key)) != EMU_OK)
+        return EMU_NOT_FOUND;
+    rc = store_get(req->txn, GUA_PHONES, key, &entry);
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(entry, "id"));
+    json_decref(entry);
+    return store_get(req->txn, GUA_CONTACTS, key, out);
+}
+
+/* Like find_by_phone, for the calls that only see live contacts: 404 in the vendor's words. */
+static int live_by_phone(struct req *req, struct res *res, const char *phone, json_t **out)
+{
+    int rc = find_by_phone(req, phone, out);
+
+    if (rc == EMU_OK && is_deleted(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = EMU_NOT_FOUND;
+    }
+    return rc == EMU_NOT_FOUND ? res_fail(res, EMU_NOT_FOUND, "Contact not found") : rc;
+}
+
+static int index_phone(struct req *req, const char *phone, const char *id)
+{
+    char key[128];
+    json_t *entry = json_pack("{s:s}", "id", id);
+    int rc = phone_key(req, phone, key, sizeof(key));
+
+    if (entry == NULL)
+        return EMU_NOMEM;
+    if (rc == EMU_OK)
+        rc = store_put(req->txn, GUA_PHONES, key, entry);
+    json_decref(entry);
+    return rc;
+}
+
+static int save(struct req *req, json_t *contact)
+{
+    char key[128];
+
+    snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(contact, "id"));
+    return store_put(req->txn, GUA_CONTACTS, key, contact);
+}
+
+struct index_build {
+    struct store_txn *txn;
+    const char *tenant;
+};
+
+static int index_one(const char *key, json_t *doc, void *arg)
+{
+    struct index_build *b = arg;
+    char pkey[128];
+    json_t *entry = json_pack("{s:s}", "id", jsonx_string(doc, "id"));
+    int rc;
+
+    (void)key;
+    if (entry == NULL)
+        return EMU_NOMEM;
+    snprintf(pkey, sizeof(pkey), "%s/%s", b->tenant, jsonx_string(doc, "phoneNumber"));
+    rc = store_put(b->txn, GUA_PHONES, pkey, entry);
+    json_decref(entry);
+    return rc;
+}
+
+int gua_contacts_index(struct store_txn *txn, const char *tenant)
+{
+    struct index_build b = {txn, tenant};
+    char prefix[80];
+    int rc;
+
+    snprintf(prefix, sizeof(prefix), "%s/", tenant);
+    rc = store_del_prefix(txn, GUA_PHONES, prefix);
+    return rc == EMU_OK ? store_scan(txn, GUA_CONTACTS, prefix, index_one, &b) : rc;
+}
+
+/* The campaign a contact goes to: campaignId wins over splitterId, as the vendor documents. */
+static int resolve_campaign(struct req *req, struct res *res, const char *campaign_id,
+                            const char *splitter_id, json_t **campaign, char admin[37])
+{
+    char picked[37];
+    int rc;
+
+    admin[0] = '\0';
+    if (campaign_id == NULL) {
+        rc = gua_splitter_pick(req, splitter_id, picked, admin);
+        if (rc == EMU_NOT_FOUND)
+            return res_fail(res, EMU_NOT_FOUND, "Splitter not found");
+        if (rc != EMU_OK)
+            return rc;
+        campaign_id = picked;
+    }
+    rc = gua_campaign_get(req, campaign_id, campaign);
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "Campaign not found");
+    return rc;
+}
+
+/* ---- POST /contacts ---- */
+
+int gua_contacts_create(struct req *req, struct res *res)
+{
+    const char *phone, *campaign_id, *splitter_id, *tz;
+    json_t *name, *vars, *campaign = NULL, *contact = NULL, *data;
+    char now[32], id[37], admin[37];
+    int rc, created = 0;
+
+    rc = need_phone(res, req->json, "phoneNumber", &phone);
+    if (rc == EMU_OK)
+        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
+    if (rc == EMU_OK)
+        rc = opt_uuid(res, req->json, "splitterId", &splitter_id);
+    if (rc == EMU_OK && campaign_id == NULL && splitter_id == NULL)
+        rc = res_fail(res, EMU_BAD_REQUEST, "campaignId or splitterId is required");
+    if (rc == EMU_OK)
+        rc = opt_name(res, req->json, &name);
+    if (rc == EMU_OK)
+        rc = opt_timezone(res, req->json, &tz);
+    if (rc == EMU_OK)
+        rc = opt_variables(res, req->json, &vars);
+    if (rc == EMU_OK)
+        rc = resolve_campaign(req, res, campaign_id, splitter_id, &campaign, admin);
+    if (rc != EMU_OK)
+        return rc;
+    if (json_is_true(json_object_get(campaign, "appointmentScheduling")) &&
+        (vars == NULL || jsonx_string(vars, "email") == NULL ||
+         *jsonx_string(vars, "email") == '\0')) {
+        json_decref(campaign);
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "customVariables.email is required for campaigns with appointment "
+                        "scheduling");
+    }
+
+    gua_now(req, now);
+    rc = find_by_phone(req, phone, &contact);
+    if (rc == EMU_NOT_FOUND) {
+        rc = req_new_uuid(req, id);
+        if (rc == EMU_OK) {
+            contact = json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id,
+                                "name", name ? name : json_null(), "phoneNumber", phone,
+                                "timezone", tz ? tz : gua_timezone_for_phone(phone), "status",
+                                "active", "customVariables",
+                                vars ? json_deep_copy(vars) : json_object(), "campaignId",
+                                json_object_get(campaign, "id"), "createdAt", now, "updatedAt",
+                                now, "fulfilledAt", "reAddedAt", "deletedAt");
+            rc = contact ? index_phone(req, phone, id) : EMU_NOMEM;
+        }
+        created = 1;
+    } else if (rc == EMU_OK) {
+        /* An upsert: a deleted contact comes back as active; a live one takes the new data. */
+        if (is_deleted(contact)) {
+            json_object_set_new(contact, "deletedAt", json_null());
+            json_object_set_new(contact, "reAddedAt", json_string(now));
+            json_object_set_new(contact, "status", json_string("active"));
+            json_object_set_new(contact, "fulfilledAt", json_null());
+        }
+        if (name != NULL)
+            json_object_set(contact, "name", name);
+        if (tz != NULL)
+            json_object_set_new(contact, "timezone", json_string(tz));
+        if (vars != NULL)
+            json_object_set_new(contact, "customVariables", json_deep_copy(vars));
+        json_object_set(contact, "campaignId", json_object_get(campaign, "id"));
+        json_object_set_new(contact, "updatedAt", json_string(now));
+    }
+    json_decref(campaign);
+    if (rc == EMU_OK)
+        rc = save(req, contact);
+    if (rc != EMU_OK) {
+        json_decref(contact);
+        return rc;
+    }
+    if (campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
+        data = json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                         "adminId", admin, "campaignId", member(contact, "campaignId"),
+                         "phoneNumber", member(contact, "phoneNumber"), "name",
+                         member(contact, "name"), "timezone", member(contact, "timezone"),
+                         "status", member(contact, "status"), "customVariables",
+                         member(contact, "customVariables"), "createdAt",
+                         member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
+    else
+        data = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                         "phoneNumber", member(contact, "phoneNumber"), "name",
+                         member(contact, "name"), "campaignId", member(contact, "campaignId"),
+                         "customVariables", member(contact, "customVariables"), "timezone",
+                         member(contact, "timezone"), "status", member(contact, "status"),
+                         "createdAt", member(contact, "createdAt"));
+    json_decref(contact);
+    return res_json(res, created ? 201 : 200, json_pack("{s:b,s:o*}", "success", 1, "data", data));
+}
+
+/* ---- POST /contacts/update ---- */
+
+static void set_status(json_t *contact, const char *status, const char *now)
+{
+    const char *before = jsonx_string(contact, "status");
+
+    if (strcmp(status, "fulfilled") == 0 && (before == NULL || strcmp(before, "fulfilled") != 0))
+        json_object_set_new(contact, "fulfilledAt", json_string(now));
+    json_object_set_new(contact, "status", json_string(status));
+}
+
+int gua_contacts_update_by_phone(struct req *req, struct res *res)
+{
+    const char *phone, *status, *campaign_id;
+    json_t *campaign = NULL, *contact = NULL;
+    char now[32];
+    int rc;
+
+    rc = need_phone(res, req->json, "phone", &phone);
+    if (rc == EMU_OK && member(req->json, "status") == json_null() &&
+        member(req->json, "campaignId") == json_null())
+        rc = res_fail(res, EMU_BAD_REQUEST, "At least one of status or campaignId must be provided");
+    if (rc == EMU_OK)
+        rc = opt_status(req, res, req->json, &status);
+    if (rc == EMU_OK)
+        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
+    if (rc == EMU_OK)
+        rc = live_by_phone(req, res, phone, &contact);
+    if (rc == EMU_OK && campaign_id != NULL) {
+        rc = gua_campaign_get(req, campaign_id, &campaign);
+        if (rc == EMU_NOT_FOUND)
+            rc = res_fail(res, EMU_NOT_FOUND, "Campaign not found");
+        json_decref(campaign);
+    }
+    if (rc != EMU_OK) {
+        json_decref(contact);
+        return rc;
+    }
+    gua_now(req, now);
+    if (status != NULL)
+        set_status(contact, status, now);
+    if (campaign_id != NULL)
+        json_object_set_new(contact, "campaignId", json_string(campaign_id));
+    json_object_set_new(contact, "updatedAt", json_string(now));
+    rc = save(req, contact);
+    if (rc == EMU_OK)
+        rc = res_json(
+            res, 200,
+            json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
+                      "Contact updated successfully", "contact", "id", member(contact, "id"),
+                      "phoneNumber", member(contact, "phoneNumber"), "name",
+                      member(contact, "name"), "campaignId", member(contact, "campaignId"),
+                      "status", member(contact, "status"), "fulfilledAt",
+                      member(contact, "fulfilledAt"), "updatedAt", member(contact, "updatedAt")));
+    json_decref(contact);
+    return rc;
+}
+
+/* ---- PUT /contacts/{id} ---- */
+
+int gua_contacts_update_by_id(struct req *req, struct res *res)
+{
+    static const char *const fields[] = {"name",     "phoneNumber", "timezone",
+                                         "status",   "campaignId",  "customVariables"};
+    const char *id = req_param(req, "id"), *phone = NULL, *tz, *status, *campaign_id;
+    json_t *name, *vars, *contact = NULL, *other = NULL, *campaign = NULL;
+    char key[128], now[32];
+    int rc, any = 0;
+
+    if (!jsonx_is_uuid(id))
+        return res_fail(res, EMU_BAD_REQUEST, "id must be a valid UUID");
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        any |= json_object_get(req->json, fields[i]) != NULL;
+    if (!any)
+        return res_fail(res, EMU_BAD_REQUEST, "At least one field must be provided");
+    rc = opt_name(res, req->json, &name);
+    if (rc == EMU_OK && json_object_get(req->json, "phoneNumber") != NULL)
+        rc = need_phone(res, req->json, "phoneNumber", &phone);
+    if (rc == EMU_OK)
+        rc = opt_timezone(res, req->json, &tz);
+    if (rc == EMU_OK)
+        rc = opt_status(req, res, req->json, &status);
+    if (rc == EMU_OK)
+        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
+    if (rc == EMU_OK)
+        rc = opt_variables(res, req->json, &vars);
+    if (rc != EMU_OK)
+        return rc;
+
+    snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
+    rc = store_get(req->txn, GUA_CONTACTS, key, &contact);
+    if (rc == EMU_OK && is_deleted(contact))
+        rc = EMU_NOT_FOUND;
+    if (rc == EMU_NOT_FOUND)
+        rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
+    if (rc == EMU_OK && campaign_id != NULL) {
+        rc = gua_campaign_get(req, campaign_id, &campaign);
+        if (rc == EMU_NOT_FOUND)
+            rc = res_fail(res, EMU_NOT_FOUND, "Campaign not found");
+        json_decref(campaign);
+    }
+    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0) {
+        rc = find_by_phone(req, phone, &other);
+        json_decref(other);
+        if (rc == EMU_OK)
+            rc = res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
+        else if (rc == EMU_NOT_FOUND) { /* the number moves: the index follows it */
+            char old_key[128];
+
+            phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
+            rc = store_del(req->txn, GUA_PHONES, old_key);
+            if (rc == EMU_OK || rc == EMU_NOT_FOUND)
+                rc = index_phone(req, phone, id);
+        }
+    }
+    if (rc != EMU_OK) {
+        json_decref(contact);
+        return rc;
+    }
+
+    gua_now(req, now);
+    if (name != NULL)
+        json_object_set(contact, "name", name);
+    if (phone != NULL)
+        json_object_set_new(contact, "phoneNumber", json_string(phone));
+    if (tz != NULL)
+        json_object_set_new(contact, "timezone", json_string(tz));
+    if (status != NULL)
+        set_status(contact, status, now);
+    if (campaign_id != NULL)
+        json_object_set_new(contact, "campaignId", json_string(campaign_id));
+    if (vars != NULL) /* replaces the whole object, as the vendor documents */
+        json_object_set_new(contact, "customVariables", json_deep_copy(vars));
+    json_object_set_new(contact, "updatedAt", json_string(now));
+    rc = save(req, contact);
+    if (rc == EMU_OK)
+        rc = res_json(
+            res, 200,
+            json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
+                      "Contact updated successfully", "contact", "id", member(contact, "id"),
+                      "phoneNumber", member(contact, "phoneNumber"), "name",
+                      member(contact, "name"), "status", member(contact, "status"), "campaignId",
+                      member(contact, "campaignId"), "customVariables",
+                      member(contact, "customVariables"), "updatedAt",
+                      member(contact, "updatedAt")));
+    json_decref(contact);
+    return rc;
+}
+
+/* ---- POST /contacts/fulfill ---- */
+
+int gua_contacts_fulfill(struct req *req, struct res *res)
+{
+    const char *phone;
+    json_t *contact = NULL;
+    char now[32];
+    int rc = need_phone(res, req->json, "phone", &phone);
+
+    if (rc == EMU_OK)
+        rc = live_by_phone(req, res, phone, &contact);
+    if (rc != EMU_OK)
+        return rc;
+    gua_now(req, now);
+    json_object_set_new(contact, "status", json_string("fulfilled"));
+    json_object_set_new(contact, "fulfilledAt", json_string(now));
+    json_object_set_new(contact, "updatedAt", json_string(now));
+    rc = save(req, contact);
+    json_decref(contact);
+    if (rc != EMU_OK)
+        return rc;
+    return res_json(res, 200,
+                    json_pack("{s:b,s:s}", "success", 1, "message",
+                              "Contact marked as fulfilled successfully"));
+}
+
+/* ---- GET /contacts ---- */
+
+struct contact_query {
+    json_t *statuses;  /* names to keep, or NULL for all */
+    json_t *campaigns; /* campaign ids to keep, or NULL for all */
+    char search[256];
+    int by_name, by_phone;
+    const char *sort_by;
+    int descending;
+    json_t *hits;
+};
+
+/* Splits a comma-separated list into a new array of its non-empty trimmed items. */
+static json_t *split_list(const char *text)
+{
+    json_t *items = json_array();
+    const char *p = text;
+
+    while (items != NULL && *p != '\0') {
+        size_t n = strcspn(p, ",");
+        size_t start = 0, end = n;
+
+        while (start < end && p[start] == ' ')
+            start++;
+        while (end > start && p[end - 1] == ' ')
+            end--;
+        if (end > start)
+            json_array_append_new(items, json_stringn(p + start, end - start));
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return items;
+}
+
+static int in_list(const json_t *list, const char *value)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach(list, i, item) if (value && strcmp(json_string_value(item), value) == 0)
+        return 1;
+    return 0;
+}
+
+static int keep_contact(const char *key, json_t *doc, void *arg)
+{
+    struct contact_query *q = arg;
+
+    (void)key;
+    if (is_deleted(doc))
+        return 0;
+    if (q->statuses && !in_list(q->statuses, jsonx_string(doc, "status")))
+        return 0;
+    if (q->campaigns && !in_list(q->campaigns, jsonx_string(doc, "campaignId")))
+        return 0;
+    if (q->search[0]) {
+        const char *name = jsonx_string(doc, "name"), *phone = jsonx_string(doc, "phoneNumber");
+        int hit = (q->by_name && name && strcasestr(name, q->search)) ||
+                  (q->by_phone && phone && strstr(phone, q->search));
+
+        if (!hit)
+            return 0;
+    }
+    return json_array_append(q->hits, doc) == 0 ? 0 : EMU_NOMEM;
+}
+
+/* By the sort field, nulls last in either direction, then by id so pages never shuffle. */
+static int compare_contacts(const void *a, const void *b, void *arg)
+{
+    const struct contact_query *q = arg;
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    const char *vx = jsonx_string(x, q->sort_by), *vy = jsonx_string(y, q->sort_by);
+    int c;
+
+    if (vx == NULL || vy == NULL)
+        c = (vx == NULL) - (vy == NULL);
+    else
+        c = q->descending ? strcmp(vy, vx) : strcmp(vx, vy);
+    return c ? c : strcmp(jsonx_string(x, "id"), jsonx_string(y, "id"));
+}
+
+static int read_query(struct req *req, struct res *res, struct contact_query *q)
+{
+    char buf[2048];
+    int rc;
+
+    rc = req_query(req, "status", buf, sizeof(buf));
+    if (rc == EMU_OK && buf[0]) {
+        size_t i;
+        json_t *name;
+
+        q->statuses = split_list(buf);
+        json_array_foreach(q->statuses, i, name)
+        {
+            char names[512];
+
+            if (!gua_status_known(req, json_string_value(name))) {
+                gua_status_names(req, names, sizeof(names));
+                return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
+                                json_string_value(name), names);
+            }
+        }
+    }
+    rc = req_query(req, "campaignId", buf, sizeof(buf));
+    if (rc == EMU_OK && buf[0]) {
+        size_t i;
+        json_t *id;
+
+        q->campaigns = split_list(buf);
+        json_array_foreach(q->campaigns, i, id)
+        {
+            if (!jsonx_is_uuid(json_string_value(id)))
+                return res_fail(res, EMU_BAD_REQUEST,
+                                "campaignId must be a UUID or a comma-separated list of UUIDs");
+        }
+    }
+    if (req_query(req, "search", q->search, sizeof(q->search)) == EMU_BAD_REQUEST)
+        return res_fail(res, EMU_BAD_REQUEST, "search is too long");
+    q->by_name = q->by_phone = 1;
+    if (req_query(req, "searchBy", buf, 32) == EMU_OK && buf[0]) {
+        if (strcmp(buf, "name") != 0 && strcmp(buf, "phone") != 0)
+            return res_fail(res, EMU_BAD_REQUEST, "searchBy must be one of: name, phone");
+        q->by_name = strcmp(buf, "name") == 0;
+        q->by_phone = !q->by_name;
+    }
+    q->sort_by = "createdAt";
+    if (req_query(req, "sortBy", buf, 32) == EMU_OK && buf[0]) {
+        if (strcmp(buf, "createdAt") == 0 || strcmp(buf, "fulfilledAt") == 0 ||
+            strcmp(buf, "reAddedAt") == 0)
+            q->sort_by = strcmp(buf, "createdAt") == 0     ? "createdAt"
+                         : strcmp(buf, "fulfilledAt") == 0 ? "fulfilledAt"
+                                                           : "reAddedAt";
+        else
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "sortBy must be one of: createdAt, fulfilledAt, reAddedAt");
+    }
+    q->descending = 1;
+    if (req_query(req, "sortOrder", buf, 32) == EMU_OK && buf[0]) {
+        if (strcmp(buf, "asc") != 0 && strcmp(buf, "desc") != 0)
+            return res_fail(res, EMU_BAD_REQUEST, "sortOrder must be one of: asc, desc");
+        q->descending = strcmp(buf, "desc") == 0;
+    }
+    return EMU_OK;
+}
+
+/* {id, name} of a contact's campaign, looked up once per campaign per request. */
+static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
+{
+    json_t *hit = json_object_get(cache, id), *campaign;
+
+    if (hit == NULL) {
+        if (gua_campaign_get(req, id, &campaign) == EMU_OK) {
+            hit = json_pack("{s:s,s:O}", "id", id, "name", member(campaign, "name"));
+            json_decref(campaign);
+        } else {
+            hit = json_null();
+        }
+        json_object_set_new(cache, id, hit);
+    }
+    return hit;
+}
+
+int gua_contacts_list(struct req *req, struct res *res)
+{
+    struct contact_query q = {0};
+    json_t **items = NULL, *contacts = json_array(), *cache = json_object();
+    char prefix[80];
+    int page, limit, rc;
+    size_t total = 0;
+
+    q.hits = json_array();
+    rc = q.hits && contacts && cache ? gua_paging(req, res, 25, &page, &limit) : EMU_NOMEM;
+    if (rc == EMU_OK)
+        rc = read_query(req, res, &q);
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    if (rc == EMU_OK)
+        rc = store_scan(req->txn, GUA_CONTACTS, prefix, keep_contact, &q);
+    if (rc == EMU_OK && (total = json_array_size(q.hits)) > 0) {
+        items = malloc(sizeof(*items) * total);
+        if (items == NULL)
+            rc = EMU_NOMEM;
+        for (size_t i = 0; items != NULL && i < total; i++)
+            items[i] = json_array_get(q.hits, i);
+        if (items != NULL)
+            qsort_r(items, total, sizeof(*items), compare_contacts, &q);
+    }
+    for (size_t n = (size_t)(page - 1) * (size_t)limit;
+         rc == EMU_OK && n < total && n < (size_t)page * (size_t)limit; n++) {
+        const json_t *c = items[n];
+        json_t *ref = campaign_ref(req, cache, jsonx_string(c, "campaignId"));
+        json_t *campaigns = json_is_null(ref) ? json_array() : json_pack("[O]", ref);
+
+        json_array_append_new(
+            contacts, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:o*}", "id", member(c, "id"),
+                                "name", member(c, "name"), "phoneNumber",
+                                member(c, "phoneNumber"), "timezone", member(c, "timezone"),
+                                "status", member(c, "status"), "customVariables",
+                                member(c, "customVariables"), "createdAt", member(c, "createdAt"),
+                                "fulfilledAt", member(c, "fulfilledAt"), "reAddedAt",
+                                member(c, "reAddedAt"), "campaigns", campaigns));
+    }
+    free(items);
+    json_decref(q.hits);
+    json_decref(q.statuses);
+    json_decref(q.campaigns);
+    json_decref(cache);
+    if (rc != EMU_OK) {
+        json_decref(contacts);
+        return rc;
+    }
+    return res_json(res, 200,
+                    json_pack("{s:o,s:{s:i,s:i,s:i}}", "contacts", contacts, "pagination", "total",
+                              (int)total, "page", page, "limit", limit));
+}
+
+/* ---- fixtures ---- */
+
+int gua_contact_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                        size_t msglen)
+{
+    static const char *const stamps[] = {"createdAt", "updatedAt", "fulfilledAt", "reAddedAt",
+                                         "deletedAt"};
+    json_t *vars = json_object_get(row, "customVariables");
+    int64_t at;
+
+    *field = NULL;
+    if (!jsonx_is_uuid(jsonx_string(row, "id")))
+        *field = "id", snprintf(msg, msglen, "\"id\" must be a UUID");
+    else if (!gua_is_e164(jsonx_string(row, "phoneNumber")))
+        *field = "phoneNumber", snprintf(msg, msglen, "\"phoneNumber\" must be an E.164 number");
+    else if (!jsonx_is_uuid(jsonx_string(row, "campaignId")))
+        *field = "campaignId", snprintf(msg, msglen, "\"campaignId\" must be a UUID");
+    else if (jsonx_string(row, "status") == NULL)
+        *field = "status", snprintf(msg, msglen, "\"status\" must be a status name");
+    else if (!gua_timezone_valid(jsonx_string(row, "timezone")))
+        *field = "timezone", snprintf(msg, msglen, "\"timezone\" must be an IANA zone name");
+    else if (vars != NULL && !json_is_object(vars))
+        *field = "customVariables", snprintf(msg, msglen, "\"customVariables\" must be an object");
+    else if (!json_is_string(json_object_get(row, "name")) &&
+             !json_is_null(json_object_get(row, "name")))
+        *field = "name", snprintf(msg, msglen, "\"name\" must be a string or null");
+    for (int i = 0; *field == NULL && i < 5; i++) {
+        json_t *v = json_object_get(row, stamps[i]);
+
+        if ((i == 0 || (v != NULL && !json_is_null(v))) &&
+            clock_parse_rfc3339(json_string_value(v), &at) != EMU_OK) {
+            *field = stamps[i];
+            snprintf(msg, msglen, "\"%s\" must be an RFC 3339 instant%s", stamps[i],
+                     i ? " or null" : "");
+        }
+    }
+    if (*field != NULL)
+        return EMU_INVALID;
+    snprintf(key, keylen, "%s", jsonx_string(row, "id"));
+    return EMU_OK;
+}
