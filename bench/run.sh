@@ -4,7 +4,7 @@
 # Loopback only (127.0.0.1), bounded (about a minute, well under 3), as root on Debian 12.
 # Not a test and not run by CI: it measures, prints a table and writes bench/results.md.
 #
-#   bench/run.sh                      # uses build/understudy if it is an optimised build,
+#   bench/run.sh                      # uses build/understudy if it was compiled with -O,
 #                                     # else builds a Release copy in build-bench/
 #   UNDERSTUDY=path bench/run.sh      # any other binary
 #
@@ -77,17 +77,21 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # ---- (a) the binary ------------------------------------------------------------------
-build_type() { sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$1/CMakeCache.txt" 2>/dev/null || true; }
+# Optimised = the C flags that build/ really compiles with have -O1/2/3/s (the project
+# defaults an empty CMAKE_BUILD_TYPE to RelWithDebInfo, which the cache does not show).
+opt_flags() {
+  grep -hs '^C_FLAGS' "$1/CMakeFiles/emulator_core.dir/flags.make" | grep -o -- '-O[123s]' | head -1 || true
+}
 if [ -n "${UNDERSTUDY:-}" ]; then
   BIN=$UNDERSTUDY
   BUILD_NOTE="given by UNDERSTUDY"
 else
-  BT=$(build_type "$ROOT/build")
-  if [ -x "$ROOT/build/understudy" ] && [[ "$BT" =~ ^(Release|RelWithDebInfo|MinSizeRel)$ ]]; then
+  OPT=$(opt_flags "$ROOT/build")
+  if [ -x "$ROOT/build/understudy" ] && [ -n "$OPT" ]; then
     BIN=$ROOT/build/understudy
-    BUILD_NOTE="build/, CMAKE_BUILD_TYPE=$BT"
+    BUILD_NOTE="build/, compiled with $OPT"
   else
-    say "build/understudy is missing or not optimised (CMAKE_BUILD_TYPE='${BT}'): building Release in build-bench/"
+    say "build/understudy is missing or not built with -O: building Release in build-bench/"
     cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release -DEMU_BUILD_TESTS=OFF \
       >"$TMP/cmake.log" 2>&1 || { tail -30 "$TMP/cmake.log"; die "cmake configure failed"; }
     cmake --build "$ROOT/build-bench" -j2 >>"$TMP/cmake.log" 2>&1 \

@@ -150,7 +150,7 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
 
     if (rc == EMU_OK && req->body_too_large) {
         res->close = 1; /* the unread body is still on the wire */
-        rc = res_fail(res, EMU_TOO_LARGE, "the request body is larger than %zu bytes",
+        rc = res_fail(res, EMU_TOO_LARGE, "Request body exceeds the limit of %zu bytes",
                       app->cfg.max_body);
     }
     if (rc == EMU_OK)

@@ -56,9 +56,15 @@ int gua_campaigns_list(struct req *req, struct res *res)
     if (f.hits == NULL)
         return EMU_NOMEM;
     rc = gua_paging(req, res, 10, &page, &limit);
-    if (rc == EMU_OK && req_query(req, "status", f.status, sizeof(f.status)) == EMU_OK &&
-        f.status[0] && strcmp(f.status, "active") != 0 && strcmp(f.status, "paused") != 0)
-        rc = res_fail(res, EMU_BAD_REQUEST, "status must be one of: active, paused");
+    if (rc == EMU_OK) {
+        /* A value too long for the buffer is no allowed status: it must not pass as absent. */
+        int qrc = req_query(req, "status", f.status, sizeof(f.status));
+
+        if (qrc == EMU_BAD_REQUEST ||
+            (qrc == EMU_OK && f.status[0] && strcmp(f.status, "active") != 0 &&
+             strcmp(f.status, "paused") != 0))
+            rc = res_fail(res, EMU_BAD_REQUEST, "status must be one of: active, paused");
+    }
     if (rc == EMU_OK && req_query(req, "search", f.search, sizeof(f.search)) == EMU_BAD_REQUEST)
         rc = res_fail(res, EMU_BAD_REQUEST, "search is too long");
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);

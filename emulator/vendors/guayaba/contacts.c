@@ -609,12 +609,25 @@ static int compare_contacts(const void *a, const void *b, void *arg)
     return c ? c : strcmp(jsonx_string(x, "id"), jsonx_string(y, "id"));
 }
 
+/* Reads an optional query word (an enum value). A value too long for buf is no allowed word,
+ * so it reads as "?" and fails the caller's check instead of being ignored as if absent. */
+static int query_word(struct req *req, const char *name, char *buf, size_t len)
+{
+    int rc = req_query(req, name, buf, len);
+
+    if (rc == EMU_BAD_REQUEST)
+        snprintf(buf, len, "?");
+    return rc == EMU_BAD_REQUEST ? EMU_OK : rc;
+}
+
 static int read_query(struct req *req, struct res *res, struct contact_query *q)
 {
     char buf[2048];
     int rc;
 
     rc = req_query(req, "status", buf, sizeof(buf));
+    if (rc == EMU_BAD_REQUEST)
+        return res_fail(res, EMU_BAD_REQUEST, "status is too long");
     if (rc == EMU_OK && buf[0]) {
         size_t i;
         json_t *name;
@@ -632,6 +645,8 @@ static int read_query(struct req *req, struct res *res, struct contact_query *q)
         }
     }
     rc = req_query(req, "campaignId", buf, sizeof(buf));
+    if (rc == EMU_BAD_REQUEST)
+        return res_fail(res, EMU_BAD_REQUEST, "campaignId is too long");
     if (rc == EMU_OK && buf[0]) {
         size_t i;
         json_t *id;
@@ -647,14 +662,14 @@ static int read_query(struct req *req, struct res *res, struct contact_query *q)
     if (req_query(req, "search", q->search, sizeof(q->search)) == EMU_BAD_REQUEST)
         return res_fail(res, EMU_BAD_REQUEST, "search is too long");
     q->by_name = q->by_phone = 1;
-    if (req_query(req, "searchBy", buf, 32) == EMU_OK && buf[0]) {
+    if (query_word(req, "searchBy", buf, 32) == EMU_OK && buf[0]) {
         if (strcmp(buf, "name") != 0 && strcmp(buf, "phone") != 0)
             return res_fail(res, EMU_BAD_REQUEST, "searchBy must be one of: name, phone");
         q->by_name = strcmp(buf, "name") == 0;
         q->by_phone = !q->by_name;
     }
     q->sort_by = "createdAt";
-    if (req_query(req, "sortBy", buf, 32) == EMU_OK && buf[0]) {
+    if (query_word(req, "sortBy", buf, 32) == EMU_OK && buf[0]) {
         if (strcmp(buf, "createdAt") == 0 || strcmp(buf, "fulfilledAt") == 0 ||
             strcmp(buf, "reAddedAt") == 0)
             q->sort_by = strcmp(buf, "createdAt") == 0     ? "createdAt"
@@ -665,7 +680,7 @@ static int read_query(struct req *req, struct res *res, struct contact_query *q)
                             "sortBy must be one of: createdAt, fulfilledAt, reAddedAt");
     }
     q->descending = 1;
-    if (req_query(req, "sortOrder", buf, 32) == EMU_OK && buf[0]) {
+    if (query_word(req, "sortOrder", buf, 32) == EMU_OK && buf[0]) {
         if (strcmp(buf, "asc") != 0 && strcmp(buf, "desc") != 0)
             return res_fail(res, EMU_BAD_REQUEST, "sortOrder must be one of: asc, desc");
         q->descending = strcmp(buf, "desc") == 0;

@@ -1,0 +1,206 @@
+/* test_fixtures.c -- the built-in set loads and seeds; broken files are reported with
+ * file:line:col; tenants are seeded, reset and isolated by key prefix. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fixtures.h"
+#include "store.h"
+#include "vendors.h"
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/test_fixtures-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char path[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (strchr(name, '/') != NULL) {
+        char sub[256];
+
+        snprintf(sub, sizeof(sub), "%s/%.*s", dir, (int)(strchr(name, '/') - name), name);
+        mkdir(sub, 0700);
+    }
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static const char tenants[] = "[{\"id\": \"demo\", \"credentials\": {\"guayaba\": "
+                              "[{\"api_key\": \"k1\"}]}},\n {\"id\": \"other\"}]\n";
+
+static void test_builtin_set_loads(void **state)
+{
+    struct fixtures *fx;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
+    fixtures_free(fx);
+}
+
+static void test_syntax_error_position(void **state)
+{
+    char err[512], path[256];
+
+    (void)state;
+    write_file("guayaba/campaigns.json", "{\"demo\": [\n  {\"id\": oops}\n]}\n");
+    snprintf(path, sizeof(path), "%s/guayaba/campaigns.json", dir);
+    assert_int_equal(fixtures_check_path(path, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "campaigns.json:2:"));
+}
+
+static void test_bad_row_points_at_field(void **state)
+{
+    char err[512], path[256];
+
+    (void)state;
+    write_file("guayaba/campaigns.json",
+               "{\"demo\": [\n  {\"id\": \"550e8400-e29b-41d4-a716-446655440000\",\n"
+               "   \"name\": \"Q1\", \"status\": \"running\",\n"
+               "   \"createdAt\": \"2026-01-01T00:00:00Z\"}\n]}\n");
+    snprintf(path, sizeof(path), "%s/guayaba/campaigns.json", dir);
+    assert_int_equal(fixtures_check_path(path, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "campaigns.json:3:28: \"status\""));
+}
+
+static void test_unknown_file_and_vendor(void **state)
+{
+    char err[512], path[256];
+
+    (void)state;
+    write_file("nobody/things.json", "{}");
+    snprintf(path, sizeof(path), "%s/nobody/things.json", dir);
+    assert_int_equal(fixtures_check_path(path, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "not a fixture file"));
+    write_file("tenants.json", "[{\"id\": \"demo\", \"credentials\": {\"nobody\": []}}]");
+    snprintf(path, sizeof(path), "%s/tenants.json", dir);
+    assert_int_equal(fixtures_check_path(path, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "tenants.json:1:"));
+    assert_non_null(strstr(err, "nobody"));
+}
+
+static void test_set_needs_known_tenants(void **state)
+{
+    struct fixtures *fx;
+    char err[512];
+
+    (void)state;
+    write_file("tenants.json", tenants);
+    write_file("guayaba/campaigns.json", "{\"ghost\": []}");
+    assert_int_equal(fixtures_load(&fx, dir, err, sizeof(err)), EMU_INVALID);
+    assert_null(fx);
+    assert_non_null(strstr(err, "\"ghost\" is not in tenants.json"));
+}
+
+static void test_set_without_tenants_file(void **state)
+{
+    struct fixtures *fx;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(fixtures_load(&fx, dir, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "tenants.json"));
+}
+
+static int count(const char *key, json_t *doc, void *arg)
+{
+    (void)key;
+    (void)doc;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int rows(struct store *st, const char *table, const char *prefix)
+{
+    struct store_txn *txn;
+    int n = 0;
+
+    assert_int_equal(store_txn_begin(st, 0, &txn), EMU_OK);
+    assert_int_equal(store_scan(txn, table, prefix, count, &n), EMU_OK);
+    store_txn_abort(txn);
+    return n;
+}
+
+static void test_seed_and_reset_one_tenant(void **state)
+{
+    static const char *const tables[] = {"core.tenants", "core.credentials", "guayaba.statuses",
+                                         "guayaba.campaigns", "guayaba.splitters",
+                                         "guayaba.contacts", "guayaba.phones", NULL};
+    struct fixtures *fx;
+    struct store *st;
+    struct store_txn *txn;
+    char err[512], sdir[300];
+    json_t *doc;
+
+    (void)state;
+    assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
+    snprintf(sdir, sizeof(sdir), "%s/store", dir);
+    assert_int_equal(store_open(&st, sdir, 1 << 24, tables), EMU_OK);
+    assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
+    assert_false(fixtures_store_is_seeded(txn));
+    assert_int_equal(fixtures_seed(fx, txn, NULL), EMU_OK);
+    assert_true(fixtures_store_is_seeded(txn));
+    assert_int_equal(store_txn_commit(txn), EMU_OK);
+    assert_int_equal(rows(st, "guayaba.statuses", "demo/"), 9);
+    assert_int_equal(rows(st, "guayaba.statuses", "other/"), 9);
+    assert_int_equal(rows(st, "guayaba.contacts", "demo/"),
+                     rows(st, "guayaba.phones", "demo/"));
+
+    /* Wipe demo's contacts by hand, then reset demo alone: demo is back, other untouched. */
+    assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
+    assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "demo/"), EMU_OK);
+    assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "other/"), EMU_OK);
+    assert_int_equal(fixtures_seed(fx, txn, "demo"), EMU_OK);
+    assert_int_equal(fixtures_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
+    assert_int_equal(store_get(txn, "core.credentials", "guayaba/gua_demo0001_key", &doc), EMU_OK);
+    assert_string_equal(json_string_value(json_object_get(doc, "tenant")), "demo");
+    json_decref(doc);
+    assert_int_equal(store_txn_commit(txn), EMU_OK);
+    assert_int_equal(rows(st, "guayaba.contacts", "demo/"), 30);
+    assert_int_equal(rows(st, "guayaba.contacts", "other/"), 0);
+    store_close(st);
+    fixtures_free(fx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin_set_loads),
+        cmocka_unit_test_setup_teardown(test_syntax_error_position, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_bad_row_points_at_field, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_unknown_file_and_vendor, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_set_needs_known_tenants, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_set_without_tenants_file, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_seed_and_reset_one_tenant, make_dir, remove_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
