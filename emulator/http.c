@@ -6,8 +6,14 @@
  * it stays open, so --threads is the number of clients served at once. */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -24,6 +30,8 @@ struct http {
     struct mg_context *ctx;
     struct app *app;
     unsigned port;
+    char host[128];
+    atomic_int stopped;
 };
 
 static const char *reason_phrase(int status)
@@ -231,6 +239,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     config_listen_split(&app->cfg, host, sizeof(host), &port);
     /* civetweb binds every interface unless the port carries an address. */
     snprintf(listen, sizeof(listen), "%s:%u", host, port);
+    snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
     callbacks.log_message = on_log_message;
     mg_init_library(0);
@@ -250,11 +259,43 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     return EMU_OK;
 }
 
+/* civetweb's listener polls with a two-second quantum and notices mg_stop only when the poll
+ * returns; a connection to our own port makes it return at once, so stopping takes
+ * milliseconds instead of seconds. */
+static void *wake_listener(void *arg)
+{
+    struct http *h = arg;
+    struct sockaddr_in addr = {0};
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)h->port);
+    if (inet_pton(AF_INET, strcmp(h->host, "0.0.0.0") == 0 ? "127.0.0.1" : h->host,
+                  &addr.sin_addr) != 1)
+        return NULL;
+    for (int i = 0; i < 200 && !atomic_load(&h->stopped); i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        usleep(10000);
+        if (fd < 0)
+            break;
+        connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+        close(fd);
+    }
+    return NULL;
+}
+
 void http_stop(struct http *h)
 {
+    pthread_t waker;
+    int have_waker;
+
     if (h == NULL)
         return;
+    have_waker = pthread_create(&waker, NULL, wake_listener, h) == 0;
     mg_stop(h->ctx);
+    atomic_store(&h->stopped, 1);
+    if (have_waker)
+        pthread_join(waker, NULL);
     mg_exit_library();
     free(h);
 }

@@ -17,7 +17,6 @@ static int clean_env(void **state)
     unsetenv("UNDERSTUDY_LISTEN");
     unsetenv("UNDERSTUDY_SEED");
     unsetenv("UNDERSTUDY_RESET");
-    unsetenv("UNDERSTUDY_SCENARIOS");
     return 0;
 }
 
@@ -68,20 +67,6 @@ static void test_environment_and_flags_win(void **state)
     assert_int_equal(c.seed, 5);
 }
 
-static void test_repeatable_list_replaced_by_flags(void **state)
-{
-    char *argv[] = {"--scenarios", "a.json", "--scenarios", "b.json"};
-    struct config c;
-    char err[200];
-
-    (void)state;
-    setenv("UNDERSTUDY_SCENARIOS", "env.json", 1);
-    assert_int_equal(config_parse(&c, 4, argv, err, sizeof(err)), EMU_OK);
-    assert_int_equal(c.nscenarios, 2);
-    assert_string_equal(c.scenarios[0], "a.json");
-    assert_string_equal(c.scenarios[1], "b.json");
-}
-
 static void test_bad_values_are_refused(void **state)
 {
     char *unknown[] = {"--nope"};
@@ -113,7 +98,6 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, clean_env),
         cmocka_unit_test_setup(test_flags_both_spellings, clean_env),
         cmocka_unit_test_setup(test_environment_and_flags_win, clean_env),
-        cmocka_unit_test_setup(test_repeatable_list_replaced_by_flags, clean_env),
         cmocka_unit_test_setup(test_bad_values_are_refused, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
