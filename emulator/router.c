@@ -116,7 +116,7 @@ static int parse_json_body(struct req *req, struct res *res)
         return res_fail(res, EMU_BAD_JSON, "%s at line %d, column %d", jerr.text, jerr.line,
                         jerr.column);
     if (!json_is_object(req->json))
-        return res_fail(res, EMU_BAD_JSON, "the body must be a JSON object");
+        return res_fail(res, EMU_BAD_REQUEST, "Request body must be a JSON object");
     return EMU_OK;
 }
 
