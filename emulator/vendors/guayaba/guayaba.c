@@ -117,7 +117,7 @@ static int gua_authenticate(struct req *req, struct res *res)
     char store_key[600], limit_key[700];
     struct ratelimit_state st;
     json_t *cred = NULL, *per;
-    int is_read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    int is_read = strcmp(req->method, "GET") == 0;
     int limit, rc;
 
     if (key == NULL || *key == '\0' || strlen(key) > 400)
