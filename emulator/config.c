@@ -40,10 +40,11 @@ static const struct opt opts[] = {
 
 void config_usage(void)
 {
-    printf("usage: understudy [options]\n"
-           "       understudy check PATH...\n"
-           "       understudy health [BASE_URL]\n"
-           "       understudy version\n\noptions (each also UNDERSTUDY_NAME in the environment):\n");
+    printf(
+        "usage: understudy [options]\n"
+        "       understudy check PATH...\n"
+        "       understudy health [BASE_URL]\n"
+        "       understudy version\n\noptions (each also UNDERSTUDY_NAME in the environment):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-13s %s\n", opts[i].flag, opts[i].help);
 }

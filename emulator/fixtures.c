@@ -22,7 +22,7 @@ struct fixture_file {
     char *text;
     size_t len;
     json_t *doc;
-    const struct vendor *vendor;  /* NULL for tenants.json */
+    const struct vendor *vendor;   /* NULL for tenants.json */
     const struct table_def *table; /* NULL for tenants.json */
 };
 
@@ -93,7 +93,8 @@ static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
         }
         json_object_set_new(seen, id, json_true());
         path[1].key = "settings";
-        if (json_object_get(t, "settings") != NULL && !json_is_object(json_object_get(t, "settings"))) {
+        if (json_object_get(t, "settings") != NULL &&
+            !json_is_object(json_object_get(t, "settings"))) {
             rc = fail_at(f, path, 2, err, errlen, "\"settings\" must be an object");
             goto out;
         }
@@ -366,8 +367,8 @@ static int check_cross(struct fixtures *fx, char *err, size_t errlen)
             size_t j;
             json_t *t;
 
-            json_array_foreach(fx->tenants, j, t)
-                known |= strcmp(jsonx_string(t, "id"), tenant) == 0;
+            json_array_foreach(fx->tenants, j, t) known |=
+                strcmp(jsonx_string(t, "id"), tenant) == 0;
             if (!known) {
                 struct jsonx_step step = {tenant, 0};
                 char msg[200];
@@ -561,14 +562,13 @@ static int wipe(struct store_txn *txn, const char *tenant)
     } else {
         struct cred_sweep sw = {tenant, json_array()};
         size_t i;
-        json_t *k;
         char seq[96];
 
         if (sw.keys == NULL)
             return EMU_NOMEM;
         rc = store_scan(txn, "core.credentials", "", collect_creds, &sw);
-        json_array_foreach(sw.keys, i, k) if (rc == EMU_OK) rc =
-            store_del(txn, "core.credentials", json_string_value(k));
+        for (i = 0; rc == EMU_OK && i < json_array_size(sw.keys); i++)
+            rc = store_del(txn, "core.credentials", json_string_value(json_array_get(sw.keys, i)));
         json_decref(sw.keys);
         rc = rc == EMU_OK ? store_del(txn, "core.tenants", tenant) : rc;
         if (rc == EMU_NOT_FOUND)

@@ -114,8 +114,8 @@ static int keeps_alive(const struct mg_request_info *ri, const struct req *req)
     return ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
 }
 
-static void send_response(struct mg_connection *conn, struct app *app, const struct req *req,
-                          const struct res *res, int keep_alive)
+static void send_response(struct mg_connection *conn, const struct req *req, const struct res *res,
+                          int keep_alive)
 {
     char date[40], head[512];
     size_t head_len, total;
@@ -143,7 +143,6 @@ static void send_response(struct mg_connection *conn, struct app *app, const str
         memcpy(out + head_len + res->headers_len + 2, res->body, res->body_len);
     mg_write(conn, out, total);
     free(out);
-    (void)app;
 }
 
 static void log_request(struct app *app, const struct req *req, const struct res *res,
@@ -158,10 +157,10 @@ static void log_request(struct app *app, const struct req *req, const struct res
         return;
     clock_format_iso_ms(req->now_ms, when, sizeof(when));
     if (strcmp(app->cfg.log, "json") == 0) {
-        json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant",
-                                 tenant, "vendor", vendor, "method", req->method, "path",
-                                 req->path, "status", res->status, "duration_us",
-                                 (json_int_t)took_us, "scenario", rule);
+        json_t *line =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant, "vendor",
+                      vendor, "method", req->method, "path", req->path, "status", res->status,
+                      "duration_us", (json_int_t)took_us, "scenario", rule);
         char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
 
         if (text != NULL)
@@ -195,15 +194,15 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         req.headers[i].value = ri->http_headers[i].value;
         req.nheaders = i + 1;
     }
-    body = read_body(conn, ri->content_length, app->cfg.max_body, &req.body_len,
-                     &req.body_too_large);
+    body =
+        read_body(conn, ri->content_length, app->cfg.max_body, &req.body_len, &req.body_too_large);
     req.body = body ? body : "";
 
     router_dispatch(app, &req, &res);
     if (res.status == 0)
         res.status = 500;
     keep_alive = keeps_alive(ri, &req);
-    send_response(conn, app, &req, &res, keep_alive);
+    send_response(conn, &req, &res, keep_alive);
     log_request(app, &req, &res, mono_us() - started);
 
     status = res.status;
@@ -228,9 +227,21 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     char threads[16], listen[160], host[128];
     unsigned port;
     const char *options[] = {
-        "listening_ports",    listen,  "num_threads",      threads, "enable_keep_alive", "yes",
-        "tcp_nodelay",        "1",     "request_timeout_ms", "30000", "keep_alive_timeout_ms",
-        "30000",              "decode_url", "yes", NULL,
+        "listening_ports",
+        listen,
+        "num_threads",
+        threads,
+        "enable_keep_alive",
+        "yes",
+        "tcp_nodelay",
+        "1",
+        "request_timeout_ms",
+        "30000",
+        "keep_alive_timeout_ms",
+        "30000",
+        "decode_url",
+        "yes",
+        NULL,
     };
 
     *out = NULL;

@@ -202,8 +202,7 @@ static int health(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (rc != EMU_OK || status != 200) {
-        fprintf(stderr, "understudy: health: %s\n",
-                rc != EMU_OK ? "no answer" : "not healthy");
+        fprintf(stderr, "understudy: health: %s\n", rc != EMU_OK ? "no answer" : "not healthy");
         return 1;
     }
     return 0;

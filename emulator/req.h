@@ -18,7 +18,7 @@ struct route;
 struct store_txn;
 
 #define REQ_MAX_HEADERS 64
-#define REQ_MAX_PARAMS 8
+#define REQ_MAX_PARAMS  8
 
 struct req_header {
     const char *name; /* borrowed */
@@ -53,8 +53,8 @@ struct req {
 };
 
 struct res {
-    int status;               /* HTTP status; 0 until a handler or the error path sets it */
-    char *headers;            /* "Name: value\r\n" lines; owned */
+    int status;    /* HTTP status; 0 until a handler or the error path sets it */
+    char *headers; /* "Name: value\r\n" lines; owned */
     size_t headers_len, headers_cap;
     char *body; /* owned */
     size_t body_len;

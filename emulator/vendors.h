@@ -27,11 +27,11 @@ struct table_def {
 };
 
 struct vendor {
-    const char *name;              /* "guayaba": in logs, fixtures/<name>/, /__admin */
-    const char *const *prefixes;   /* path prefixes it owns, NULL-ended; "" = all other paths */
-    const struct route *routes;    /* ends with {0} */
+    const char *name;               /* "guayaba": in logs, fixtures/<name>/, /__admin */
+    const char *const *prefixes;    /* path prefixes it owns, NULL-ended; "" = all other paths */
+    const struct route *routes;     /* ends with {0} */
     const struct table_def *tables; /* ends with {0} */
-    const char *credential_field;  /* the secret's member in a credential row: "api_key" */
+    const char *credential_field;   /* the secret's member in a credential row: "api_key" */
     /* Checks one credential row of fixtures/tenants.json; like table_def.row_key's contract. */
     int (*check_credential)(const json_t *cred, const char **field, char *msg, size_t msglen);
     /* Finds the tenant behind the request's credential, applies rate limits; sets req->tenant,

@@ -66,8 +66,8 @@ static int clock_answer(struct req *req, struct res *res)
     char now[32];
 
     clock_format_iso_ms(clock_now_ms(&req->app->clock), now, sizeof(now));
-    return res_json(res, 200,
-                    json_pack("{s:s,s:b}", "now", now, "frozen", clock_is_frozen(&req->app->clock)));
+    return res_json(
+        res, 200, json_pack("{s:s,s:b}", "now", now, "frozen", clock_is_frozen(&req->app->clock)));
 }
 
 static int admin_clock_get(struct req *req, struct res *res)
@@ -119,8 +119,7 @@ static void admin_reply_error(struct req *req, struct res *res, int err)
     const char *message = res->detail[0] ? res->detail : emu_strerror(err);
 
     if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
-        snprintf(res->detail, sizeof(res->detail), "no admin route %s %s", req->method,
-                 req->path);
+        snprintf(res->detail, sizeof(res->detail), "no admin route %s %s", req->method, req->path);
     if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
         message = res->detail;
     res_json(res, emu_http_status(err),

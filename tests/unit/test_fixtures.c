@@ -152,9 +152,9 @@ static int rows(struct store *st, const char *table, const char *prefix)
 
 static void test_seed_and_reset_one_tenant(void **state)
 {
-    static const char *const tables[] = {"core.tenants", "core.credentials", "guayaba.statuses",
-                                         "guayaba.campaigns", "guayaba.splitters",
-                                         "guayaba.contacts", "guayaba.phones", NULL};
+    static const char *const tables[] = {
+        "core.tenants",      "core.credentials", "guayaba.statuses", "guayaba.campaigns",
+        "guayaba.splitters", "guayaba.contacts", "guayaba.phones",   NULL};
     struct fixtures *fx;
     struct store *st;
     struct store_txn *txn;
@@ -172,8 +172,7 @@ static void test_seed_and_reset_one_tenant(void **state)
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     assert_int_equal(rows(st, "guayaba.statuses", "demo/"), 9);
     assert_int_equal(rows(st, "guayaba.statuses", "other/"), 9);
-    assert_int_equal(rows(st, "guayaba.contacts", "demo/"),
-                     rows(st, "guayaba.phones", "demo/"));
+    assert_int_equal(rows(st, "guayaba.contacts", "demo/"), rows(st, "guayaba.phones", "demo/"));
 
     /* Wipe demo's contacts by hand, then reset demo alone: demo is back, other untouched. */
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
