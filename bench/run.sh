@@ -76,6 +76,11 @@ if [ ${#need[@]} -gt 0 ]; then
     --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD_BEFORE" 'BEGIN{exit !(l > 1.0)}'; then
+  say "warning: 1-minute load average is $LOAD_BEFORE before the run: other work shares the cores, figures will be low and noisy"
+fi
+
 # ---- (a) the binary ------------------------------------------------------------------
 # Optimised = the C flags that build/ really compiles with have -O1/2/3/s (the project
 # defaults an empty CMAKE_BUILD_TYPE to RelWithDebInfo, which the cache does not show).
@@ -271,7 +276,7 @@ CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 {
   echo "# understudy benchmark"
   echo
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$DIRTY, $(nproc) cores ($CPU), $(uname -r)."
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $COMMIT$DIRTY, $(nproc) cores ($CPU), $(uname -r), load average $LOAD_BEFORE before the run."
   echo "Binary: \`$BIN\` ($BUILD_NOTE), $LOG_NOTE${EXTRA[*]:+, args: ${EXTRA[*]}}; $US_THREADS threads when idle."
   echo "Load: \`wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s bench/wrk.lua\` on 127.0.0.1, after a 2 s warm-up,"
   echo "\`GET $ENDPOINT\` with \`X-API-Key: $API_KEY\` ($BODY_BYTES-byte JSON body)."
