@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -114,18 +115,32 @@ static int keeps_alive(const struct mg_request_info *ri, const struct req *req)
     return ri->http_version != NULL && strcmp(ri->http_version, "1.1") == 0;
 }
 
+/* The Date header changes once a second: each worker formats it at most that often. The
+ * answer is the thread's own buffer, valid until its next call. */
+static const char *http_date(int64_t now_ms)
+{
+    static _Thread_local int64_t cached_sec = INT64_MIN;
+    static _Thread_local char cached[40];
+    int64_t sec = now_ms / 1000;
+
+    if (sec != cached_sec) {
+        clock_format_http(now_ms, cached, sizeof(cached));
+        cached_sec = sec;
+    }
+    return cached;
+}
+
 static void send_response(struct mg_connection *conn, const struct req *req, const struct res *res,
                           int keep_alive)
 {
-    char date[40], head[512];
+    char head[512];
     size_t head_len, total;
     char *out;
 
-    clock_format_http(req->now_ms, date, sizeof(date));
     head_len = (size_t)snprintf(head, sizeof(head),
                                 "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
                                 "Content-Length: %zu\r\nConnection: %s\r\n",
-                                res->status, reason_phrase(res->status), date,
+                                res->status, reason_phrase(res->status), http_date(req->now_ms),
                                 res->content_type ? res->content_type : "application/json",
                                 res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
     total = head_len + res->headers_len + 2 + res->body_len;
