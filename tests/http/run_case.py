@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Runs one black-box HTTP case file against the real understudy binary.
+
+A case is data: {"name", "args": [extra server flags], "headers": {default request headers},
+"start": true, "steps": [...]}. Each step is one of
+  {"request": {...}, "expect": {...}, "save": {var: "dotted.path"}, "repeat": N}
+  {"restart": {"signal": "KILL"|"TERM", "args": [...], "exit": 0, "fresh": false}}
+  {"run": {"args": [...], "exit": N, "stderr_contains": [...], "stderr_regex": r}}
+  {"concurrent": {"clients": N, "requests": M, "request": {...}, "expect": {...}}}
+  {"term_under_load": {"clients": N, "request": {...}, "after_ms": T, "ok_status": S,
+                       "save_count": var}}
+A request has "method", "path", "headers" (null drops a default), and "json", "body" (raw
+text) or "body_size" (a valid JSON object of exactly N bytes).
+Strings may use {var} (unknown names stay as written): saved values, {base}, {port},
+{data_dir}, {fixtures}, {data}, {tmp}, {_i} (repeat index), {_c} (client index), with a
+format spec ({_c:02d}); a string that is only "{var}" keeps the value's type.
+Matchers: "$any", "$absent", "$uuid", "$iso", "$notnull", {"$len": n}, {"$each": m},
+{"$ne": v}, {"$gte": n}, {"$regex": r}, {"$contains": m}. "json" matches a subset (lists
+element by element), "paths" {dotted.path: matcher}, "json_exact" the whole body with key
+order, "body" the raw text, "body_contains" substrings, "headers" values (names any case).
+Every server listens on port 0 with its own data dir; at the end it gets SIGTERM and must exit
+0 (so sanitizer builds report leaks), and any sanitizer report fails the case.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+VAR = re.compile(r"\{(\w+)(:[^{}]*)?\}")
+READY = re.compile(r"understudy ready on http://([\d.]+):(\d+)")
+
+
+class Failure(Exception):
+    pass
+
+
+def subst(value, env):
+    """Replaces {var} in every string of value (recursively)."""
+    if isinstance(value, str):
+        whole = VAR.fullmatch(value)
+        if whole and not whole.group(2) and whole.group(1) in env:
+            return env[whole.group(1)]
+
+        def one(m):
+            if m.group(1) not in env:  # not a variable: "/contacts/{id}" stays as written
+                return m.group(0)
+            return format(env[m.group(1)], (m.group(2) or ":")[1:])
+        return VAR.sub(one, value)
+    if isinstance(value, list):
+        return [subst(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: subst(v, env) for k, v in value.items()}
+    return value
+
+
+def match(want, got, where, errors):
+    """Appends to errors every way got fails the matcher want."""
+    if isinstance(want, str) and want.startswith("$"):
+        ok = {"$any": True, "$notnull": got is not None,
+              "$uuid": isinstance(got, str) and bool(UUID.match(got)),
+              "$iso": isinstance(got, str) and bool(ISO.match(got))}.get(want)
+        if ok is None:
+            ok = want == got  # not a matcher name: a literal that starts with '$'
+        if not ok:
+            errors.append("%s: expected %s, got %s" % (where, want, json.dumps(got)))
+    elif isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
+        op, arg = next(iter(want.items()))
+        if op == "$len":
+            if not isinstance(got, (list, dict, str)) or len(got) != arg:
+                errors.append("%s: expected length %s, got %s" % (where, arg, json.dumps(got)[:300]))
+        elif op == "$each":
+            if not isinstance(got, list):
+                errors.append("%s: expected an array, got %s" % (where, json.dumps(got)[:300]))
+            for i, item in enumerate(got if isinstance(got, list) else []):
+                match(arg, item, "%s[%d]" % (where, i), errors)
+        elif op == "$ne":
+            if got == arg:
+                errors.append("%s: expected anything but %s" % (where, json.dumps(arg)))
+        elif op == "$gte":
+            if not isinstance(got, (int, float)) or got < arg:
+                errors.append("%s: expected at least %s, got %s" % (where, arg, json.dumps(got)))
+        elif op == "$regex":
+            if not isinstance(got, str) or not re.search(arg, got):
+                errors.append("%s: %s does not match /%s/" % (where, json.dumps(got), arg))
+        elif op == "$contains":
+            if not isinstance(got, list) or not any(not match(arg, g, where, []) for g in got):
+                errors.append("%s: no element matches %s" % (where, json.dumps(arg)))
+        else:
+            raise Failure("unknown matcher %s" % op)
+    elif isinstance(want, dict):
+        if not isinstance(got, dict):
+            errors.append("%s: expected an object, got %s" % (where, json.dumps(got)[:300]))
+            return errors
+        for key, sub in want.items():
+            if sub == "$absent":
+                if key in got:
+                    errors.append("%s.%s: expected absent, got %s" % (where, key, json.dumps(got[key])))
+            elif key not in got:
+                errors.append("%s.%s: missing" % (where, key))
+            else:
+                match(sub, got[key], "%s.%s" % (where, key), errors)
+    elif isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            errors.append("%s: expected %d items, got %s" % (where, len(want), json.dumps(got)[:300]))
+        else:
+            for i, (w, g) in enumerate(zip(want, got)):
+                match(w, g, "%s[%d]" % (where, i), errors)
+    elif type(want) is not type(got) or want != got:  # True is not 1 here
+        errors.append("%s: expected %s, got %s" % (where, json.dumps(want), json.dumps(got)))
+    return errors
+
+
+def ordered(v):
+    """v with objects as lists of pairs, so == compares key order too."""
+    if isinstance(v, dict):
+        return [(k, ordered(x)) for k, x in v.items()]
+    if isinstance(v, list):
+        return [ordered(x) for x in v]
+    return v
+
+
+def dig(doc, path):
+    for part in str(path).split(".") if path != "" else []:
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+class Server:
+    def __init__(self, opts, data_dir, args):
+        self.opts, self.data_dir, self.lines, self.sanitizer = opts, data_dir, [], []
+        cmd = [opts.emulator, "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+               "--fixtures", opts.fixtures] + args
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        ready = threading.Event()
+
+        def drain():  # the request log must never fill the pipe and stall the server
+            for line in self.proc.stdout:
+                self.lines = (self.lines + [line.rstrip()])[-40:]
+                if "Sanitizer" in line or "runtime error:" in line:
+                    self.sanitizer.append(line.rstrip())
+                m = READY.search(line)
+                if m:
+                    self.port = int(m.group(2))
+                    ready.set()
+        threading.Thread(target=drain, daemon=True).start()
+        if not ready.wait(15):
+            self.stop(signal.SIGKILL)
+            raise Failure("no ready line within 15 s; output:\n" + "\n".join(self.lines))
+
+    def stop(self, sig, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("server did not exit within %s s after signal %s" % (timeout, sig))
+        time.sleep(0.05)  # let the drain thread read the last lines
+        if self.sanitizer:  # a sanitizer build's report fails the case whatever the answers were
+            raise Failure("sanitizer report from the server:\n" + "\n".join(self.lines))
+        return code
+
+
+def send(port, req, conn=None):
+    """One HTTP exchange; returns (status, headers as a lower-case dict, body bytes)."""
+    headers = {k: v for k, v in req.get("headers", {}).items() if v is not None}
+    body = req.get("body")
+    if "json" in req:
+        body = json.dumps(req["json"])
+    elif "body_size" in req:  # a valid empty JSON object of exactly that many bytes
+        body = "{" + " " * (req["body_size"] - 2) + "}"
+    if body is not None:
+        headers.setdefault("Content-Type", "application/json")
+        body = body.encode()
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(req.get("method", "GET"), req["path"], body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        if own:
+            conn.close()
+
+
+def check(expect, status, headers, raw):
+    errors = []
+    if "status" in expect:
+        match(expect["status"], status, "status", errors)
+    for name, want in expect.get("headers", {}).items():
+        got = headers.get(name.lower())
+        if want == "$absent":
+            if got is not None:
+                errors.append("header %s: expected absent, got %r" % (name, got))
+        elif got is None:
+            errors.append("header %s: missing" % name)
+        else:
+            match(want if isinstance(want, str) else str(want), got, "header " + name, errors)
+    text = raw.decode("utf-8", "replace")
+    if "body" in expect and expect["body"] != text:
+        errors.append("body: expected exactly\n  %s\ngot\n  %s" % (expect["body"], text))
+    for piece in ([expect["body_contains"]] if isinstance(expect.get("body_contains"), str)
+                  else expect.get("body_contains", [])):
+        if piece not in text:
+            errors.append("body does not contain %r" % piece)
+    if any(k in expect for k in ("json", "json_exact", "paths")):
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            return errors + ["body is not JSON (%s): %r" % (e, text[:300])]
+        if "json" in expect:
+            match(expect["json"], doc, "$", errors)
+        if "json_exact" in expect and ordered(expect["json_exact"]) != ordered(doc):
+            errors.append("json_exact: expected\n  %s\ngot\n  %s" % (
+                json.dumps(expect["json_exact"]), text))
+        for path, want in expect.get("paths", {}).items():
+            try:
+                got = dig(doc, path)
+            except (KeyError, IndexError, TypeError, ValueError):
+                if want != "$absent":
+                    errors.append("%s: missing" % path)
+                continue
+            match(want, got, path, errors)
+    return errors
+
+
+class Runner:
+    def __init__(self, opts, case):
+        self.opts, self.case, self.server, self.passed = opts, case, None, 0
+        self.dirs = [tempfile.mkdtemp(prefix="understudy-case-") for _ in range(2)]
+        self.env = {"fixtures": opts.fixtures, "tmp": self.dirs[1],
+                    "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
+        self.data_dir = os.path.join(self.dirs[0], "store")
+
+    def start(self, args):
+        self.server = Server(self.opts, self.data_dir, subst(self.case.get("args", []) + args,
+                                                             self.env))
+        self.env.update(port=self.server.port, base="http://127.0.0.1:%d" % self.server.port,
+                        data_dir=self.data_dir)
+
+    def request(self, step, env, conn=None):
+        req = dict(step["request"])
+        req["headers"] = dict(self.case.get("headers", {}), **req.get("headers", {}))
+        req = subst(req, env)
+        try:
+            status, headers, raw = send(self.server.port, req, conn)
+        except (OSError, http.client.HTTPException) as e:
+            raise Failure("%s %s: no answer: %r" % (req.get("method", "GET"), req["path"][:200], e))
+        errors = check(subst(step.get("expect", {}), env), status, headers, raw)
+        if errors:
+            raise Failure("%s %s\n  %s\n  response %s %s\n  %s" % (
+                req.get("method", "GET"), req["path"], "\n  ".join(errors), status,
+                json.dumps(headers), raw[:1500].decode("utf-8", "replace")))
+        for var, path in step.get("save", {}).items():
+            try:
+                self.env[var] = dig(json.loads(raw), path)
+            except (KeyError, IndexError, TypeError, ValueError):
+                raise Failure("save %s: no %s in %s" % (var, path, raw[:500]))
+        for var, name in step.get("save_header", {}).items():
+            self.env[var] = headers.get(name.lower())
+
+    def clients(self, spec, body):
+        """Runs body(client_index, connection) in spec["clients"] threads; returns errors."""
+        errors, lock = [], threading.Lock()
+
+        def client(c):
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            try:
+                body(c, conn)
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                with lock:
+                    errors.append("client %d: %s" % (c, e))
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(spec["clients"])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return errors
+
+    def step(self, step):
+        if "request" in step:
+            for i in range(step.get("repeat", 1)):
+                self.request(step, dict(self.env, _i=i))
+        elif "restart" in step:
+            spec = subst(step["restart"], self.env)
+            sig = getattr(signal, "SIG" + spec.get("signal", "KILL"))
+            was_running = self.server.proc.poll() is None
+            code = self.server.stop(sig)
+            want = spec.get("exit", 0 if sig == signal.SIGTERM else -signal.SIGKILL)
+            if was_running and code != want:
+                raise Failure("server exited %s after %s, expected %s; output:\n%s" % (
+                    code, sig.name, want, "\n".join(self.server.lines)))
+            if spec.get("fresh"):
+                self.data_dir += "x"
+            self.start(spec.get("args", []))
+        elif "run" in step:
+            spec = subst(step["run"], self.env)
+            try:
+                p = subprocess.run([self.opts.emulator] + spec["args"], capture_output=True,
+                                   text=True, timeout=spec.get("timeout", 20))
+            except subprocess.TimeoutExpired:
+                raise Failure("understudy %s did not exit within %s s" % (
+                    " ".join(spec["args"]), spec.get("timeout", 20)))
+            errors = [] if p.returncode == spec.get("exit", 0) else [
+                "exit: expected %s, got %s" % (spec.get("exit", 0), p.returncode)]
+            for stream, text in (("stderr", p.stderr), ("stdout", p.stdout)):
+                errors += ["%s does not contain %r" % (stream, s)
+                           for s in spec.get(stream + "_contains", []) if s not in text]
+                if stream + "_regex" in spec and not re.search(spec[stream + "_regex"], text):
+                    errors.append("%s does not match /%s/" % (stream, spec[stream + "_regex"]))
+            if errors:
+                raise Failure("understudy %s\n  %s\n  stdout: %s\n  stderr: %s" % (
+                    " ".join(spec["args"]), "\n  ".join(errors), p.stdout, p.stderr))
+        elif "concurrent" in step:
+            spec = step["concurrent"]
+
+            def body(c, conn):
+                sock = None
+                for i in range(spec.get("requests", 1)):
+                    self.request(spec, dict(self.env, _c=c, _i=i), conn)
+                    if sock is not None and conn.sock is not sock:
+                        raise Failure("the connection was not kept alive")
+                    sock = conn.sock
+            errors = self.clients(spec, body)
+            if errors:
+                raise Failure("%d of %d clients failed:\n  %s" % (
+                    len(errors), spec["clients"], "\n  ".join(errors[:10])))
+        elif "term_under_load" in step:
+            self.term_under_load(step["term_under_load"])
+        else:
+            raise Failure("unknown step kind: %s" % sorted(step))
+
+    def term_under_load(self, spec):
+        """Clients send until the server stops; SIGTERM lands while they are busy. Every
+        answer that arrives must be whole, and the server must exit 0."""
+        ok, stop, lock = [0], threading.Event(), threading.Lock()
+
+        def body(c, conn):
+            i = 0
+            while not stop.is_set() or i == 0:
+                try:
+                    req = subst(dict(spec["request"], headers=dict(
+                        self.case.get("headers", {}), **spec["request"].get("headers", {}))),
+                        dict(self.env, _c=c, _i=i))
+                    status, _, raw = send(self.server.port, req, conn)
+                except (ConnectionError, http.client.HTTPException, OSError):
+                    return  # refused or closed after the stop: not an answer
+                json.loads(raw)  # a cut body fails here
+                if status != spec.get("ok_status", 200):
+                    raise Failure("status %s: %s" % (status, raw[:200]))
+                with lock:
+                    ok[0] += 1
+                i += 1
+        errors = []
+        load = threading.Thread(target=lambda: errors.extend(self.clients(spec, body)))
+        load.start()
+        time.sleep(spec.get("after_ms", 300) / 1000)
+        code = self.server.stop(signal.SIGTERM, 20)
+        stop.set()
+        load.join(60)
+        if code != 0 or errors or ok[0] == 0:
+            raise Failure("exit %s, %d answers, errors: %s" % (code, ok[0], errors[:5]))
+        print("term_under_load: %d whole answers before the stop, exit 0" % ok[0])
+        if spec.get("save_count"):
+            self.env[spec["save_count"]] = ok[0]
+
+    def run(self):
+        try:
+            if self.case.get("start", True):
+                self.start([])
+            for n, step in enumerate(self.case["steps"], 1):
+                try:
+                    self.step(step)
+                except Failure as e:
+                    raise Failure("step %d%s: %s" % (
+                        n, " (%s)" % step["comment"] if "comment" in step else "", e))
+                self.passed += 1
+            if self.server is not None and self.server.proc.poll() is None:
+                # A clean stop at the end, so a sanitizer build reports leaks and bad exits.
+                code = self.server.stop(signal.SIGTERM)
+                if code != 0:
+                    raise Failure("final SIGTERM: exit %s; output:\n%s" % (
+                        code, "\n".join(self.server.lines)))
+        finally:
+            if self.server is not None and self.server.proc.poll() is None:
+                self.server.proc.kill()
+                self.server.proc.wait()
+            for d in self.dirs:
+                shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--emulator", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("case")
+    opts = ap.parse_args()
+    with open(opts.case) as f:
+        case = json.load(f)
+    runner = Runner(opts, case)
+    total = len(case["steps"])
+    try:
+        runner.run()
+    except Failure as e:
+        print("FAIL %s: %s" % (case.get("name", opts.case), e))
+        if runner.server is not None and runner.server.sanitizer:
+            print("sanitizer report from the server:\n  " + "\n  ".join(runner.server.sanitizer))
+        print("%d passed, 1 failed, %d not run" % (runner.passed, total - runner.passed - 1))
+        return 1
+    print("ok %s: %d passed, 0 failed" % (case.get("name", opts.case), runner.passed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
