@@ -32,7 +32,9 @@ struct http {
     struct app *app;
     unsigned port;
     char host[128];
-    atomic_int stopped;
+    atomic_int stopped;   /* mg_stop has returned: the listener waker can rest */
+    atomic_int stopping;  /* SIGTERM came: new requests are refused */
+    atomic_int in_flight; /* requests between arrival and their answer being written */
 };
 
 static const char *reason_phrase(int status)
@@ -190,7 +192,8 @@ static void log_request(struct app *app, const struct req *req, const struct res
 
 static int on_request(struct mg_connection *conn, void *cbdata)
 {
-    struct app *app = cbdata;
+    struct http *h = cbdata;
+    struct app *app = h->app;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     int64_t started = mono_us();
     struct req req = {0};
@@ -213,12 +216,22 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         read_body(conn, ri->content_length, app->cfg.max_body, &req.body_len, &req.body_too_large);
     req.body = body ? body : "";
 
-    router_dispatch(app, &req, &res);
+    /* Counted before the stop flag is read, so http_stop never misses a request it must wait
+     * for; one that sees the flag is refused, in the vendor's shape, and its connection closed. */
+    atomic_fetch_add(&h->in_flight, 1);
+    if (atomic_load(&h->stopping)) {
+        router_refuse(&req, &res, EMU_UNAVAILABLE, "The server is shutting down");
+        res.close = 1;
+    } else {
+        router_dispatch(app, &req, &res);
+    }
     if (res.status == 0)
         res.status = 500;
     keep_alive = keeps_alive(ri, &req);
     send_response(conn, &req, &res, keep_alive);
     log_request(app, &req, &res, mono_us() - started);
+
+    atomic_fetch_sub(&h->in_flight, 1);
 
     status = res.status;
     req_clear(&req);
@@ -278,7 +291,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         mg_exit_library();
         return EMU_IO;
     }
-    mg_set_request_handler(h->ctx, "/", on_request, app);
+    mg_set_request_handler(h->ctx, "/", on_request, h);
     if (mg_get_server_ports(h->ctx, 4, ports) > 0)
         h->port = (unsigned)ports[0].port;
     *out = h;
@@ -317,6 +330,11 @@ void http_stop(struct http *h)
 
     if (h == NULL)
         return;
+    /* Requests in flight finish and their answers go out before mg_stop: once civetweb's stop
+     * flag is up it no longer writes, and a committed write would lose its answer. */
+    atomic_store(&h->stopping, 1);
+    for (int waited_ms = 0; atomic_load(&h->in_flight) > 0 && waited_ms < 30000; waited_ms++)
+        usleep(1000);
     have_waker = pthread_create(&waker, NULL, wake_listener, h) == 0;
     mg_stop(h->ctx);
     atomic_store(&h->stopped, 1);

@@ -147,6 +147,30 @@ void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, s
     }
 }
 
+int jsonx_too_deep(const char *text, size_t len, int max_depth)
+{
+    int depth = 0, in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 const char *jsonx_string(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));

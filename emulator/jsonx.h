@@ -26,6 +26,11 @@ struct jsonx_step {
 void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, size_t nsteps,
                   int *line, int *col);
 
+/* 1 when arrays and objects in text (any JSON, valid or not) nest deeper than max_depth.
+ * jansson parses recursively, so a body is measured before it is parsed: a worker thread's
+ * stack is small, and a hostile body of [[[[... must not overflow it. */
+int jsonx_too_deep(const char *text, size_t len, int max_depth);
+
 /* Returns the string at key of obj, or NULL when absent or not a string (borrowed). */
 const char *jsonx_string(const json_t *obj, const char *key);
 

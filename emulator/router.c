@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "err.h"
+#include "jsonx.h"
 #include "req.h"
 #include "store.h"
 #include "vendors.h"
@@ -103,6 +104,9 @@ int router_match(const struct vendor *const *list, struct req *req)
     return path_known ? EMU_NO_METHOD : EMU_NO_ROUTE;
 }
 
+/* Vendors' bodies are a few levels deep; anything past this is refused before parsing. */
+#define ROUTER_MAX_JSON_DEPTH 64
+
 static int parse_json_body(struct req *req, struct res *res)
 {
     json_error_t jerr;
@@ -111,6 +115,8 @@ static int parse_json_body(struct req *req, struct res *res)
         req->json = json_object();
         return req->json ? EMU_OK : EMU_NOMEM;
     }
+    if (jsonx_too_deep(req->body, req->body_len, ROUTER_MAX_JSON_DEPTH))
+        return res_fail(res, EMU_BAD_JSON, "nesting deeper than %d levels", ROUTER_MAX_JSON_DEPTH);
     req->json = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
     if (req->json == NULL)
         return res_fail(res, EMU_BAD_JSON, "%s at line %d, column %d", jerr.text, jerr.line,
@@ -159,4 +165,11 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
         res_drop_body(res);
         (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
     }
+}
+
+void router_refuse(struct req *req, struct res *res, int err, const char *why)
+{
+    router_match(vendors, req);
+    res_fail(res, err, "%s", why);
+    (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, err);
 }

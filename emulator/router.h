@@ -40,4 +40,8 @@ int router_match(const struct vendor *const *list, struct req *req);
  * parsing, the handler and commit; on any failure asks the vendor to render the error. */
 void router_dispatch(struct app *app, struct req *req, struct res *res);
 
+/* Answers err (with the sentence why) in the error shape of the vendor that owns req->path,
+ * without running anything: for requests that arrive while the server stops. */
+void router_refuse(struct req *req, struct res *res, int err, const char *why);
+
 #endif

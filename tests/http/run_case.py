@@ -8,7 +8,7 @@ A case is data: {"name", "args": [extra server flags], "headers": {default reque
   {"run": {"args": [...], "exit": N, "stderr_contains": [...], "stderr_regex": r}}
   {"concurrent": {"clients": N, "requests": M, "request": {...}, "expect": {...}}}
   {"term_under_load": {"clients": N, "request": {...}, "after_ms": T, "ok_status": S,
-                       "save_count": var}}
+                       "refused_status": R, "save_count": var}}
 A request has "method", "path", "headers" (null drops a default), and "json", "body" (raw
 text) or "body_size" (a valid JSON object of exactly N bytes).
 Strings may use {var} (unknown names stay as written): saved values, {base}, {port},
@@ -360,6 +360,8 @@ class Runner:
                 except (ConnectionError, http.client.HTTPException, OSError):
                     return  # refused or closed after the stop: not an answer
                 json.loads(raw)  # a cut body fails here
+                if status == spec.get("refused_status"):
+                    return  # arrived after the stop began: refused whole, nothing was done
                 if status != spec.get("ok_status", 200):
                     raise Failure("status %s: %s" % (status, raw[:200]))
                 with lock:

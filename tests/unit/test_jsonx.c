@@ -67,6 +67,19 @@ static void test_uuid_shape(void **state)
     assert_false(jsonx_is_uuid(NULL));
 }
 
+static void test_depth_is_measured_outside_strings(void **state)
+{
+    char deep[200];
+
+    (void)state;
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    assert_true(jsonx_too_deep(deep, sizeof(deep), 64));
+    assert_false(jsonx_too_deep(deep, sizeof(deep), 100));
+    assert_false(jsonx_too_deep("{\"a\": \"[[[[[[\\\"[[[\"}", 20, 2));
+    assert_true(jsonx_too_deep("{\"a\": [{\"b\": []}]}", 18, 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -74,6 +87,7 @@ int main(void)
         cmocka_unit_test(test_locate_stops_at_deepest_found),
         cmocka_unit_test(test_dump_keeps_insertion_order),
         cmocka_unit_test(test_uuid_shape),
+        cmocka_unit_test(test_depth_is_measured_outside_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
