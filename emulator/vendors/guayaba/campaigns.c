@@ -89,16 +89,17 @@ int gua_campaigns_list(struct req *req, struct res *res)
         qsort(items, total, sizeof(*items), newest_first);
     }
     for (n = (size_t)(page - 1) * (size_t)limit; n < total && n < (size_t)page * (size_t)limit; n++)
-        json_array_append_new(data, json_pack("{s:O,s:O,s:O}", "id",
-                                              json_object_get(items[n], "id"), "name",
-                                              json_object_get(items[n], "name"), "status",
-                                              json_object_get(items[n], "status")));
+        json_array_append_new(data,
+                              json_pack("{s:O,s:O,s:O}", "id", json_object_get(items[n], "id"),
+                                        "name", json_object_get(items[n], "name"), "status",
+                                        json_object_get(items[n], "status")));
     free(items);
     json_decref(f.hits);
     return res_json(res, 200,
                     json_pack("{s:o,s:{s:i,s:i,s:i,s:i}}", "data", data, "pagination", "total",
-                              (int)total, "totalPages", (int)((total + (size_t)limit - 1) / (size_t)limit),
-                              "currentPage", page, "limit", limit));
+                              (int)total, "totalPages",
+                              (int)((total + (size_t)limit - 1) / (size_t)limit), "currentPage",
+                              page, "limit", limit));
 }
 
 int gua_campaign_get(struct req *req, const char *id, json_t **out)
@@ -145,8 +146,8 @@ static int need_uuid(const json_t *row, const char *name, const char **field, ch
     return EMU_INVALID;
 }
 
-int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field,
-                         char *msg, size_t msglen)
+int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                         size_t msglen)
 {
     const char *status = jsonx_string(row, "status");
     json_t *appt = json_object_get(row, "appointmentScheduling");
@@ -178,8 +179,8 @@ int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char
     return EMU_OK;
 }
 
-int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field,
-                         char *msg, size_t msglen)
+int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                         size_t msglen)
 {
     json_t *ids = json_object_get(row, "campaignIds"), *id;
     size_t i;

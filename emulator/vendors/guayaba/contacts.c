@@ -57,8 +57,7 @@ static int need_phone(struct res *res, const json_t *body, const char *key, cons
         return res_fail(res, EMU_BAD_REQUEST, "%s must be a string", key);
     if (!gua_is_e164(json_string_value(v)))
         return res_fail(res, EMU_BAD_REQUEST,
-                        "%s must be a valid phone number in E.164 format (e.g. +11234567890)",
-                        key);
+                        "%s must be a valid phone number in E.164 format (e.g. +11234567890)", key);
     *out = json_string_value(v);
     return EMU_OK;
 }
@@ -87,8 +86,7 @@ static int opt_name(struct res *res, const json_t *body, json_t **out)
     if (!json_is_string(v) && !json_is_null(v))
         return res_fail(res, EMU_BAD_REQUEST, "name must be a string");
     if (json_is_string(v) && utf8_chars(json_string_value(v)) > NAME_MAX_CHARS)
-        return res_fail(res, EMU_BAD_REQUEST, "name must be at most %d characters",
-                        NAME_MAX_CHARS);
+        return res_fail(res, EMU_BAD_REQUEST, "name must be at most %d characters", NAME_MAX_CHARS);
     *out = v;
     return EMU_OK;
 }
@@ -237,6 +235,16 @@ int gua_contacts_index(struct store_txn *txn, const char *tenant)
     return rc == EMU_OK ? store_scan(txn, GUA_CONTACTS, prefix, index_one, &b) : rc;
 }
 
+/* EMU_OK when the tenant has campaign id; otherwise the vendor's 404. */
+static int need_campaign(struct req *req, struct res *res, const char *id)
+{
+    json_t *campaign;
+    int rc = gua_campaign_get(req, id, &campaign);
+
+    json_decref(campaign);
+    return rc == EMU_NOT_FOUND ? res_fail(res, EMU_NOT_FOUND, "Campaign not found") : rc;
+}
+
 /* The campaign a contact goes to: campaignId wins over splitterId, as the vendor documents. */
 static int resolve_campaign(struct req *req, struct res *res, const char *campaign_id,
                             const char *splitter_id, json_t **campaign, char admin[37])
@@ -300,12 +308,11 @@ int gua_contacts_create(struct req *req, struct res *res)
         rc = req_new_uuid(req, id);
         if (rc == EMU_OK) {
             contact = json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id,
-                                "name", name ? name : json_null(), "phoneNumber", phone,
-                                "timezone", tz ? tz : gua_timezone_for_phone(phone), "status",
-                                "active", "customVariables",
-                                vars ? json_deep_copy(vars) : json_object(), "campaignId",
-                                json_object_get(campaign, "id"), "createdAt", now, "updatedAt",
-                                now, "fulfilledAt", "reAddedAt", "deletedAt");
+                                "name", name ? name : json_null(), "phoneNumber", phone, "timezone",
+                                tz ? tz : gua_timezone_for_phone(phone), "status", "active",
+                                "customVariables", vars ? json_deep_copy(vars) : json_object(),
+                                "campaignId", json_object_get(campaign, "id"), "createdAt", now,
+                                "updatedAt", now, "fulfilledAt", "reAddedAt", "deletedAt");
             rc = contact ? index_phone(req, phone, id) : EMU_NOMEM;
         }
         created = 1;
@@ -334,13 +341,13 @@ int gua_contacts_create(struct req *req, struct res *res)
         return rc;
     }
     if (campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
-        data = json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
-                         "adminId", admin, "campaignId", member(contact, "campaignId"),
-                         "phoneNumber", member(contact, "phoneNumber"), "name",
-                         member(contact, "name"), "timezone", member(contact, "timezone"),
-                         "status", member(contact, "status"), "customVariables",
-                         member(contact, "customVariables"), "createdAt",
-                         member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
+        data =
+            json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                      "adminId", admin, "campaignId", member(contact, "campaignId"), "phoneNumber",
+                      member(contact, "phoneNumber"), "name", member(contact, "name"), "timezone",
+                      member(contact, "timezone"), "status", member(contact, "status"),
+                      "customVariables", member(contact, "customVariables"), "createdAt",
+                      member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
     else
         data = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
                          "phoneNumber", member(contact, "phoneNumber"), "name",
@@ -366,26 +373,23 @@ static void set_status(json_t *contact, const char *status, const char *now)
 int gua_contacts_update_by_phone(struct req *req, struct res *res)
 {
     const char *phone, *status, *campaign_id;
-    json_t *campaign = NULL, *contact = NULL;
+    json_t *contact = NULL;
     char now[32];
     int rc;
 
     rc = need_phone(res, req->json, "phone", &phone);
     if (rc == EMU_OK && member(req->json, "status") == json_null() &&
         member(req->json, "campaignId") == json_null())
-        rc = res_fail(res, EMU_BAD_REQUEST, "At least one of status or campaignId must be provided");
+        rc =
+            res_fail(res, EMU_BAD_REQUEST, "At least one of status or campaignId must be provided");
     if (rc == EMU_OK)
         rc = opt_status(req, res, req->json, &status);
     if (rc == EMU_OK)
         rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
     if (rc == EMU_OK)
         rc = live_by_phone(req, res, phone, &contact);
-    if (rc == EMU_OK && campaign_id != NULL) {
-        rc = gua_campaign_get(req, campaign_id, &campaign);
-        if (rc == EMU_NOT_FOUND)
-            rc = res_fail(res, EMU_NOT_FOUND, "Campaign not found");
-        json_decref(campaign);
-    }
+    if (rc == EMU_OK && campaign_id != NULL)
+        rc = need_campaign(req, res, campaign_id);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
@@ -414,10 +418,10 @@ int gua_contacts_update_by_phone(struct req *req, struct res *res)
 
 int gua_contacts_update_by_id(struct req *req, struct res *res)
 {
-    static const char *const fields[] = {"name",     "phoneNumber", "timezone",
-                                         "status",   "campaignId",  "customVariables"};
+    static const char *const fields[] = {"name",   "phoneNumber", "timezone",
+                                         "status", "campaignId",  "customVariables"};
     const char *id = req_param(req, "id"), *phone = NULL, *tz, *status, *campaign_id;
-    json_t *name, *vars, *contact = NULL, *other = NULL, *campaign = NULL;
+    json_t *name, *vars, *contact = NULL, *other = NULL;
     char key[128], now[32];
     int rc, any = 0;
 
@@ -447,12 +451,8 @@ int gua_contacts_update_by_id(struct req *req, struct res *res)
         rc = EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND)
         rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
-    if (rc == EMU_OK && campaign_id != NULL) {
-        rc = gua_campaign_get(req, campaign_id, &campaign);
-        if (rc == EMU_NOT_FOUND)
-            rc = res_fail(res, EMU_NOT_FOUND, "Campaign not found");
-        json_decref(campaign);
-    }
+    if (rc == EMU_OK && campaign_id != NULL)
+        rc = need_campaign(req, res, campaign_id);
     if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0) {
         rc = find_by_phone(req, phone, &other);
         json_decref(other);
@@ -488,15 +488,15 @@ int gua_contacts_update_by_id(struct req *req, struct res *res)
     json_object_set_new(contact, "updatedAt", json_string(now));
     rc = save(req, contact);
     if (rc == EMU_OK)
-        rc = res_json(
-            res, 200,
-            json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
-                      "Contact updated successfully", "contact", "id", member(contact, "id"),
-                      "phoneNumber", member(contact, "phoneNumber"), "name",
-                      member(contact, "name"), "status", member(contact, "status"), "campaignId",
-                      member(contact, "campaignId"), "customVariables",
-                      member(contact, "customVariables"), "updatedAt",
-                      member(contact, "updatedAt")));
+        rc =
+            res_json(res, 200,
+                     json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
+                               "Contact updated successfully", "contact", "id",
+                               member(contact, "id"), "phoneNumber", member(contact, "phoneNumber"),
+                               "name", member(contact, "name"), "status", member(contact, "status"),
+                               "campaignId", member(contact, "campaignId"), "customVariables",
+                               member(contact, "customVariables"), "updatedAt",
+                               member(contact, "updatedAt")));
     json_decref(contact);
     return rc;
 }
@@ -567,8 +567,8 @@ static int in_list(const json_t *list, const char *value)
     size_t i;
     json_t *item;
 
-    json_array_foreach(list, i, item) if (value && strcmp(json_string_value(item), value) == 0)
-        return 1;
+    json_array_foreach(list, i,
+                       item) if (value && strcmp(json_string_value(item), value) == 0) return 1;
     return 0;
 }
 
@@ -737,12 +737,11 @@ int gua_contacts_list(struct req *req, struct res *res)
 
         json_array_append_new(
             contacts, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:o*}", "id", member(c, "id"),
-                                "name", member(c, "name"), "phoneNumber",
-                                member(c, "phoneNumber"), "timezone", member(c, "timezone"),
-                                "status", member(c, "status"), "customVariables",
-                                member(c, "customVariables"), "createdAt", member(c, "createdAt"),
-                                "fulfilledAt", member(c, "fulfilledAt"), "reAddedAt",
-                                member(c, "reAddedAt"), "campaigns", campaigns));
+                                "name", member(c, "name"), "phoneNumber", member(c, "phoneNumber"),
+                                "timezone", member(c, "timezone"), "status", member(c, "status"),
+                                "customVariables", member(c, "customVariables"), "createdAt",
+                                member(c, "createdAt"), "fulfilledAt", member(c, "fulfilledAt"),
+                                "reAddedAt", member(c, "reAddedAt"), "campaigns", campaigns));
     }
     free(items);
     json_decref(q.hits);
@@ -760,42 +759,79 @@ int gua_contacts_list(struct req *req, struct res *res)
 
 /* ---- fixtures ---- */
 
+static int is_uuid(const json_t *v)
+{
+    return jsonx_is_uuid(json_string_value(v));
+}
+
+static int is_e164(const json_t *v)
+{
+    return gua_is_e164(json_string_value(v));
+}
+
+static int is_string(const json_t *v)
+{
+    return json_is_string(v);
+}
+
+static int is_zone(const json_t *v)
+{
+    return gua_timezone_valid(json_string_value(v));
+}
+
+static int is_object_or_absent(const json_t *v)
+{
+    return v == NULL || json_is_object(v);
+}
+
+static int is_string_or_null(const json_t *v)
+{
+    return v == NULL || json_is_null(v) || json_is_string(v);
+}
+
+static int is_instant(const json_t *v)
+{
+    int64_t at;
+
+    return clock_parse_rfc3339(json_string_value(v), &at) == EMU_OK;
+}
+
+static int is_instant_or_null(const json_t *v)
+{
+    return v == NULL || json_is_null(v) || is_instant(v);
+}
+
+/* What a fixture contact's members must be. */
+static const struct {
+    const char *member;
+    int (*ok)(const json_t *v);
+    const char *must_be;
+} contact_checks[] = {
+    {"id", is_uuid, "a UUID"},
+    {"phoneNumber", is_e164, "an E.164 number"},
+    {"campaignId", is_uuid, "a UUID"},
+    {"status", is_string, "a status name"},
+    {"timezone", is_zone, "an IANA zone name"},
+    {"customVariables", is_object_or_absent, "an object"},
+    {"name", is_string_or_null, "a string or null"},
+    {"createdAt", is_instant, "an RFC 3339 instant"},
+    {"updatedAt", is_instant_or_null, "an RFC 3339 instant or null"},
+    {"fulfilledAt", is_instant_or_null, "an RFC 3339 instant or null"},
+    {"reAddedAt", is_instant_or_null, "an RFC 3339 instant or null"},
+    {"deletedAt", is_instant_or_null, "an RFC 3339 instant or null"},
+};
+
 int gua_contact_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
                         size_t msglen)
 {
-    static const char *const stamps[] = {"createdAt", "updatedAt", "fulfilledAt", "reAddedAt",
-                                         "deletedAt"};
-    json_t *vars = json_object_get(row, "customVariables");
-    int64_t at;
-
-    *field = NULL;
-    if (!jsonx_is_uuid(jsonx_string(row, "id")))
-        *field = "id", snprintf(msg, msglen, "\"id\" must be a UUID");
-    else if (!gua_is_e164(jsonx_string(row, "phoneNumber")))
-        *field = "phoneNumber", snprintf(msg, msglen, "\"phoneNumber\" must be an E.164 number");
-    else if (!jsonx_is_uuid(jsonx_string(row, "campaignId")))
-        *field = "campaignId", snprintf(msg, msglen, "\"campaignId\" must be a UUID");
-    else if (jsonx_string(row, "status") == NULL)
-        *field = "status", snprintf(msg, msglen, "\"status\" must be a status name");
-    else if (!gua_timezone_valid(jsonx_string(row, "timezone")))
-        *field = "timezone", snprintf(msg, msglen, "\"timezone\" must be an IANA zone name");
-    else if (vars != NULL && !json_is_object(vars))
-        *field = "customVariables", snprintf(msg, msglen, "\"customVariables\" must be an object");
-    else if (!json_is_string(json_object_get(row, "name")) &&
-             !json_is_null(json_object_get(row, "name")))
-        *field = "name", snprintf(msg, msglen, "\"name\" must be a string or null");
-    for (int i = 0; *field == NULL && i < 5; i++) {
-        json_t *v = json_object_get(row, stamps[i]);
-
-        if ((i == 0 || (v != NULL && !json_is_null(v))) &&
-            clock_parse_rfc3339(json_string_value(v), &at) != EMU_OK) {
-            *field = stamps[i];
-            snprintf(msg, msglen, "\"%s\" must be an RFC 3339 instant%s", stamps[i],
-                     i ? " or null" : "");
+    for (size_t i = 0; i < sizeof(contact_checks) / sizeof(contact_checks[0]); i++) {
+        if (!contact_checks[i].ok(json_object_get(row, contact_checks[i].member))) {
+            *field = contact_checks[i].member;
+            snprintf(msg, msglen, "\"%s\" must be %s", contact_checks[i].member,
+                     contact_checks[i].must_be);
+            return EMU_INVALID;
         }
     }
-    if (*field != NULL)
-        return EMU_INVALID;
     snprintf(key, keylen, "%s", jsonx_string(row, "id"));
     return EMU_OK;
 }

@@ -20,7 +20,7 @@
 #include "store.h"
 #include "vendors.h"
 
-#define READS_PER_MINUTE 100
+#define READS_PER_MINUTE  100
 #define WRITES_PER_MINUTE 30
 
 /* The vendor's error catalogue: what each documented failure looks like on the wire. Entries
@@ -82,9 +82,8 @@ static const char *gua_error_for(int err)
 
 static void gua_reply_error(struct req *req, struct res *res, int err)
 {
-    const struct gua_error *e =
-        gua_error_named(err == EMU_VENDOR && res->vendor_error ? res->vendor_error
-                                                                : gua_error_for(err));
+    const struct gua_error *e = gua_error_named(
+        err == EMU_VENDOR && res->vendor_error ? res->vendor_error : gua_error_for(err));
     char message[600];
     json_t *body;
 
@@ -95,8 +94,9 @@ static void gua_reply_error(struct req *req, struct res *res, int err)
     else if (err == EMU_BAD_JSON)
         snprintf(message, sizeof(message), "Invalid JSON in request body: %s", res->detail);
     else if (err == EMU_STORE_FULL)
-        snprintf(message, sizeof(message), "The emulator's store is full (--map-size); reads "
-                                           "still work");
+        snprintf(message, sizeof(message),
+                 "The emulator's store is full (--map-size); reads "
+                 "still work");
     else if (e->http == 429)
         snprintf(message, sizeof(message), e->message, res->retry_after);
     else
@@ -230,9 +230,9 @@ int gua_is_e164(const char *s)
 
 int gua_timezone_valid(const char *tz)
 {
-    static const char *const areas[] = {"Africa",   "America", "Antarctica", "Arctic",
-                                        "Asia",     "Atlantic", "Australia", "Europe",
-                                        "Indian",   "Pacific",  "Etc",       NULL};
+    static const char *const areas[] = {"Africa", "America",  "Antarctica", "Arctic",
+                                        "Asia",   "Atlantic", "Australia",  "Europe",
+                                        "Indian", "Pacific",  "Etc",        NULL};
     const char *slash;
 
     if (tz == NULL)
@@ -243,7 +243,8 @@ int gua_timezone_valid(const char *tz)
     if (slash == NULL || slash[1] == '\0' || strlen(tz) > 64)
         return 0;
     for (int i = 0; areas[i] != NULL; i++) {
-        if (strlen(areas[i]) == (size_t)(slash - tz) && strncmp(tz, areas[i], (size_t)(slash - tz)) == 0) {
+        if (strlen(areas[i]) == (size_t)(slash - tz) &&
+            strncmp(tz, areas[i], (size_t)(slash - tz)) == 0) {
             for (const char *p = slash + 1; *p; p++)
                 if (!isalnum((unsigned char)*p) && !strchr("_-+/", *p))
                     return 0;

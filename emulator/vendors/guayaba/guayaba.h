@@ -17,11 +17,11 @@ struct req;
 struct res;
 struct store_txn;
 
-#define GUA_STATUSES "guayaba.statuses"
+#define GUA_STATUSES  "guayaba.statuses"
 #define GUA_CAMPAIGNS "guayaba.campaigns"
 #define GUA_SPLITTERS "guayaba.splitters"
-#define GUA_CONTACTS "guayaba.contacts"
-#define GUA_PHONES "guayaba.phones"
+#define GUA_CONTACTS  "guayaba.contacts"
+#define GUA_PHONES    "guayaba.phones"
 
 /* statuses.c */
 int gua_statuses_list(struct req *req, struct res *res);
@@ -50,10 +50,10 @@ int gua_campaign_get(struct req *req, const char *id, json_t **out);
  * campaign id into out[37] and the splitter's adminId (borrowed until the txn ends... copied)
  * into admin[37]. EMU_NOT_FOUND when the tenant has no such splitter. */
 int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
-int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field,
-                         char *msg, size_t msglen);
-int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field,
-                         char *msg, size_t msglen);
+int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                         size_t msglen);
+int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
+                         size_t msglen);
 
 /* guayaba.c: request helpers shared by the resources */
 /* Reads ?page= and ?limit= (defaults 1 and default_limit; limit at most 100). */

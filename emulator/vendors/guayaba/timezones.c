@@ -71,7 +71,8 @@ const char *gua_timezone_for_phone(const char *e164)
         for (const struct zone_codes *z = nanp_zones; z->zone != NULL; z++) {
             const char *hit = strstr(z->codes, area);
 
-            if (hit != NULL && (hit == z->codes || hit[-1] == ' ') && (hit[3] == ' ' || hit[3] == '\0'))
+            if (hit != NULL && (hit == z->codes || hit[-1] == ' ') &&
+                (hit[3] == ' ' || hit[3] == '\0'))
                 return z->zone;
         }
         return "America/New_York";
