@@ -44,11 +44,12 @@ int gua_contacts_index(struct store_txn *txn, const char *tenant);
 
 /* campaigns.c */
 int gua_campaigns_list(struct req *req, struct res *res);
-/* *out is a new reference to the tenant's campaign id; EMU_NOT_FOUND when it has none. */
+/* *out is a new reference to the tenant's campaign with that id; EMU_NOT_FOUND when it has
+ * none. */
 int gua_campaign_get(struct req *req, const char *id, json_t **out);
-/* Picks the next campaign of splitter id (round robin, saved in the splitter row). Writes the
- * campaign id into out[37] and the splitter's adminId (borrowed until the txn ends... copied)
- * into admin[37]. EMU_NOT_FOUND when the tenant has no such splitter. */
+/* Picks the next campaign of splitter id (round robin, saved in the splitter row, so it needs
+ * a write transaction). Copies the campaign id into out and the splitter's adminId into admin.
+ * EMU_NOT_FOUND when the tenant has no such splitter. */
 int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
 int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
                          size_t msglen);
