@@ -174,7 +174,7 @@ static int check_table(const struct fixture_file *f, char *err, size_t errlen)
                 json_decref(keys);
                 return fail_at(f, path, 2, err, errlen, "a row must be an object");
             }
-            if (f->table->row_key(row, key, sizeof(key), &field, msg, sizeof(msg)) != EMU_OK) {
+            if (f->table->row_key(row, i, key, sizeof(key), &field, msg, sizeof(msg)) != EMU_OK) {
                 json_decref(keys);
                 path[2].key = field;
                 return fail_at(f, path, field ? 3 : 2, err, errlen, msg);
@@ -514,7 +514,7 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
         {
             const char *field;
 
-            f->table->row_key(row, rowkey, sizeof(rowkey), &field, msg, sizeof(msg));
+            f->table->row_key(row, j, rowkey, sizeof(rowkey), &field, msg, sizeof(msg));
             snprintf(key, sizeof(key), "%s/%s", id, rowkey);
             rc = store_put(txn, f->table->name, key, row);
             if (rc != EMU_OK)

@@ -38,6 +38,13 @@ int req_query(const struct req *req, const char *name, char *buf, size_t len)
     return http_form_get(req->query, strlen(req->query), name, buf, len);
 }
 
+int req_form(const struct req *req, const char *name, char *buf, size_t len)
+{
+    if (req->body_len == 0)
+        return EMU_NOT_FOUND;
+    return http_form_get(req->body, req->body_len, name, buf, len);
+}
+
 int req_new_uuid(struct req *req, char out[37])
 {
     char name[96];

@@ -73,6 +73,8 @@ const char *req_param(const struct req *req, const char *name);
 /* Copies the URL-decoded value of query parameter name into buf. EMU_NOT_FOUND when absent,
  * EMU_BAD_REQUEST when it does not fit. */
 int req_query(const struct req *req, const char *name, char *buf, size_t len);
+/* Like req_query, for a form-encoded (application/x-www-form-urlencoded) request body. */
+int req_form(const struct req *req, const char *name, char *buf, size_t len);
 /* Frees what req owns. */
 void req_clear(struct req *req);
 /* Draws the tenant's next id (a UUIDv4) from --seed and the tenant's id sequence, which moves

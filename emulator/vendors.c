@@ -5,6 +5,7 @@
 #include <string.h>
 
 const struct vendor *const vendors[] = {
+    &vendor_convoso,
     &vendor_guayaba,
     &vendor_admin, /* the emulator's own /__admin API */
     NULL,

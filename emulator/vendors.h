@@ -19,11 +19,12 @@ struct store_txn;
 struct table_def {
     const char *name;    /* store table, "guayaba.contacts" */
     const char *fixture; /* file under fixtures/<vendor>/, "contacts.json"; NULL: not seeded */
-    /* Checks one fixture row and writes its key (without the tenant prefix) into key. On a bad
-     * row returns EMU_INVALID with a sentence in msg and, in *field, the row's member at fault
-     * (NULL for the row itself). NULL when the table is not seeded. */
-    int (*row_key)(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                   size_t msglen);
+    /* Checks one fixture row (the index-th of its tenant's array) and writes its key, without
+     * the tenant prefix, into key. On a bad row returns EMU_INVALID with a sentence in msg and,
+     * in *field, the row's member at fault (NULL for the row itself). NULL when the table is not
+     * seeded from fixtures. */
+    int (*row_key)(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
+                   char *msg, size_t msglen);
 };
 
 struct vendor {
@@ -47,6 +48,7 @@ struct vendor {
 /* Every vendor, NULL-ended: the emulated ones first, then the admin API. */
 extern const struct vendor *const vendors[];
 
+extern const struct vendor vendor_convoso;
 extern const struct vendor vendor_guayaba;
 extern const struct vendor vendor_admin;
 

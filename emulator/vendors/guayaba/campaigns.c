@@ -146,9 +146,10 @@ static int need_uuid(const json_t *row, const char *name, const char **field, ch
     return EMU_INVALID;
 }
 
-int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                         size_t msglen)
+int gua_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen)
 {
+    (void)index; /* keys come from the row itself */
     const char *status = jsonx_string(row, "status");
     json_t *appt = json_object_get(row, "appointmentScheduling");
     int64_t at;
@@ -179,9 +180,10 @@ int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char
     return EMU_OK;
 }
 
-int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                         size_t msglen)
+int gua_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen)
 {
+    (void)index; /* keys come from the row itself */
     json_t *ids = json_object_get(row, "campaignIds"), *id;
     size_t i;
 

@@ -821,9 +821,10 @@ static const struct {
     {"deletedAt", is_instant_or_null, "an RFC 3339 instant or null"},
 };
 
-int gua_contact_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                        size_t msglen)
+int gua_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                        const char **field, char *msg, size_t msglen)
 {
+    (void)index; /* keys come from the row itself */
     for (size_t i = 0; i < sizeof(contact_checks) / sizeof(contact_checks[0]); i++) {
         if (!contact_checks[i].ok(json_object_get(row, contact_checks[i].member))) {
             *field = contact_checks[i].member;

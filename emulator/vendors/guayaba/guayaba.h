@@ -29,8 +29,8 @@ int gua_statuses_list(struct req *req, struct res *res);
 int gua_status_known(struct req *req, const char *name);
 /* Writes the tenant's status names, comma-separated, into buf (for error messages). */
 void gua_status_names(struct req *req, char *buf, size_t len);
-int gua_status_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                       size_t msglen);
+int gua_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                       const char **field, char *msg, size_t msglen);
 
 /* contacts.c */
 int gua_contacts_list(struct req *req, struct res *res);
@@ -38,8 +38,8 @@ int gua_contacts_create(struct req *req, struct res *res);
 int gua_contacts_update_by_phone(struct req *req, struct res *res);
 int gua_contacts_update_by_id(struct req *req, struct res *res);
 int gua_contacts_fulfill(struct req *req, struct res *res);
-int gua_contact_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                        size_t msglen);
+int gua_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                        const char **field, char *msg, size_t msglen);
 int gua_contacts_index(struct store_txn *txn, const char *tenant);
 
 /* campaigns.c */
@@ -51,10 +51,10 @@ int gua_campaign_get(struct req *req, const char *id, json_t **out);
  * a write transaction). Copies the campaign id into out and the splitter's adminId into admin.
  * EMU_NOT_FOUND when the tenant has no such splitter. */
 int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
-int gua_campaign_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                         size_t msglen);
-int gua_splitter_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                         size_t msglen);
+int gua_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen);
+int gua_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen);
 
 /* guayaba.c: request helpers shared by the resources */
 /* Reads ?page= and ?limit= (defaults 1 and default_limit; limit at most 100). */

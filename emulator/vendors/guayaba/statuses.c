@@ -109,9 +109,10 @@ void gua_status_names(struct req *req, char *buf, size_t len)
     store_scan(req->txn, GUA_STATUSES, prefix, visit_status, &s);
 }
 
-int gua_status_row_key(const json_t *row, char *key, size_t keylen, const char **field, char *msg,
-                       size_t msglen)
+int gua_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                       const char **field, char *msg, size_t msglen)
 {
+    (void)index; /* keys come from the row itself */
     static const char *const strings[] = {"id", "name", "label", "color"};
     static const char *const flags[] = {"isTerminal", "isSystem", "excludeFromStats"};
     json_t *order = json_object_get(row, "displayOrder");

@@ -1,0 +1,283 @@
+/* convoso.c -- Convoso's lead status API under /v1: routes, the auth_token parameter, per-token
+ * rate limits, and the vendor's error body {"success":false,"code":N,"error":"text"}.
+ *
+ * Convoso takes every parameter from the query string or a form body, and clients also send a
+ * flat JSON object; all three are read, the body winning over the query string. Business
+ * errors answer HTTP 200, as the vendor does; a bad token is 401. Every error the vendor can
+ * give is a row of the catalogue below, found by its code or its text, so an injected error
+ * renders exactly as a real one. The status resource lives in status.c. */
+#include "convoso.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "err.h"
+#include "jsonx.h"
+#include "ratelimit.h"
+#include "req.h"
+#include "router.h"
+#include "store.h"
+#include "vendors.h"
+
+struct cv_error {
+    const char *code; /* "6069", or NULL for the general errors, which carry no code */
+    int http;
+    const char *text;        /* on insert, and everywhere else */
+    const char *update_text; /* on /status/update, when it differs */
+};
+
+/* clang-format off */
+static const struct cv_error cv_errors[] = {
+    /* code   http  text                                                               update text */
+    {"6060", 200, "Missing Status Description", NULL},
+    {"6061", 200, "Missing or Invalid Status Abbreviation (alphanumeric, 2-6 chars)", NULL},
+    {"6062", 200, "Missing or Invalid Final option", NULL},
+    {"6063", 200, "Missing or Invalid Reached option", NULL},
+    {"6064", 200, "Missing or Invalid Success option", NULL},
+    {"6065", 200, "Missing or Invalid DNC option", NULL},
+    {"6066", 200, "Missing or Invalid Callback option", NULL},
+    {"6067", 200, "Missing or Invalid Contact option", NULL},
+    {"6068", 200, "Missing or Invalid Voicemail option", NULL},
+    {"6069", 200, "Missing or Invalid Status Abbreviation. Only custom statuses can be modified", NULL},
+    {"6071", 200, "Final option cannot be set to empty", NULL},
+    {"6072", 200, "Reached option cannot be set to empty", NULL},
+    {"6073", 200, "Success option cannot be set to empty", NULL},
+    {"6074", 200, "DNC option cannot be set to empty", NULL},
+    {"6075", 200, "Callback option cannot be set to empty", NULL},
+    {"6076", 200, "Contact option cannot be set to empty", NULL},
+    {"6077", 200, "Voicemail option cannot be set to empty", NULL},
+    {"6078", 200, "HEX color defined is invalid (do not include #)", "HEX color defined is invalid"},
+    {"429",  429, "Too many requests", NULL},
+    {NULL,   401, "Invalid authentication token", NULL},
+    {NULL,   200, "Status not found", NULL},
+    {NULL,   200, "Status code already exists", NULL},
+    {NULL,   404, "Not found", NULL},
+    {NULL,   413, "Request body too large", NULL},
+    {NULL,   500, "Failed to process data", NULL},
+    {NULL,   0,   NULL, NULL},
+};
+/* clang-format on */
+
+static const struct cv_error *cv_error_find(const char *entry)
+{
+    for (const struct cv_error *e = cv_errors; e->text != NULL; e++)
+        if ((e->code && strcmp(e->code, entry) == 0) || strcasecmp(e->text, entry) == 0)
+            return e;
+    return NULL;
+}
+
+int cv_fail(struct res *res, const char *entry)
+{
+    return res_vendor_fail(res, entry);
+}
+
+static void cv_reply_error(struct req *req, struct res *res, int err)
+{
+    const char *entry = "Failed to process data", *text;
+    const struct cv_error *e;
+    json_t *body;
+
+    switch (err) {
+    case EMU_VENDOR:
+        entry = res->vendor_error;
+        break;
+    case EMU_UNAUTHORIZED:
+    case EMU_FORBIDDEN:
+        entry = "Invalid authentication token";
+        break;
+    case EMU_RATE_LIMITED:
+        entry = "429";
+        break;
+    case EMU_NO_ROUTE:
+    case EMU_NO_METHOD:
+        entry = "Not found";
+        break;
+    case EMU_TOO_LARGE:
+        entry = "Request body too large";
+        break;
+    case EMU_BAD_REQUEST:
+    case EMU_BAD_JSON: /* a general error in the vendor's words, with our sentence */
+        res_json(res, 200,
+                 json_pack("{s:b,s:s}", "success", 0, "error",
+                           res->detail[0] ? res->detail : "Invalid request"));
+        return;
+    default:
+        break;
+    }
+    e = cv_error_find(entry);
+    if (e == NULL)
+        e = cv_error_find("Failed to process data");
+    text = e->update_text && req->route && req->route->handler == cv_status_update ? e->update_text
+                                                                                   : e->text;
+    if (err == EMU_STORE_FULL)
+        text = "Failed to process data: the emulator's store is full (--map-size); reads still "
+               "work";
+    if (e->code != NULL)
+        body = json_pack("{s:b,s:i,s:s}", "success", 0, "code", atoi(e->code), "error", text);
+    else
+        body = json_pack("{s:b,s:s}", "success", 0, "error", text);
+    res_json(res, e->http, body);
+}
+
+/* 1 when the body is JSON: by its Content-Type, or, when it has none, by its first character. */
+static int body_is_json(const struct req *req)
+{
+    const char *type = req_header(req, "Content-Type");
+    const char *p = req->body;
+
+    if (type != NULL)
+        return strcasestr(type, "json") != NULL;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    return *p == '{';
+}
+
+/* Parses a JSON body into req->json. Convoso takes flat parameters only ("We do not support
+ * nested parameters or multilevel arrays"), so nested values are refused. */
+static int load_json_body(struct req *req, struct res *res)
+{
+    json_error_t jerr;
+    const char *key;
+    json_t *value;
+
+    if (jsonx_too_deep(req->body, req->body_len, 8))
+        return res_fail(res, EMU_BAD_REQUEST, "Nested parameters are not supported");
+    req->json = json_loadb(req->body, req->body_len, 0, &jerr);
+    if (req->json == NULL)
+        return res_fail(res, EMU_BAD_JSON, "Invalid JSON body: %s at line %d, column %d", jerr.text,
+                        jerr.line, jerr.column);
+    if (!json_is_object(req->json))
+        return res_fail(res, EMU_BAD_REQUEST, "The JSON body must be an object of parameters");
+    json_object_foreach(req->json, key, value)
+    {
+        if (json_is_object(value) || json_is_array(value))
+            return res_fail(res, EMU_BAD_REQUEST, "Nested parameters are not supported");
+    }
+    return EMU_OK;
+}
+
+int cv_param(struct req *req, const char *name, char *buf, size_t len)
+{
+    int rc;
+
+    if (req->json != NULL) {
+        json_t *v = json_object_get(req->json, name);
+
+        if (v != NULL) {
+            if (json_is_string(v))
+                rc = snprintf(buf, len, "%s", json_string_value(v));
+            else if (json_is_integer(v))
+                rc = snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+            else if (json_is_real(v))
+                rc = snprintf(buf, len, "%g", json_real_value(v));
+            else if (json_is_boolean(v))
+                rc = snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+            else
+                rc = snprintf(buf, len, "%s", "");
+            return rc >= 0 && (size_t)rc < len ? EMU_OK : EMU_BAD_REQUEST;
+        }
+    } else if (req->body_len > 0) {
+        rc = req_form(req, name, buf, len);
+        if (rc != EMU_NOT_FOUND)
+            return rc;
+    }
+    return req_query(req, name, buf, len);
+}
+
+/* auth_token names a credential of some tenant; a token with per_second gets that many
+ * requests in each second of the emulator clock. */
+static int cv_authenticate(struct req *req, struct res *res)
+{
+    char token[256], store_key[300], limit_key[400];
+    struct ratelimit_state st;
+    json_t *cred = NULL, *per;
+    int rc;
+
+    if (req->body_len > 0 && body_is_json(req)) {
+        rc = load_json_body(req, res);
+        if (rc != EMU_OK)
+            return rc;
+    }
+    rc = cv_param(req, "auth_token", token, sizeof(token));
+    if (rc != EMU_OK || token[0] == '\0')
+        return EMU_UNAUTHORIZED;
+    snprintf(store_key, sizeof(store_key), "convoso/%s", token);
+    rc = store_get(req->txn, "core.credentials", store_key, &cred);
+    if (rc == EMU_NOT_FOUND)
+        return EMU_UNAUTHORIZED;
+    if (rc != EMU_OK)
+        return rc;
+    req->credential = cred;
+    snprintf(req->tenant, sizeof(req->tenant), "%s", jsonx_string(cred, "tenant"));
+    per = json_object_get(cred, "per_second");
+    if (!json_is_integer(per))
+        return EMU_OK;
+    snprintf(limit_key, sizeof(limit_key), "%s/convoso/%s", req->tenant, token);
+    rc = ratelimit_hit(req->app->limits, limit_key, req->now_ms, 1000, (int)json_integer_value(per),
+                       &st);
+    if (rc != EMU_OK)
+        return rc;
+    if (!st.allowed) {
+        res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
+        if (res->retry_after < 1)
+            res->retry_after = 1;
+        res_header(res, "Retry-After", "%d", res->retry_after);
+        return EMU_RATE_LIMITED;
+    }
+    return EMU_OK;
+}
+
+static int cv_check_credential(const json_t *cred, const char **field, char *msg, size_t msglen)
+{
+    const char *token = jsonx_string(cred, "auth_token");
+    json_t *per = json_object_get(cred, "per_second");
+
+    if (token == NULL || *token == '\0' || strlen(token) > 200) {
+        *field = "auth_token";
+        snprintf(msg, msglen, "\"auth_token\" must be a non-empty string");
+        return EMU_INVALID;
+    }
+    if (per != NULL && !json_is_null(per) &&
+        (!json_is_integer(per) || json_integer_value(per) < 1)) {
+        *field = "per_second";
+        snprintf(msg, msglen, "\"per_second\" must be null or a whole number of at least 1");
+        return EMU_INVALID;
+    }
+    return EMU_OK;
+}
+
+static const char *const cv_prefixes[] = {"/v1/", NULL};
+
+/* clang-format off */
+static const struct route cv_routes[] = {
+    /* method  path                 handler           flags */
+    {"GET",  "/v1/status/search", cv_status_search, ROUTE_AUTH},
+    {"POST", "/v1/status/search", cv_status_search, ROUTE_AUTH},
+    {"GET",  "/v1/status/insert", cv_status_insert, ROUTE_AUTH | ROUTE_WRITE},
+    {"POST", "/v1/status/insert", cv_status_insert, ROUTE_AUTH | ROUTE_WRITE},
+    {"GET",  "/v1/status/update", cv_status_update, ROUTE_AUTH | ROUTE_WRITE},
+    {"POST", "/v1/status/update", cv_status_update, ROUTE_AUTH | ROUTE_WRITE},
+    {0},
+};
+
+static const struct table_def cv_tables[] = {
+    /* store table  fixture file     row key */
+    {CV_STATUSES, "statuses.json", cv_status_row_key},
+    {0},
+};
+/* clang-format on */
+
+const struct vendor vendor_convoso = {
+    .name = "convoso",
+    .prefixes = cv_prefixes,
+    .routes = cv_routes,
+    .tables = cv_tables,
+    .credential_field = "auth_token",
+    .check_credential = cv_check_credential,
+    .authenticate = cv_authenticate,
+    .reply_error = cv_reply_error,
+};

@@ -1,0 +1,33 @@
+/* convoso.h -- private to the Convoso vendor: handler prototypes and shared helpers.
+ *
+ * Table (keys start with "<tenant>/"):
+ *   convoso.statuses  "f<index:06>" for fixture rows, "i<seq:010>" for inserted ones, so the
+ *                     table's key order is fixture order then insertion order -> the status
+ *                     object exactly as the API shows it */
+#ifndef EMU_CONVOSO_H
+#define EMU_CONVOSO_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct req;
+struct res;
+
+#define CV_STATUSES "convoso.statuses"
+
+/* status.c */
+int cv_status_search(struct req *req, struct res *res);
+int cv_status_insert(struct req *req, struct res *res);
+int cv_status_update(struct req *req, struct res *res);
+int cv_status_row_key(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
+                      char *msg, size_t msglen);
+
+/* convoso.c */
+/* Copies parameter name into buf, from the body (a flat JSON object or a form) or else the
+ * query string. EMU_NOT_FOUND when absent; EMU_BAD_REQUEST when too long for buf. */
+int cv_param(struct req *req, const char *name, char *buf, size_t len);
+/* Fails the request with the catalogue entry named by its code ("6069") or text. */
+int cv_fail(struct res *res, const char *entry);
+
+#endif

@@ -1,0 +1,302 @@
+/* status.c -- Convoso lead status codes: /v1/status/search, /v1/status/insert, /v1/status/update.
+ *
+ * A status is stored exactly as the API shows it: {status, name, final, reached, success, dnc,
+ * callback, contact, voicemail, workflow_disposition_event_option, custom_status, hex_color}.
+ * System statuses come from the fixtures (custom_status false) and cannot be changed; inserted
+ * ones are custom. Codes are unique per tenant, compared without regard to case. Validation
+ * follows the seed: insert checks 6060, 6061, 6062-6068, 6078 in that order and reports the
+ * first failure; update checks 6069, the code's existence, 6071-6077, then 6078. */
+#include "convoso.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "jsonx.h"
+#include "req.h"
+#include "store.h"
+
+#define PARAM_MAX 512
+
+/* The seven Y/N flags, in the order the vendor checks them, with their error codes. */
+static const struct {
+    const char *name;
+    const char *insert_code; /* missing or not Y/N on insert */
+    const char *update_code; /* present but empty or not Y/N on update */
+} flags[] = {
+    {"final", "6062", "6071"},     {"reached", "6063", "6072"},  {"success", "6064", "6073"},
+    {"dnc", "6065", "6074"},       {"callback", "6066", "6075"}, {"contact", "6067", "6076"},
+    {"voicemail", "6068", "6077"},
+};
+
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+static int is_flag(const char *v)
+{
+    return strcmp(v, "Y") == 0 || strcmp(v, "N") == 0;
+}
+
+/* A new status code: 2 to 6 letters or digits. */
+static int valid_code(const char *code)
+{
+    size_t n = strlen(code);
+
+    if (n < 2 || n > 6)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)code[i]))
+            return 0;
+    return 1;
+}
+
+/* Writes "#RRGGBB" (upper case) into out[8] from "RRGGBB" or "#RRGGBB"; 0 when malformed. */
+static int normalize_color(const char *in, char out[8])
+{
+    const char *hex = in[0] == '#' ? in + 1 : in;
+
+    if (strlen(hex) != 6)
+        return 0;
+    out[0] = '#';
+    for (int i = 0; i < 6; i++) {
+        if (!isxdigit((unsigned char)hex[i]))
+            return 0;
+        out[i + 1] = (char)toupper((unsigned char)hex[i]);
+    }
+    out[7] = '\0';
+    return 1;
+}
+
+/* ---- finding statuses ---- */
+
+struct lookup {
+    const char *code; /* wanted, any case */
+    char key[128];    /* its store key, when found */
+    json_t *doc;      /* new reference, when found */
+};
+
+static int find_code(const char *key, json_t *doc, void *arg)
+{
+    struct lookup *l = arg;
+
+    if (strcasecmp(jsonx_string(doc, "status"), l->code) != 0)
+        return 0;
+    snprintf(l->key, sizeof(l->key), "%s", key);
+    l->doc = json_incref(doc);
+    return 1;
+}
+
+/* Finds the tenant's status with code (any case). EMU_NOT_FOUND when it has none. */
+static int lookup_status(struct req *req, const char *code, struct lookup *l)
+{
+    char prefix[80];
+    int rc;
+
+    l->code = code;
+    l->doc = NULL;
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    rc = store_scan(req->txn, CV_STATUSES, prefix, find_code, l);
+    if (rc != EMU_OK)
+        return rc;
+    return l->doc ? EMU_OK : EMU_NOT_FOUND;
+}
+
+/* Lower case, with '_' read as a space, so NO_ANSWER finds "No Answer". */
+static void fold(const char *in, char *out, size_t len)
+{
+    size_t i = 0;
+
+    for (; in[i] != '\0' && i + 1 < len; i++)
+        out[i] = in[i] == '_' ? ' ' : (char)tolower((unsigned char)in[i]);
+    out[i] = '\0';
+}
+
+struct search {
+    char query[PARAM_MAX]; /* folded; "" finds everything */
+    json_t *hits;
+};
+
+static int match_status(const char *key, json_t *doc, void *arg)
+{
+    struct search *s = arg;
+    char code[PARAM_MAX], name[PARAM_MAX];
+
+    (void)key;
+    fold(jsonx_string(doc, "status"), code, sizeof(code));
+    fold(jsonx_string(doc, "name"), name, sizeof(name));
+    if (s->query[0] && !strstr(code, s->query) && !strstr(name, s->query))
+        return 0;
+    return json_array_append(s->hits, doc) == 0 ? 0 : EMU_NOMEM;
+}
+
+/* ---- the endpoints ---- */
+
+int cv_status_search(struct req *req, struct res *res)
+{
+    struct search s = {"", json_array()};
+    char query[PARAM_MAX], prefix[80];
+    int rc = cv_param(req, "query", query, sizeof(query));
+
+    if (s.hits == NULL)
+        return EMU_NOMEM;
+    if (rc == EMU_BAD_REQUEST) {
+        json_decref(s.hits);
+        return res_fail(res, EMU_BAD_REQUEST, "The query parameter is too long");
+    }
+    if (rc == EMU_OK)
+        fold(query, s.query, sizeof(s.query));
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    rc = store_scan(req->txn, CV_STATUSES, prefix, match_status, &s);
+    if (rc != EMU_OK) {
+        json_decref(s.hits);
+        return rc;
+    }
+    return res_json(res, 200,
+                    json_pack("{s:b,s:i,s:o}", "success", 1, "code", 200, "data", s.hits));
+}
+
+/* The colour guide of the seed, for a status inserted without hex_color: success green,
+ * failed red, callback (action needed) blue, anything else pending yellow. */
+static const char *default_color(const char values[NFLAGS][PARAM_MAX])
+{
+    if (strcmp(values[2], "Y") == 0)
+        return "#00AA00";
+    if (strcmp(values[0], "Y") == 0)
+        return "#FF0000";
+    if (strcmp(values[4], "Y") == 0)
+        return "#0000FF";
+    return "#FFAA00";
+}
+
+int cv_status_insert(struct req *req, struct res *res)
+{
+    char name[PARAM_MAX], code[PARAM_MAX], hex[PARAM_MAX], color[8], key[128];
+    char values[NFLAGS][PARAM_MAX];
+    struct lookup existing;
+    uint64_t seq;
+    json_t *status;
+    int rc, has_hex;
+
+    if (cv_param(req, "name", name, sizeof(name)) != EMU_OK || name[0] == '\0')
+        return cv_fail(res, "6060");
+    if (cv_param(req, "status", code, sizeof(code)) != EMU_OK || !valid_code(code))
+        return cv_fail(res, "6061");
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (cv_param(req, flags[i].name, values[i], PARAM_MAX) != EMU_OK || !is_flag(values[i]))
+            return cv_fail(res, flags[i].insert_code);
+    has_hex = cv_param(req, "hex_color", hex, sizeof(hex)) == EMU_OK;
+    if (has_hex && !normalize_color(hex, color))
+        return cv_fail(res, "6078");
+
+    rc = lookup_status(req, code, &existing);
+    json_decref(existing.doc);
+    if (rc == EMU_OK)
+        return cv_fail(res, "Status code already exists");
+    if (rc != EMU_NOT_FOUND)
+        return rc;
+    rc = store_seq_next(req->txn, "convoso.statuses", &seq);
+    if (rc != EMU_OK)
+        return rc;
+    status = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "status", code, "name",
+                       name, "final", values[0], "reached", values[1], "success", values[2], "dnc",
+                       values[3], "callback", values[4], "contact", values[5], "voicemail",
+                       values[6], "workflow_disposition_event_option", "none", "custom_status", 1,
+                       "hex_color", has_hex ? color : default_color(values));
+    if (status == NULL)
+        return EMU_NOMEM;
+    snprintf(key, sizeof(key), "%s/i%010llu", req->tenant, (unsigned long long)seq);
+    rc = store_put(req->txn, CV_STATUSES, key, status);
+    json_decref(status);
+    if (rc != EMU_OK)
+        return rc;
+    return res_json(res, 200,
+                    json_pack("{s:b,s:i,s:{s:s,s:s}}", "success", 1, "code", 200, "data", "new",
+                              "1", "status", code));
+}
+
+int cv_status_update(struct req *req, struct res *res)
+{
+    char code[PARAM_MAX], value[PARAM_MAX], color[8];
+    struct lookup l;
+    int rc;
+
+    if (cv_param(req, "status", code, sizeof(code)) != EMU_OK || !valid_code(code))
+        return cv_fail(res, "6069");
+    rc = lookup_status(req, code, &l);
+    if (rc == EMU_NOT_FOUND)
+        return cv_fail(res, "Status not found");
+    if (rc != EMU_OK)
+        return rc;
+    if (!json_is_true(json_object_get(l.doc, "custom_status"))) {
+        json_decref(l.doc);
+        return cv_fail(res, "6069");
+    }
+    for (size_t i = 0; i < NFLAGS; i++) {
+        rc = cv_param(req, flags[i].name, value, sizeof(value));
+        if (rc == EMU_NOT_FOUND)
+            continue; /* absent: left as it was */
+        if (rc != EMU_OK || !is_flag(value)) {
+            json_decref(l.doc);
+            return cv_fail(res, flags[i].update_code);
+        }
+        json_object_set_new(l.doc, flags[i].name, json_string(value));
+    }
+    if (cv_param(req, "hex_color", value, sizeof(value)) == EMU_OK) {
+        if (!normalize_color(value, color)) {
+            json_decref(l.doc);
+            return cv_fail(res, "6078");
+        }
+        json_object_set_new(l.doc, "hex_color", json_string(color));
+    }
+    if (cv_param(req, "name", value, sizeof(value)) == EMU_OK && value[0] != '\0')
+        json_object_set_new(l.doc, "name", json_string(value)); /* empty: name unchanged */
+    rc = store_put(req->txn, CV_STATUSES, l.key, l.doc);
+    if (rc == EMU_OK)
+        rc = res_json(res, 200,
+                      json_pack("{s:b,s:{s:O}}", "success", 1, "data", "status",
+                                json_object_get(l.doc, "status")));
+    json_decref(l.doc);
+    return rc;
+}
+
+/* ---- fixtures ---- */
+
+int cv_status_row_key(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
+                      char *msg, size_t msglen)
+{
+    static const char *const strings[] = {"status", "name", "workflow_disposition_event_option"};
+    char color[8];
+
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = jsonx_string(row, strings[i]);
+
+        if (v == NULL || *v == '\0' || strlen(v) >= 64) {
+            *field = strings[i];
+            snprintf(msg, msglen, "\"%s\" must be a non-empty string", strings[i]);
+            return EMU_INVALID;
+        }
+    }
+    for (size_t i = 0; i < NFLAGS; i++) {
+        const char *v = jsonx_string(row, flags[i].name);
+
+        if (v == NULL || !is_flag(v)) {
+            *field = flags[i].name;
+            snprintf(msg, msglen, "\"%s\" must be \"Y\" or \"N\"", flags[i].name);
+            return EMU_INVALID;
+        }
+    }
+    if (!json_is_boolean(json_object_get(row, "custom_status"))) {
+        *field = "custom_status";
+        snprintf(msg, msglen, "\"custom_status\" must be true or false");
+        return EMU_INVALID;
+    }
+    if (jsonx_string(row, "hex_color") == NULL || jsonx_string(row, "hex_color")[0] != '#' ||
+        !normalize_color(jsonx_string(row, "hex_color"), color)) {
+        *field = "hex_color";
+        snprintf(msg, msglen, "\"hex_color\" must be \"#RRGGBB\"");
+        return EMU_INVALID;
+    }
+    snprintf(key, keylen, "f%06zu", index);
+    return EMU_OK;
+}
