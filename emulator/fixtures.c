@@ -14,7 +14,22 @@
 #include "store.h"
 #include "vendors.h"
 
-const char *const fixtures_core_tables[] = {"core.tenants", "core.credentials", NULL};
+const char *const *fixtures_store_tables(void)
+{
+    static const char *tables[64];
+
+    if (tables[0] == NULL) {
+        int n = 0;
+
+        tables[n++] = "core.tenants";
+        tables[n++] = "core.credentials";
+        for (int i = 0; vendors[i] != NULL; i++)
+            for (const struct table_def *t = vendors[i]->tables; t && t->name && n < 63; t++)
+                tables[n++] = t->name;
+        tables[n] = NULL;
+    }
+    return tables;
+}
 
 struct fixture_file {
     char *name;   /* "tenants.json", "guayaba/contacts.json" */

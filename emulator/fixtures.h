@@ -28,8 +28,9 @@ int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *
 /* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
 int fixtures_store_is_seeded(struct store_txn *txn);
 
-/* Store tables of the core (tenants, credentials), NULL-ended. */
-extern const char *const fixtures_core_tables[];
+/* Every store table: the core's (tenants, credentials) and every vendor's, NULL-ended. The
+ * list is static and built on the first call, which must come before any thread starts. */
+const char *const *fixtures_store_tables(void);
 
 /* Compiled-in fixture files (generated at build time), ending with a {NULL} row. */
 struct embedded_file {

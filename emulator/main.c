@@ -25,22 +25,6 @@
 
 #define EXIT_USAGE 2
 
-/* The store tables of every vendor and of the core, NULL-ended, in static storage. */
-static const char *all_tables[64];
-
-static void collect_tables(void)
-{
-    int n = 0;
-
-    for (int i = 0; fixtures_core_tables[i] != NULL; i++)
-        all_tables[n++] = fixtures_core_tables[i];
-    for (int i = 0; vendors[i] != NULL; i++)
-        for (const struct table_def *t = vendors[i]->tables; t && t->name; t++)
-            if (n < 63)
-                all_tables[n++] = t->name;
-    all_tables[n] = NULL;
-}
-
 static int make_temp_dir(struct app *app)
 {
     const char *tmp = getenv("TMPDIR");
@@ -77,8 +61,7 @@ static int open_store(struct app *app, char *err, size_t errlen)
     struct store_txn *txn;
     int rc;
 
-    collect_tables();
-    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, all_tables);
+    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, fixtures_store_tables());
     if (rc != EMU_OK) {
         snprintf(err, errlen, "cannot open the store in %s", app->data_dir);
         return rc;

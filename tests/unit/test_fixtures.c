@@ -152,9 +152,6 @@ static int rows(struct store *st, const char *table, const char *prefix)
 
 static void test_seed_and_reset_one_tenant(void **state)
 {
-    static const char *const tables[] = {
-        "core.tenants",      "core.credentials", "guayaba.statuses", "guayaba.campaigns",
-        "guayaba.splitters", "guayaba.contacts", "guayaba.phones",   NULL};
     struct fixtures *fx;
     struct store *st;
     struct store_txn *txn;
@@ -164,7 +161,7 @@ static void test_seed_and_reset_one_tenant(void **state)
     (void)state;
     assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
     snprintf(sdir, sizeof(sdir), "%s/store", dir);
-    assert_int_equal(store_open(&st, sdir, 1 << 24, tables), EMU_OK);
+    assert_int_equal(store_open(&st, sdir, 1 << 24, fixtures_store_tables()), EMU_OK);
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
     assert_false(fixtures_store_is_seeded(txn));
     assert_int_equal(fixtures_seed(fx, txn, NULL), EMU_OK);
