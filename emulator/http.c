@@ -399,3 +399,12 @@ int http_probe(const char *base_url, const char *path, int *status)
     mg_exit_library();
     return EMU_OK;
 }
+
+int http_url_decode(const char *src, size_t len, char *dst, size_t dstlen)
+{
+    int n = mg_url_decode(src, (int)len, dst, (int)dstlen, 1);
+
+    if (n < 0 || (size_t)n >= dstlen || strlen(dst) != (size_t)n)
+        return EMU_BAD_REQUEST; /* too long, or an encoded NUL */
+    return EMU_OK;
+}

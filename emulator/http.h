@@ -24,6 +24,10 @@ unsigned http_port(const struct http *h);
  * EMU_NOT_FOUND when absent, EMU_BAD_REQUEST when it does not fit in buf. */
 int http_form_get(const char *data, size_t len, const char *name, char *buf, size_t buflen);
 
+/* URL-decodes len bytes of src (form style: '+' is a space) into dst, NUL-terminated.
+ * EMU_BAD_REQUEST when it does not fit or is not valid text. */
+int http_url_decode(const char *src, size_t len, char *dst, size_t dstlen);
+
 /* Sends GET path to base_url ("http://HOST:PORT") and stores the answer's status in *status.
  * EMU_INVALID for a malformed URL, EMU_IO when nothing answered. */
 int http_probe(const char *base_url, const char *path, int *status);

@@ -38,6 +38,33 @@ int req_query(const struct req *req, const char *name, char *buf, size_t len)
     return http_form_get(req->query, strlen(req->query), name, buf, len);
 }
 
+int req_query_all(const struct req *req, json_t **out)
+{
+    const char *p = req->query ? req->query : "";
+    json_t *all = json_object();
+
+    *out = NULL;
+    if (all == NULL)
+        return EMU_NOMEM;
+    while (*p != '\0') {
+        size_t len = strcspn(p, "&"), name_len = strcspn(p, "=&");
+        char name[256], value[2048];
+
+        if (name_len > 0 && name_len < sizeof(name) &&
+            http_url_decode(p, name_len, name, sizeof(name)) == EMU_OK) {
+            value[0] = '\0';
+            if (name_len < len)
+                http_url_decode(p + name_len + 1, len - name_len - 1, value, sizeof(value));
+            json_object_set_new(all, name, json_string(value));
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    *out = all;
+    return EMU_OK;
+}
+
 int req_form(const struct req *req, const char *name, char *buf, size_t len)
 {
     if (req->body_len == 0)
@@ -137,6 +164,7 @@ void res_drop_body(struct res *res)
 
 void res_clear(struct res *res)
 {
+    json_decref(res->error_details);
     free(res->headers);
     free(res->body);
     memset(res, 0, sizeof(*res));

@@ -61,6 +61,7 @@ struct res {
     const char *content_type; /* static string */
     char detail[512];         /* the error's sentence, set by res_fail */
     const char *vendor_error; /* with EMU_VENDOR: the vendor catalogue entry's name */
+    json_t *error_details;    /* structured detail of the error, for vendors that show one; owned */
     int retry_after;          /* seconds, for answers that throttle */
     const char *scenario;     /* the scenario rule that answered, for the log; static or NULL */
     int close;                /* 1: close the connection after this answer */
@@ -73,6 +74,9 @@ const char *req_param(const struct req *req, const char *name);
 /* Copies the URL-decoded value of query parameter name into buf. EMU_NOT_FOUND when absent,
  * EMU_BAD_REQUEST when it does not fit. */
 int req_query(const struct req *req, const char *name, char *buf, size_t len);
+/* Parses the whole query string into a new object of URL-decoded names and values (the last
+ * of a repeated name wins). *out is a new reference. */
+int req_query_all(const struct req *req, json_t **out);
 /* Like req_query, for a form-encoded (application/x-www-form-urlencoded) request body. */
 int req_form(const struct req *req, const char *name, char *buf, size_t len);
 /* Frees what req owns. */

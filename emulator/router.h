@@ -24,7 +24,8 @@ struct route {
     const char *method; /* "GET", "POST", ... */
     const char *path;   /* "/contacts/{id}": {name} captures one segment, "*" the rest */
     route_fn *handler;
-    unsigned flags; /* enum route_flags */
+    unsigned flags;    /* enum route_flags */
+    const char *scope; /* the permission a credential needs, checked by the vendor; or NULL */
 };
 
 /* 1 when path matches pattern; captures {name} segments into req->params when req is not

@@ -335,34 +335,70 @@ int store_del_prefix(struct store_txn *txn, const char *table, const char *prefi
     return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "del_prefix");
 }
 
-int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out)
+static int seq_read(struct store_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t *n)
 {
-    char key[128], text[32];
+    char text[32];
+    MDB_val v;
+    int mrc = mdb_get(txn->txn, dbi, k, &v);
+
+    *n = 0;
+    if (mrc == MDB_SUCCESS && v.mv_size < sizeof(text)) {
+        memcpy(text, v.mv_data, v.mv_size);
+        text[v.mv_size] = '\0';
+        *n = strtoull(text, NULL, 10);
+        return EMU_OK;
+    }
+    return mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "seq");
+}
+
+static int seq_write(struct store_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t n)
+{
+    char text[32];
+    MDB_val v;
+
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)n);
+    v.mv_data = text;
+    v.mv_size = strlen(text);
+    return map_mdb(mdb_put(txn->txn, dbi, k, &v, 0), "seq");
+}
+
+int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value)
+{
+    char key[128];
     MDB_dbi dbi;
-    MDB_val k, v;
-    uint64_t n = 0;
-    int rc = dbi_of(txn->st, "core.meta", &dbi), mrc;
+    MDB_val k;
+    uint64_t n;
+    int rc = dbi_of(txn->st, "core.meta", &dbi);
 
     if (rc != EMU_OK)
         return rc;
     snprintf(key, sizeof(key), "seq/%s", name);
     k.mv_data = key;
     k.mv_size = strlen(key);
-    mrc = mdb_get(txn->txn, dbi, &k, &v);
-    if (mrc == MDB_SUCCESS && v.mv_size < sizeof(text)) {
-        memcpy(text, v.mv_data, v.mv_size);
-        text[v.mv_size] = '\0';
-        n = strtoull(text, NULL, 10);
-    } else if (mrc != MDB_NOTFOUND && mrc != MDB_SUCCESS) {
-        return map_mdb(mrc, "seq");
-    }
-    n++;
-    snprintf(text, sizeof(text), "%llu", (unsigned long long)n);
-    v.mv_data = text;
-    v.mv_size = strlen(text);
-    rc = map_mdb(mdb_put(txn->txn, dbi, &k, &v, 0), "seq");
+    rc = seq_read(txn, dbi, &k, &n);
+    if (rc == EMU_OK && value > n)
+        rc = seq_write(txn, dbi, &k, value);
+    return rc;
+}
+
+int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out)
+{
+    char key[128];
+    MDB_dbi dbi;
+    MDB_val k;
+    uint64_t n;
+    int rc = dbi_of(txn->st, "core.meta", &dbi);
+
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(key, sizeof(key), "seq/%s", name);
+    k.mv_data = key;
+    k.mv_size = strlen(key);
+    rc = seq_read(txn, dbi, &k, &n);
     if (rc == EMU_OK)
-        *out = n;
+        rc = seq_write(txn, dbi, &k, n + 1);
+    if (rc == EMU_OK)
+        *out = n + 1;
     return rc;
 }
 

@@ -57,6 +57,9 @@ int store_del_prefix(struct store_txn *txn, const char *table, const char *prefi
 /* Increments the named counter in core.meta and stores the new value in *out (first is 1). */
 int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 
+/* Sets the named counter so that the next store_seq_next gives value + 1 (never lowers it). */
+int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
+
 /* Bytes in use by the environment's pages and the map size. */
 void store_usage(struct store *st, size_t *used, size_t *map_size);
 
