@@ -160,39 +160,52 @@ static int load_json_body(struct req *req, struct res *res)
     return EMU_OK;
 }
 
-int cv_param(struct req *req, const char *name, char *buf, size_t len)
+char *cv_param(struct req *req, const char *name)
 {
-    int rc;
+    char *value;
+    size_t len;
 
     if (req->json != NULL) {
         json_t *v = json_object_get(req->json, name);
+        char number[64];
 
-        if (v != NULL) {
-            if (json_is_string(v))
-                rc = snprintf(buf, len, "%s", json_string_value(v));
-            else if (json_is_integer(v))
-                rc = snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-            else if (json_is_real(v))
-                rc = snprintf(buf, len, "%g", json_real_value(v));
-            else if (json_is_boolean(v))
-                rc = snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
-            else
-                rc = snprintf(buf, len, "%s", "");
-            return rc >= 0 && (size_t)rc < len ? EMU_OK : EMU_BAD_REQUEST;
-        }
-    } else if (req->body_len > 0) {
-        rc = req_form(req, name, buf, len);
-        if (rc != EMU_NOT_FOUND)
-            return rc;
+        if (v == NULL)
+            goto query;
+        if (json_is_string(v))
+            return strdup(json_string_value(v));
+        if (json_is_integer(v))
+            snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(number, sizeof(number), "%g", json_real_value(v));
+        else if (json_is_boolean(v))
+            snprintf(number, sizeof(number), "%s", json_is_true(v) ? "true" : "false");
+        else
+            number[0] = '\0';
+        return strdup(number);
     }
-    return req_query(req, name, buf, len);
+    if (req->body_len > 0) {
+        len = req->body_len + 1; /* a decoded value is never longer than its encoding */
+        value = malloc(len);
+        if (value != NULL && req_form(req, name, value, len) == EMU_OK)
+            return value;
+        free(value);
+    }
+query:
+    if (req->query == NULL)
+        return NULL;
+    len = strlen(req->query) + 1;
+    value = malloc(len);
+    if (value != NULL && req_query(req, name, value, len) == EMU_OK)
+        return value;
+    free(value);
+    return NULL;
 }
 
 /* auth_token names a credential of some tenant; a token with per_second gets that many
  * requests in each second of the emulator clock. */
 static int cv_authenticate(struct req *req, struct res *res)
 {
-    char token[256], store_key[300], limit_key[400];
+    char store_key[300], limit_key[400], *token;
     struct ratelimit_state st;
     json_t *cred = NULL, *per;
     int rc;
@@ -202,10 +215,14 @@ static int cv_authenticate(struct req *req, struct res *res)
         if (rc != EMU_OK)
             return rc;
     }
-    rc = cv_param(req, "auth_token", token, sizeof(token));
-    if (rc != EMU_OK || token[0] == '\0')
+    token = cv_param(req, "auth_token");
+    if (token == NULL || token[0] == '\0' || strlen(token) > 200) {
+        free(token);
         return EMU_UNAUTHORIZED;
+    }
     snprintf(store_key, sizeof(store_key), "convoso/%s", token);
+    snprintf(limit_key, sizeof(limit_key), "%s", token);
+    free(token);
     rc = store_get(req->txn, "core.credentials", store_key, &cred);
     if (rc == EMU_NOT_FOUND)
         return EMU_UNAUTHORIZED;
@@ -216,8 +233,8 @@ static int cv_authenticate(struct req *req, struct res *res)
     per = json_object_get(cred, "per_second");
     if (!json_is_integer(per))
         return EMU_OK;
-    snprintf(limit_key, sizeof(limit_key), "%s/convoso/%s", req->tenant, token);
-    rc = ratelimit_hit(req->app->limits, limit_key, req->now_ms, 1000, (int)json_integer_value(per),
+    snprintf(store_key, sizeof(store_key), "%s/convoso/%s", req->tenant, limit_key);
+    rc = ratelimit_hit(req->app->limits, store_key, req->now_ms, 1000, (int)json_integer_value(per),
                        &st);
     if (rc != EMU_OK)
         return rc;
@@ -250,7 +267,7 @@ static int cv_check_credential(const json_t *cred, const char **field, char *msg
     return EMU_OK;
 }
 
-static const char *const cv_prefixes[] = {"/v1/", NULL};
+static const char *const cv_prefixes[] = {"/v1", NULL};
 
 /* clang-format off */
 static const struct route cv_routes[] = {

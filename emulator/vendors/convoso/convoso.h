@@ -24,9 +24,9 @@ int cv_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                       char *msg, size_t msglen);
 
 /* convoso.c */
-/* Copies parameter name into buf, from the body (a flat JSON object or a form) or else the
- * query string. EMU_NOT_FOUND when absent; EMU_BAD_REQUEST when too long for buf. */
-int cv_param(struct req *req, const char *name, char *buf, size_t len);
+/* Returns parameter name, from the body (a flat JSON object or a form) or else the query
+ * string, as new malloc'd text the caller frees; NULL when absent (or out of memory). */
+char *cv_param(struct req *req, const char *name);
 /* Fails the request with the catalogue entry named by its code ("6069") or text. */
 int cv_fail(struct res *res, const char *entry);
 

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,8 +18,6 @@
 #include "jsonx.h"
 #include "req.h"
 #include "store.h"
-
-#define PARAM_MAX 512
 
 /* The seven Y/N flags, in the order the vendor checks them, with their error codes. */
 static const struct {
@@ -102,30 +101,39 @@ static int lookup_status(struct req *req, const char *code, struct lookup *l)
     return l->doc ? EMU_OK : EMU_NOT_FOUND;
 }
 
-/* Lower case, with '_' read as a space, so NO_ANSWER finds "No Answer". */
-static void fold(const char *in, char *out, size_t len)
+/* Lower case, with '_' read as a space, so NO_ANSWER finds "No Answer"; in place. */
+static void fold(char *text)
 {
-    size_t i = 0;
-
-    for (; in[i] != '\0' && i + 1 < len; i++)
-        out[i] = in[i] == '_' ? ' ' : (char)tolower((unsigned char)in[i]);
-    out[i] = '\0';
+    for (; *text; text++)
+        *text = *text == '_' ? ' ' : (char)tolower((unsigned char)*text);
 }
 
 struct search {
-    char query[PARAM_MAX]; /* folded; "" finds everything */
+    char *query; /* folded; "" finds everything */
     json_t *hits;
 };
+
+/* Whether text, folded, holds the folded query. */
+static int holds(const char *text, const char *query)
+{
+    char *folded = strdup(text ? text : "");
+    int hit;
+
+    if (folded == NULL)
+        return 0;
+    fold(folded);
+    hit = strstr(folded, query) != NULL;
+    free(folded);
+    return hit;
+}
 
 static int match_status(const char *key, json_t *doc, void *arg)
 {
     struct search *s = arg;
-    char code[PARAM_MAX], name[PARAM_MAX];
 
     (void)key;
-    fold(jsonx_string(doc, "status"), code, sizeof(code));
-    fold(jsonx_string(doc, "name"), name, sizeof(name));
-    if (s->query[0] && !strstr(code, s->query) && !strstr(name, s->query))
+    if (s->query[0] && !holds(jsonx_string(doc, "status"), s->query) &&
+        !holds(jsonx_string(doc, "name"), s->query))
         return 0;
     return json_array_append(s->hits, doc) == 0 ? 0 : EMU_NOMEM;
 }
@@ -134,20 +142,20 @@ static int match_status(const char *key, json_t *doc, void *arg)
 
 int cv_status_search(struct req *req, struct res *res)
 {
-    struct search s = {"", json_array()};
-    char query[PARAM_MAX], prefix[80];
-    int rc = cv_param(req, "query", query, sizeof(query));
+    struct search s = {cv_param(req, "query"), json_array()};
+    char prefix[80];
+    int rc = EMU_OK;
 
-    if (s.hits == NULL)
-        return EMU_NOMEM;
-    if (rc == EMU_BAD_REQUEST) {
-        json_decref(s.hits);
-        return res_fail(res, EMU_BAD_REQUEST, "The query parameter is too long");
+    if (s.query == NULL)
+        s.query = strdup("");
+    if (s.hits == NULL || s.query == NULL)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK) {
+        fold(s.query);
+        snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+        rc = store_scan(req->txn, CV_STATUSES, prefix, match_status, &s);
     }
-    if (rc == EMU_OK)
-        fold(query, s.query, sizeof(s.query));
-    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    rc = store_scan(req->txn, CV_STATUSES, prefix, match_status, &s);
+    free(s.query);
     if (rc != EMU_OK) {
         json_decref(s.hits);
         return rc;
@@ -158,7 +166,7 @@ int cv_status_search(struct req *req, struct res *res)
 
 /* The colour guide of the seed, for a status inserted without hex_color: success green,
  * failed red, callback (action needed) blue, anything else pending yellow. */
-static const char *default_color(const char values[NFLAGS][PARAM_MAX])
+static const char *default_color(char *const values[NFLAGS])
 {
     if (strcmp(values[2], "Y") == 0)
         return "#00AA00";
@@ -169,27 +177,48 @@ static const char *default_color(const char values[NFLAGS][PARAM_MAX])
     return "#FFAA00";
 }
 
-int cv_status_insert(struct req *req, struct res *res)
+/* The parameters a call may send, read once and freed together. */
+struct params {
+    char *name, *code, *hex, *flags[NFLAGS];
+};
+
+static void read_params(struct req *req, struct params *p)
 {
-    char name[PARAM_MAX], code[PARAM_MAX], hex[PARAM_MAX], color[8], key[128];
-    char values[NFLAGS][PARAM_MAX];
+    p->name = cv_param(req, "name");
+    p->code = cv_param(req, "status");
+    p->hex = cv_param(req, "hex_color");
+    for (size_t i = 0; i < NFLAGS; i++)
+        p->flags[i] = cv_param(req, flags[i].name);
+}
+
+static void free_params(struct params *p)
+{
+    free(p->name);
+    free(p->code);
+    free(p->hex);
+    for (size_t i = 0; i < NFLAGS; i++)
+        free(p->flags[i]);
+}
+
+static int insert(struct req *req, struct res *res, struct params *p)
+{
+    char color[8], key[128];
     struct lookup existing;
     uint64_t seq;
     json_t *status;
-    int rc, has_hex;
+    int rc;
 
-    if (cv_param(req, "name", name, sizeof(name)) != EMU_OK || name[0] == '\0')
+    if (p->name == NULL || p->name[0] == '\0')
         return cv_fail(res, "6060");
-    if (cv_param(req, "status", code, sizeof(code)) != EMU_OK || !valid_code(code))
+    if (p->code == NULL || !valid_code(p->code))
         return cv_fail(res, "6061");
     for (size_t i = 0; i < NFLAGS; i++)
-        if (cv_param(req, flags[i].name, values[i], PARAM_MAX) != EMU_OK || !is_flag(values[i]))
+        if (p->flags[i] == NULL || !is_flag(p->flags[i]))
             return cv_fail(res, flags[i].insert_code);
-    has_hex = cv_param(req, "hex_color", hex, sizeof(hex)) == EMU_OK;
-    if (has_hex && !normalize_color(hex, color))
+    if (p->hex != NULL && !normalize_color(p->hex, color))
         return cv_fail(res, "6078");
 
-    rc = lookup_status(req, code, &existing);
+    rc = lookup_status(req, p->code, &existing);
     json_decref(existing.doc);
     if (rc == EMU_OK)
         return cv_fail(res, "Status code already exists");
@@ -198,11 +227,12 @@ int cv_status_insert(struct req *req, struct res *res)
     rc = store_seq_next(req->txn, "convoso.statuses", &seq);
     if (rc != EMU_OK)
         return rc;
-    status = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "status", code, "name",
-                       name, "final", values[0], "reached", values[1], "success", values[2], "dnc",
-                       values[3], "callback", values[4], "contact", values[5], "voicemail",
-                       values[6], "workflow_disposition_event_option", "none", "custom_status", 1,
-                       "hex_color", has_hex ? color : default_color(values));
+    status =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "status", p->code, "name",
+                  p->name, "final", p->flags[0], "reached", p->flags[1], "success", p->flags[2],
+                  "dnc", p->flags[3], "callback", p->flags[4], "contact", p->flags[5], "voicemail",
+                  p->flags[6], "workflow_disposition_event_option", "none", "custom_status", 1,
+                  "hex_color", p->hex ? color : default_color(p->flags));
     if (status == NULL)
         return EMU_NOMEM;
     snprintf(key, sizeof(key), "%s/i%010llu", req->tenant, (unsigned long long)seq);
@@ -212,51 +242,69 @@ int cv_status_insert(struct req *req, struct res *res)
         return rc;
     return res_json(res, 200,
                     json_pack("{s:b,s:i,s:{s:s,s:s}}", "success", 1, "code", 200, "data", "new",
-                              "1", "status", code));
+                              "1", "status", p->code));
 }
 
-int cv_status_update(struct req *req, struct res *res)
+static int update(struct req *req, struct res *res, struct params *p)
 {
-    char code[PARAM_MAX], value[PARAM_MAX], color[8];
+    char color[8];
     struct lookup l;
     int rc;
 
-    if (cv_param(req, "status", code, sizeof(code)) != EMU_OK || !valid_code(code))
+    if (p->code == NULL || !valid_code(p->code))
         return cv_fail(res, "6069");
-    rc = lookup_status(req, code, &l);
+    rc = lookup_status(req, p->code, &l);
     if (rc == EMU_NOT_FOUND)
         return cv_fail(res, "Status not found");
     if (rc != EMU_OK)
         return rc;
-    if (!json_is_true(json_object_get(l.doc, "custom_status"))) {
-        json_decref(l.doc);
-        return cv_fail(res, "6069");
-    }
-    for (size_t i = 0; i < NFLAGS; i++) {
-        rc = cv_param(req, flags[i].name, value, sizeof(value));
-        if (rc == EMU_NOT_FOUND)
+    if (!json_is_true(json_object_get(l.doc, "custom_status")))
+        rc = cv_fail(res, "6069");
+    for (size_t i = 0; rc == EMU_OK && i < NFLAGS; i++) {
+        if (p->flags[i] == NULL)
             continue; /* absent: left as it was */
-        if (rc != EMU_OK || !is_flag(value)) {
-            json_decref(l.doc);
-            return cv_fail(res, flags[i].update_code);
-        }
-        json_object_set_new(l.doc, flags[i].name, json_string(value));
+        if (!is_flag(p->flags[i]))
+            rc = cv_fail(res, flags[i].update_code);
+        else
+            json_object_set_new(l.doc, flags[i].name, json_string(p->flags[i]));
     }
-    if (cv_param(req, "hex_color", value, sizeof(value)) == EMU_OK) {
-        if (!normalize_color(value, color)) {
-            json_decref(l.doc);
-            return cv_fail(res, "6078");
-        }
-        json_object_set_new(l.doc, "hex_color", json_string(color));
+    if (rc == EMU_OK && p->hex != NULL) {
+        if (normalize_color(p->hex, color))
+            json_object_set_new(l.doc, "hex_color", json_string(color));
+        else
+            rc = cv_fail(res, "6078");
     }
-    if (cv_param(req, "name", value, sizeof(value)) == EMU_OK && value[0] != '\0')
-        json_object_set_new(l.doc, "name", json_string(value)); /* empty: name unchanged */
-    rc = store_put(req->txn, CV_STATUSES, l.key, l.doc);
+    if (rc == EMU_OK && p->name != NULL && p->name[0] != '\0') /* empty: name unchanged */
+        json_object_set_new(l.doc, "name", json_string(p->name));
+    if (rc == EMU_OK)
+        rc = store_put(req->txn, CV_STATUSES, l.key, l.doc);
     if (rc == EMU_OK)
         rc = res_json(res, 200,
                       json_pack("{s:b,s:{s:O}}", "success", 1, "data", "status",
                                 json_object_get(l.doc, "status")));
     json_decref(l.doc);
+    return rc;
+}
+
+int cv_status_insert(struct req *req, struct res *res)
+{
+    struct params p;
+    int rc;
+
+    read_params(req, &p);
+    rc = insert(req, res, &p);
+    free_params(&p);
+    return rc;
+}
+
+int cv_status_update(struct req *req, struct res *res)
+{
+    struct params p;
+    int rc;
+
+    read_params(req, &p);
+    rc = update(req, res, &p);
+    free_params(&p);
     return rc;
 }
 
