@@ -23,8 +23,9 @@ struct app {
     struct ratelimit *limits;
     struct fixtures *fixtures; /* parsed once at start; read-only afterwards */
     char data_dir[PATH_MAX];
-    int data_dir_is_temp; /* 1: removed at exit */
-    atomic_int ready;     /* 1 once the store is open and seeded */
+    int data_dir_is_temp;  /* 1: removed at exit */
+    atomic_int ready;      /* 1 once the store is open and seeded */
+    atomic_ullong answers; /* answers numbered so far (request ids); reset with the data */
 };
 
 #endif

@@ -7,7 +7,7 @@
 
 char *jsonx_dump(const json_t *v, size_t *len)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
     if (text != NULL && len != NULL)
         *len = strlen(text);

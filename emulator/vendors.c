@@ -6,6 +6,7 @@
 
 const struct vendor *const vendors[] = {
     &vendor_convoso,
+    &vendor_rasl,
     &vendor_guayaba,
     &vendor_admin, /* the emulator's own /__admin API */
     NULL,

@@ -49,6 +49,7 @@ struct vendor {
 extern const struct vendor *const vendors[];
 
 extern const struct vendor vendor_convoso;
+extern const struct vendor vendor_rasl;
 extern const struct vendor vendor_guayaba;
 extern const struct vendor vendor_admin;
 

@@ -43,8 +43,10 @@ static int admin_reset(struct req *req, struct res *res)
         return rc;
     snprintf(prefix, sizeof(prefix), "%s/", has_tenant ? tenant : "");
     ratelimit_clear(req->app->limits, has_tenant ? prefix : "");
-    if (!has_tenant)
+    if (!has_tenant) {
         clock_restore_initial(&req->app->clock);
+        atomic_store(&req->app->answers, 0);
+    }
     return res_json(res, 200,
                     json_pack("{s:b,s:s?}", "reset", 1, "tenant", has_tenant ? tenant : NULL));
 }

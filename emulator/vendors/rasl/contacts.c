@@ -1,0 +1,614 @@
+/* contacts.c -- RASL contacts: list, create, get, update, delete, batch create and delete.
+ *
+ * A contact is stored as the vendor's ContactResource: id, firstname, lastname, company, type,
+ * email, phone, status_id, source_id, description, city, state, zip, address, country_id,
+ * assigned_id, group_id, is_opted_out, created_at, updated_at. Phone and email are unique in
+ * the tenant; source_id and status_id must name the tenant's own source and status; groups
+ * replaces group_id. The plan's contact limit is checked after validation. Answers add groups
+ * (always on create and update), source and status as include= asks. */
+#include "rasl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "err.h"
+#include "jsonx.h"
+#include "req.h"
+#include "store.h"
+
+static const char *const contact_filters[] = {"id",          "type",       "status_id", "source_id",
+                                              "assigned_id", "created_at", "group_id",  NULL};
+static const char *const contact_sorts[] = {"id",         "firstname",  "lastname",
+                                            "created_at", "updated_at", NULL};
+static const char *const contact_searches[] = {"firstname", "lastname", "email",
+                                               "phone",     "company",  NULL};
+static const struct rasl_list_spec contact_list = {contact_filters, contact_sorts, contact_searches,
+                                                   1};
+
+/* The members a client may send, with their rules. */
+enum kind { TEXT, TYPE, REF, INT, GROUPS };
+
+static const struct field {
+    const char *name;
+    enum kind kind;
+    int required;        /* on create; on update, if present it may not be null or empty */
+    size_t max;          /* characters, for text */
+    const char *missing; /* the vendor's sentence when required and absent */
+} fields[] = {
+    {"firstname", TEXT, 1, 255, "First name is required."},
+    {"lastname", TEXT, 1, 255, "Last name is required."},
+    {"company", TEXT, 0, 255, NULL},
+    {"type", TYPE, 1, 0, "Type is required."},
+    {"email", TEXT, 0, 191, NULL},
+    {"phone", TEXT, 1, 20, "Phone number is required."},
+    {"status_id", REF, 1, 0, "Status is required."},
+    {"source_id", REF, 1, 0, "Source is required."},
+    {"description", TEXT, 0, 65535, NULL},
+    {"city", TEXT, 0, 255, NULL},
+    {"state", TEXT, 0, 255, NULL},
+    {"zip", TEXT, 0, 20, NULL},
+    {"address", TEXT, 0, 500, NULL},
+    {"country_id", INT, 0, 0, NULL},
+    {"assigned_id", INT, 0, 0, NULL},
+    {"groups", GROUPS, 0, 0, NULL},
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static int empty(const json_t *v)
+{
+    return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+}
+
+static int valid_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    return at != NULL && at != s && strchr(at + 1, '@') == NULL && strchr(at + 1, '.') != NULL &&
+           at[1] != '.' && s[strlen(s) - 1] != '.' && strpbrk(s, " \t,;") == NULL;
+}
+
+/* Laravel's name for a member in its default sentences: "source_id" reads "source id". */
+static void spoken(const char *name, char *out, size_t len)
+{
+    size_t i = 0;
+
+    for (; name[i] && i + 1 < len; i++)
+        out[i] = name[i] == '_' ? ' ' : name[i];
+    out[i] = '\0';
+}
+
+struct unique_check {
+    const char *member;
+    const char *value;
+    json_int_t except_id;
+    int taken;
+};
+
+static int find_taken(const char *key, json_t *doc, void *arg)
+{
+    struct unique_check *u = arg;
+    const char *v = jsonx_string(doc, u->member);
+
+    (void)key;
+    if (v != NULL && json_integer_value(json_object_get(doc, "id")) != u->except_id &&
+        strcasecmp(v, u->value) == 0) {
+        u->taken = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int taken(struct req *req, const char *member, const char *value, json_int_t except_id)
+{
+    struct unique_check u = {member, value, except_id, 0};
+    char prefix[80];
+
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    store_scan(req->txn, RASL_CONTACTS, prefix, find_taken, &u);
+    return u.taken;
+}
+
+static int exists(struct req *req, const char *table, json_int_t id)
+{
+    json_t *row;
+    int rc = rasl_get(req, table, id, &row);
+
+    json_decref(row);
+    return rc == EMU_OK;
+}
+
+/* Checks body against the rules into details. creating: required members must be there;
+ * otherwise only those sent are checked. self is the contact's id on update (0 on create). */
+static void validate(struct req *req, const json_t *body, int creating, json_int_t self,
+                     json_t *details)
+{
+    char message[160], name[64];
+
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const struct field *f = &fields[i];
+        json_t *v = json_object_get(body, f->name);
+
+        spoken(f->name, name, sizeof(name));
+        if (v == NULL && !creating)
+            continue;
+        if (f->required && empty(v)) {
+            rasl_field_error(details, f->name, f->missing);
+            continue;
+        }
+        if (v == NULL || json_is_null(v))
+            continue;
+        switch (f->kind) {
+        case TEXT:
+            if (!json_is_string(v)) {
+                snprintf(message, sizeof(message), "The %s field must be a string.", name);
+                rasl_field_error(details, f->name, message);
+            } else if (json_string_length(v) > f->max) {
+                snprintf(message, sizeof(message),
+                         "The %s field must not be greater than %zu characters.", name, f->max);
+                rasl_field_error(details, f->name, message);
+            } else if (strcmp(f->name, "email") == 0 && !valid_email(json_string_value(v))) {
+                rasl_field_error(details, f->name,
+                                 "The email field must be a valid email address.");
+            } else if (strcmp(f->name, "email") == 0 &&
+                       taken(req, "email", json_string_value(v), self)) {
+                rasl_field_error(details, f->name, "This email address already exists.");
+            } else if (strcmp(f->name, "phone") == 0 &&
+                       taken(req, "phone", json_string_value(v), self)) {
+                rasl_field_error(details, f->name, "This phone number already exists.");
+            }
+            break;
+        case TYPE:
+            if (!json_is_string(v) || (strcmp(json_string_value(v), "lead") != 0 &&
+                                       strcmp(json_string_value(v), "customer") != 0 &&
+                                       strcmp(json_string_value(v), "guest") != 0))
+                rasl_field_error(details, f->name, "Type must be either lead, customer, or guest.");
+            break;
+        case REF:
+            if (!json_is_integer(v)) {
+                snprintf(message, sizeof(message), "The %s field must be an integer.", name);
+                rasl_field_error(details, f->name, message);
+            } else if (!exists(req,
+                               strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
+                               json_integer_value(v))) {
+                snprintf(message, sizeof(message),
+                         "The selected %s does not exist or does not belong to your account.",
+                         strcmp(f->name, "status_id") == 0 ? "status" : "source");
+                rasl_field_error(details, f->name, message);
+            }
+            break;
+        case INT:
+            if (!json_is_integer(v)) {
+                snprintf(message, sizeof(message), "The %s field must be an integer.", name);
+                rasl_field_error(details, f->name, message);
+            }
+            break;
+        case GROUPS:
+            if (!json_is_array(v)) {
+                rasl_field_error(details, f->name, "The groups field must be an array.");
+            } else {
+                size_t j;
+                json_t *g;
+
+                json_array_foreach(v, j, g)
+                {
+                    char key[48];
+
+                    snprintf(key, sizeof(key), "groups.%zu", j);
+                    snprintf(message, sizeof(message), "The groups.%zu field must be an integer.",
+                             j);
+                    if (!json_is_integer(g))
+                        rasl_field_error(details, key, message);
+                }
+            }
+            break;
+        }
+    }
+}
+
+/* Copies body's members onto contact (groups becomes group_id). */
+static void apply(json_t *contact, const json_t *body)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        json_t *v = json_object_get(body, fields[i].name);
+
+        if (v == NULL)
+            continue;
+        if (fields[i].kind == GROUPS)
+            json_object_set_new(contact, "group_id",
+                                json_is_null(v) ? json_array() : json_deep_copy(v));
+        else
+            json_object_set(contact, fields[i].name, v);
+    }
+}
+
+/* A new contact with every member in the vendor's order, all empty. */
+static json_t *blank_contact(json_int_t id, const char *now)
+{
+    return json_pack("{s:I,s:s,s:s,s:n,s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:[],s:b,"
+                     "s:s,s:s}",
+                     "id", id, "firstname", "", "lastname", "", "company", "type", "lead", "email",
+                     "phone", "status_id", "source_id", "description", "city", "state", "zip",
+                     "address", "country_id", "assigned_id", "group_id", "is_opted_out", 0,
+                     "created_at", now, "updated_at", now);
+}
+
+/* Whether the tenant's plan still has room for n more contacts; fails the request if not. */
+static int room_for(struct req *req, struct res *res, long n)
+{
+    json_t *account, *limit;
+    json_t *rows;
+    long current, maximum;
+    int rc = rasl_account_row(req, &account);
+
+    if (rc == EMU_NOT_FOUND)
+        return EMU_OK; /* no plan, no limit */
+    if (rc != EMU_OK)
+        return rc;
+    limit = json_object_get(json_object_get(account, "limits"), "contacts");
+    maximum = json_is_integer(limit) ? (long)json_integer_value(limit) : -1;
+    json_decref(account);
+    if (maximum < 0)
+        return EMU_OK;
+    rc = rasl_all(req, RASL_CONTACTS, &rows);
+    if (rc != EMU_OK)
+        return rc;
+    current = (long)json_array_size(rows);
+    json_decref(rows);
+    if (current + n <= maximum)
+        return EMU_OK;
+    return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
+                     "Feature limit exceeded for contacts. Please upgrade your plan.",
+                     json_pack("{s:s,s:i,s:i}", "feature", "contacts", "current", (int)current,
+                               "maximum", (int)maximum));
+}
+
+/* What a contact looks like in an answer: the stored row plus the relations include= or the
+ * endpoint asks for. */
+static json_t *render_with(struct req *req, const json_t *row, int groups, int source, int status)
+{
+    json_t *out = json_deep_copy(row), *g, *rel;
+    size_t i;
+
+    if (out == NULL)
+        return NULL;
+    if (groups) {
+        json_t *list = json_array();
+
+        json_array_foreach(json_object_get(row, "group_id"), i, g)
+        {
+            if (rasl_get(req, RASL_GROUPS, json_integer_value(g), &rel) == EMU_OK)
+                json_array_append_new(list, rel);
+        }
+        json_object_set_new(out, "groups", list);
+    }
+    if (source) {
+        rel = NULL;
+        rasl_get(req, RASL_SOURCES, json_integer_value(json_object_get(row, "source_id")), &rel);
+        json_object_set_new(out, "source", rel ? rel : json_null());
+    }
+    if (status) {
+        rel = NULL;
+        rasl_get(req, RASL_STATUSES, json_integer_value(json_object_get(row, "status_id")), &rel);
+        json_object_set_new(out, "status", rel ? rel : json_null());
+    }
+    return out;
+}
+
+static int includes(const struct req *req, const char *relation)
+{
+    char list[256];
+    const char *p = list;
+    size_t n = strlen(relation);
+
+    if (req_query(req, "include", list, sizeof(list)) != EMU_OK)
+        return 0;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+
+        if (len == n && strncmp(p, relation, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static json_t *render_listed(struct req *req, const json_t *row)
+{
+    return render_with(req, row, includes(req, "groups"), includes(req, "source"),
+                       includes(req, "status"));
+}
+
+static int not_found(struct res *res)
+{
+    return rasl_fail(res, "NOT_FOUND", "Contact not found.", NULL);
+}
+
+int rasl_contacts_list(struct req *req, struct res *res)
+{
+    json_t *rows;
+    int rc = rasl_all(req, RASL_CONTACTS, &rows);
+
+    return rc == EMU_OK ? rasl_list(req, res, rows, &contact_list, render_listed) : rc;
+}
+
+int rasl_contacts_get(struct req *req, struct res *res)
+{
+    json_t *row, *data;
+    int rc = rasl_get(req, RASL_CONTACTS, rasl_path_id(req), &row);
+
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res);
+    if (rc != EMU_OK)
+        return rc;
+    data = render_listed(req, row);
+    json_decref(row);
+    return rasl_reply(req, res, 200, data, NULL);
+}
+
+int rasl_contacts_create(struct req *req, struct res *res)
+{
+    json_t *details = json_object(), *contact;
+    json_int_t id;
+    char now[32];
+    int rc;
+
+    validate(req, req->json, 1, 0, details);
+    if (json_object_size(details) > 0)
+        return rasl_fail(res, "VALIDATION_ERROR", "Validation failed", details);
+    json_decref(details);
+    rc = room_for(req, res, 1);
+    if (rc == EMU_OK)
+        rc = rasl_next_id(req, RASL_CONTACTS, &id);
+    if (rc != EMU_OK)
+        return rc;
+    rasl_now(req, now);
+    contact = blank_contact(id, now);
+    apply(contact, req->json);
+    rc = rasl_put(req, RASL_CONTACTS, contact);
+    if (rc == EMU_OK)
+        rc = rasl_reply(req, res, 201, render_with(req, contact, 1, 0, 0),
+                        "Contact created successfully");
+    json_decref(contact);
+    return rc;
+}
+
+int rasl_contacts_update(struct req *req, struct res *res)
+{
+    json_int_t id = rasl_path_id(req);
+    json_t *contact, *details;
+    char now[32];
+    int rc = rasl_get(req, RASL_CONTACTS, id, &contact);
+
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res);
+    if (rc != EMU_OK)
+        return rc;
+    details = json_object();
+    validate(req, req->json, 0, id, details);
+    if (json_object_size(details) > 0) {
+        json_decref(contact);
+        return rasl_fail(res, "VALIDATION_ERROR", "Validation failed", details);
+    }
+    json_decref(details);
+    apply(contact, req->json);
+    rasl_now(req, now);
+    json_object_set_new(contact, "updated_at", json_string(now));
+    rc = rasl_put(req, RASL_CONTACTS, contact);
+    if (rc == EMU_OK)
+        rc = rasl_reply(req, res, 200, render_with(req, contact, 1, 0, 0),
+                        "Contact updated successfully");
+    json_decref(contact);
+    return rc;
+}
+
+int rasl_contacts_delete(struct req *req, struct res *res)
+{
+    json_int_t id = rasl_path_id(req);
+    int rc = rasl_del(req, RASL_CONTACTS, id);
+
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res);
+    if (rc != EMU_OK)
+        return rc;
+    return rasl_reply(req, res, 200, NULL, "Contact deleted successfully");
+}
+
+/* ---- batches ---- */
+
+static int option(const json_t *body, const char *name, int fallback)
+{
+    json_t *v = json_object_get(json_object_get(body, "options"), name);
+
+    return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+/* One batch item's problems, in Laravel's default sentences, into errors. */
+static void validate_item(struct req *req, const json_t *item, json_t *errors)
+{
+    static const char *const required[] = {"firstname", "lastname",  "phone",
+                                           "type",      "source_id", "status_id"};
+    char message[128], name[64];
+
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        spoken(required[i], name, sizeof(name));
+        snprintf(message, sizeof(message), "The %s field is required.", name);
+        if (empty(json_object_get(item, required[i])))
+            rasl_field_error(errors, required[i], message);
+    }
+    if (json_object_size(errors) > 0)
+        return;
+    if (!json_is_string(json_object_get(item, "phone")))
+        rasl_field_error(errors, "phone", "The phone field must be a string.");
+    else if (taken(req, "phone", jsonx_string(item, "phone"), 0))
+        rasl_field_error(errors, "phone", "The phone has already been taken.");
+    if (json_is_string(json_object_get(item, "email")) &&
+        taken(req, "email", jsonx_string(item, "email"), 0))
+        rasl_field_error(errors, "email", "The email has already been taken.");
+    if (!json_is_string(json_object_get(item, "type")) ||
+        (strcmp(jsonx_string(item, "type"), "lead") != 0 &&
+         strcmp(jsonx_string(item, "type"), "customer") != 0 &&
+         strcmp(jsonx_string(item, "type"), "guest") != 0))
+        rasl_field_error(errors, "type", "The selected type is invalid.");
+    if (!json_is_integer(json_object_get(item, "source_id")) ||
+        !exists(req, RASL_SOURCES, json_integer_value(json_object_get(item, "source_id"))))
+        rasl_field_error(errors, "source_id", "The selected source id is invalid.");
+    if (!json_is_integer(json_object_get(item, "status_id")) ||
+        !exists(req, RASL_STATUSES, json_integer_value(json_object_get(item, "status_id"))))
+        rasl_field_error(errors, "status_id", "The selected status id is invalid.");
+}
+
+int rasl_contacts_batch_create(struct req *req, struct res *res)
+{
+    json_t *items = json_object_get(req->json, "contacts"), *item, *details;
+    json_t *created, *skipped, *failed, *result;
+    int keep_going = option(req->json, "continue_on_error", 1);
+    int skip_duplicates = option(req->json, "skip_duplicates", 0);
+    size_t i;
+    int rc = EMU_OK;
+
+    if (!json_is_array(items)) {
+        details = json_object();
+        rasl_field_error(details, "contacts",
+                         items ? "The contacts field must be an array."
+                               : "The contacts field is required.");
+        return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    }
+    created = json_array();
+    skipped = json_array();
+    failed = json_array();
+    json_array_foreach(items, i, item)
+    {
+        json_t *errors = json_object(), *contact;
+        json_int_t id;
+        char now[32];
+
+        if (json_is_object(item) && skip_duplicates &&
+            json_is_string(json_object_get(item, "phone")) &&
+            taken(req, "phone", jsonx_string(item, "phone"), 0)) {
+            json_array_append_new(skipped, json_pack("{s:i,s:s,s:O}", "index", (int)i, "reason",
+                                                     "Duplicate phone", "data", item));
+            json_decref(errors);
+            continue;
+        }
+        if (!json_is_object(item))
+            rasl_field_error(errors, "contact", "The contact must be an object.");
+        else
+            validate_item(req, item, errors);
+        if (json_object_size(errors) == 0 && room_for(req, res, 1) != EMU_OK) {
+            rasl_field_error(errors, "contacts",
+                             "Feature limit exceeded for contacts. Please upgrade your plan.");
+            json_decref(res->error_details);
+            res->error_details = NULL;
+            res->vendor_error = NULL;
+            res->detail[0] = '\0';
+        }
+        if (json_object_size(errors) > 0) {
+            json_array_append_new(failed, json_pack("{s:i,s:O,s:o}", "index", (int)i, "data", item,
+                                                    "errors", errors));
+            if (!keep_going)
+                break;
+            continue;
+        }
+        json_decref(errors);
+        rc = rasl_next_id(req, RASL_CONTACTS, &id);
+        if (rc != EMU_OK)
+            break;
+        rasl_now(req, now);
+        contact = blank_contact(id, now);
+        json_object_del(item, "groups"); /* a batch does not place contacts in groups */
+        apply(contact, item);
+        rc = rasl_put(req, RASL_CONTACTS, contact);
+        json_array_append_new(created, contact);
+        if (rc != EMU_OK)
+            break;
+    }
+    result =
+        json_pack("{s:b,s:{s:i,s:i,s:i,s:i},s:o,s:o,s:o}", "success",
+                  keep_going || json_array_size(failed) == 0, "summary", "total",
+                  (int)json_array_size(items), "created", (int)json_array_size(created), "skipped",
+                  (int)json_array_size(skipped), "failed", (int)json_array_size(failed), "created",
+                  created, "skipped", skipped, "errors", failed);
+    if (rc != EMU_OK) {
+        json_decref(result);
+        return rc;
+    }
+    if (!keep_going && json_array_size(failed) > 0) /* the transaction is rolled back */
+        return rasl_fail(res, "VALIDATION_ERROR", "Batch operation failed", result);
+    return rasl_reply(req, res, 200, result, "Batch operation completed");
+}
+
+int rasl_contacts_batch_delete(struct req *req, struct res *res)
+{
+    json_t *ids = json_object_get(req->json, "ids"), *id, *details;
+    int deleted = 0;
+    size_t i;
+
+    if (!json_is_array(ids) || json_array_size(ids) == 0) {
+        details = json_object();
+        rasl_field_error(details, "ids",
+                         json_is_array(ids) || ids == NULL ? "The ids field is required."
+                                                           : "The ids field must be an array.");
+        return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    }
+    json_array_foreach(ids, i, id)
+    {
+        int rc;
+
+        if (!json_is_integer(id))
+            continue; /* an id that is not one counts as failed */
+        rc = rasl_del(req, RASL_CONTACTS, json_integer_value(id));
+        if (rc == EMU_OK)
+            deleted++;
+        else if (rc != EMU_NOT_FOUND)
+            return rc;
+    }
+    return rasl_reply(req, res, 200,
+                      json_pack("{s:b,s:{s:i,s:i,s:i}}", "success", 1, "summary", "total",
+                                (int)json_array_size(ids), "deleted", deleted, "failed",
+                                (int)json_array_size(ids) - deleted),
+                      "Contacts deleted successfully");
+}
+
+/* ---- fixtures ---- */
+
+int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen)
+{
+    static const char *const ints[] = {"id", "status_id", "source_id"};
+    static const char *const strings[] = {"firstname", "lastname", "type", "created_at",
+                                          "updated_at"};
+
+    (void)index; /* keys come from the row's id */
+    for (size_t i = 0; i < 3; i++) {
+        if (!json_is_integer(json_object_get(row, ints[i]))) {
+            *field = ints[i];
+            snprintf(msg, msglen, "\"%s\" must be a whole number", ints[i]);
+            return EMU_INVALID;
+        }
+    }
+    for (size_t i = 0; i < 5; i++) {
+        if (jsonx_string(row, strings[i]) == NULL) {
+            *field = strings[i];
+            snprintf(msg, msglen, "\"%s\" must be a string", strings[i]);
+            return EMU_INVALID;
+        }
+    }
+    if (!json_is_array(json_object_get(row, "group_id"))) {
+        *field = "group_id";
+        snprintf(msg, msglen, "\"group_id\" must be an array of group ids");
+        return EMU_INVALID;
+    }
+    if (!json_is_boolean(json_object_get(row, "is_opted_out"))) {
+        *field = "is_opted_out";
+        snprintf(msg, msglen, "\"is_opted_out\" must be true or false");
+        return EMU_INVALID;
+    }
+    snprintf(key, keylen, "%010lld", (long long)json_integer_value(json_object_get(row, "id")));
+    return EMU_OK;
+}

@@ -1,0 +1,416 @@
+/* named.c -- RASL's named resources: statuses, sources and groups, and group membership.
+ *
+ * The three share one shape: an id, a name unique in the tenant, optional members (a status's
+ * colour, a status's or source's description) and timestamps. Create checks the name and the
+ * optional members; a PATCH changes only what it sends, and an unknown id is 404 before any
+ * validation. Deleting a status or source that contacts use is refused with the count, and
+ * never touches the contacts; deleting a group takes it out of its contacts' group_id lists. */
+#include "rasl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "err.h"
+#include "jsonx.h"
+#include "req.h"
+#include "store.h"
+
+#define NAME_MAX_CHARS 255
+
+struct named {
+    const char *table;
+    const char *title; /* "Status": the start of its messages */
+    const char *lower; /* "status" */
+    int has_color;
+    int has_description;
+    const char *contact_field; /* the contact member that points here, or NULL (groups) */
+};
+
+static const struct named statuses = {RASL_STATUSES, "Status", "status", 1, 1, "status_id"};
+static const struct named sources = {RASL_SOURCES, "Source", "source", 0, 1, "source_id"};
+static const struct named groups = {RASL_GROUPS, "Group", "group", 0, 0, NULL};
+
+static const char *const named_filters[] = {"id", "name", "created_at", "updated_at", NULL};
+static const char *const named_sorts[] = {"id", "name", "created_at", "updated_at", NULL};
+static const char *const named_searches[] = {"name", NULL};
+static const struct rasl_list_spec named_list = {named_filters, named_sorts, named_searches, 0};
+
+static int not_found(struct res *res, const struct named *kind)
+{
+    char message[64];
+
+    snprintf(message, sizeof(message), "%s not found.", kind->title);
+    return rasl_fail(res, "NOT_FOUND", message, NULL);
+}
+
+static int valid_color(const char *c)
+{
+    if (c == NULL || strlen(c) != 7 || c[0] != '#')
+        return 0;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)c[i]))
+            return 0;
+    return 1;
+}
+
+struct name_clash {
+    const char *name;
+    json_int_t except_id; /* the row being renamed may keep its own name */
+    int taken;
+};
+
+static int check_name(const char *key, json_t *doc, void *arg)
+{
+    struct name_clash *c = arg;
+
+    (void)key;
+    if (json_integer_value(json_object_get(doc, "id")) != c->except_id &&
+        strcasecmp(jsonx_string(doc, "name"), c->name) == 0) {
+        c->taken = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Checks the members body sends (all required ones when creating) into details. */
+static int validate(struct req *req, const struct named *kind, const json_t *body, int creating,
+                    json_int_t id, json_t *details)
+{
+    json_t *name = json_object_get(body, "name");
+    char message[128], prefix[80];
+
+    if (creating || name != NULL) {
+        snprintf(message, sizeof(message), "%s name is required.", kind->title);
+        if (!json_is_string(name) || json_string_length(name) == 0) {
+            rasl_field_error(details, "name", message);
+        } else if (json_string_length(name) > NAME_MAX_CHARS) {
+            rasl_field_error(details, "name",
+                             "The name field must not be greater than 255 characters.");
+        } else {
+            struct name_clash clash = {json_string_value(name), id, 0};
+            int rc;
+
+            snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+            rc = store_scan(req->txn, kind->table, prefix, check_name, &clash);
+            if (rc != EMU_OK)
+                return rc;
+            snprintf(message, sizeof(message), "A %s with this name already exists.", kind->lower);
+            if (clash.taken)
+                rasl_field_error(details, "name", message);
+        }
+    }
+    if (kind->has_color) {
+        json_t *color = json_object_get(body, "color");
+
+        if (color != NULL && !json_is_null(color) && !valid_color(json_string_value(color)))
+            rasl_field_error(details, "color",
+                             "Color must be a valid hex color code (e.g., #FF5733).");
+    }
+    if (kind->has_description) {
+        json_t *desc = json_object_get(body, "description");
+
+        if (desc != NULL && !json_is_null(desc) && !json_is_string(desc))
+            rasl_field_error(details, "description", "The description field must be a string.");
+    }
+    return EMU_OK;
+}
+
+static json_t *member_or_null(const json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+
+    return v ? v : json_null();
+}
+
+static int named_create(struct req *req, struct res *res, const struct named *kind)
+{
+    json_t *details = json_object(), *row;
+    char now[32], message[64];
+    json_int_t id;
+    int rc = validate(req, kind, req->json, 1, 0, details);
+
+    if (rc != EMU_OK || json_object_size(details) > 0)
+        return rc != EMU_OK ? (json_decref(details), rc)
+                            : rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    json_decref(details);
+    rc = rasl_next_id(req, kind->table, &id);
+    if (rc != EMU_OK)
+        return rc;
+    rasl_now(req, now);
+    row = json_pack("{s:I,s:O}", "id", (json_int_t)id, "name", json_object_get(req->json, "name"));
+    if (kind->has_color)
+        json_object_set(row, "color", member_or_null(req->json, "color"));
+    if (kind->has_description)
+        json_object_set(row, "description", member_or_null(req->json, "description"));
+    json_object_set_new(row, "created_at", json_string(now));
+    json_object_set_new(row, "updated_at", json_string(now));
+    rc = rasl_put(req, kind->table, row);
+    if (rc != EMU_OK) {
+        json_decref(row);
+        return rc;
+    }
+    snprintf(message, sizeof(message), "%s created successfully", kind->title);
+    return rasl_reply(req, res, 201, row, message);
+}
+
+static int named_get(struct req *req, struct res *res, const struct named *kind)
+{
+    json_t *row;
+    int rc = rasl_get(req, kind->table, rasl_path_id(req), &row);
+
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res, kind);
+    return rc == EMU_OK ? rasl_reply(req, res, 200, row, NULL) : rc;
+}
+
+static int named_update(struct req *req, struct res *res, const struct named *kind)
+{
+    static const char *const members[] = {"name", "color", "description"};
+    json_int_t id = rasl_path_id(req);
+    json_t *row, *details;
+    char now[32], message[64];
+    int rc = rasl_get(req, kind->table, id, &row);
+
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res, kind);
+    if (rc != EMU_OK)
+        return rc;
+    details = json_object();
+    rc = validate(req, kind, req->json, 0, id, details);
+    if (rc != EMU_OK || json_object_size(details) > 0) {
+        json_decref(row);
+        return rc != EMU_OK ? (json_decref(details), rc)
+                            : rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    }
+    json_decref(details);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(req->json, members[i]);
+
+        if (v != NULL && json_object_get(row, members[i]) != NULL) /* only what it has */
+            json_object_set(row, members[i], v);
+    }
+    rasl_now(req, now);
+    json_object_set_new(row, "updated_at", json_string(now));
+    rc = rasl_put(req, kind->table, row);
+    if (rc != EMU_OK) {
+        json_decref(row);
+        return rc;
+    }
+    snprintf(message, sizeof(message), "%s updated successfully", kind->title);
+    return rasl_reply(req, res, 200, row, message);
+}
+
+/* Counts the contacts pointing at id, or (groups) takes id out of their group_id lists. */
+static int sweep_contacts(struct req *req, const struct named *kind, json_int_t id, int *count)
+{
+    json_t *contacts, *contact;
+    size_t i;
+    int rc = rasl_all(req, RASL_CONTACTS, &contacts);
+
+    *count = 0;
+    json_array_foreach(contacts, i, contact)
+    {
+        if (rc != EMU_OK)
+            break;
+        if (kind->contact_field != NULL) {
+            *count += json_integer_value(json_object_get(contact, kind->contact_field)) == id;
+        } else {
+            json_t *ids = json_object_get(contact, "group_id");
+
+            for (size_t j = json_array_size(ids); j-- > 0;) {
+                if (json_integer_value(json_array_get(ids, j)) == id) {
+                    json_array_remove(ids, j);
+                    rc = rasl_put(req, RASL_CONTACTS, contact);
+                }
+            }
+        }
+    }
+    json_decref(contacts);
+    return rc;
+}
+
+static int named_delete(struct req *req, struct res *res, const struct named *kind)
+{
+    json_int_t id = rasl_path_id(req);
+    char message[128];
+    json_t *row;
+    int count, rc = rasl_get(req, kind->table, id, &row);
+
+    json_decref(row);
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res, kind);
+    if (rc == EMU_OK)
+        rc = sweep_contacts(req, kind, id, &count);
+    if (rc != EMU_OK)
+        return rc;
+    if (count > 0) {
+        snprintf(message, sizeof(message), "Cannot delete %s. It is being used by %d contact(s).",
+                 kind->lower, count);
+        return rasl_fail(res, "RESOURCE_CONFLICT", message,
+                         json_pack("{s:i}", "contacts_count", count));
+    }
+    rc = rasl_del(req, kind->table, id);
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(message, sizeof(message), "%s deleted successfully", kind->title);
+    return rasl_reply(req, res, 200, NULL, message);
+}
+
+static int named_list_all(struct req *req, struct res *res, const struct named *kind)
+{
+    json_t *rows;
+    int rc = rasl_all(req, kind->table, &rows);
+
+    return rc == EMU_OK ? rasl_list(req, res, rows, &named_list, NULL) : rc;
+}
+
+/* clang-format off */
+int rasl_statuses_list(struct req *req, struct res *res) { return named_list_all(req, res, &statuses); }
+int rasl_statuses_create(struct req *req, struct res *res) { return named_create(req, res, &statuses); }
+int rasl_statuses_get(struct req *req, struct res *res) { return named_get(req, res, &statuses); }
+int rasl_statuses_update(struct req *req, struct res *res) { return named_update(req, res, &statuses); }
+int rasl_statuses_delete(struct req *req, struct res *res) { return named_delete(req, res, &statuses); }
+int rasl_sources_list(struct req *req, struct res *res) { return named_list_all(req, res, &sources); }
+int rasl_sources_create(struct req *req, struct res *res) { return named_create(req, res, &sources); }
+int rasl_sources_get(struct req *req, struct res *res) { return named_get(req, res, &sources); }
+int rasl_sources_update(struct req *req, struct res *res) { return named_update(req, res, &sources); }
+int rasl_sources_delete(struct req *req, struct res *res) { return named_delete(req, res, &sources); }
+int rasl_groups_list(struct req *req, struct res *res) { return named_list_all(req, res, &groups); }
+int rasl_groups_create(struct req *req, struct res *res) { return named_create(req, res, &groups); }
+int rasl_groups_get(struct req *req, struct res *res) { return named_get(req, res, &groups); }
+int rasl_groups_update(struct req *req, struct res *res) { return named_update(req, res, &groups); }
+int rasl_groups_delete(struct req *req, struct res *res) { return named_delete(req, res, &groups); }
+/* clang-format on */
+
+/* ---- group membership ---- */
+
+/* Reads {"contact_ids": [ints]} into details' messages; checks existence when must_exist. */
+static int contact_ids(struct req *req, int must_exist, json_t *details)
+{
+    json_t *ids = json_object_get(req->json, "contact_ids"), *id, *row;
+    char field[48];
+    size_t i;
+
+    if (ids == NULL || json_is_null(ids)) {
+        rasl_field_error(details, "contact_ids", "Contact IDs are required.");
+        return EMU_OK;
+    }
+    if (!json_is_array(ids)) {
+        rasl_field_error(details, "contact_ids", "Contact IDs must be an array.");
+        return EMU_OK;
+    }
+    if (json_array_size(ids) == 0) {
+        rasl_field_error(details, "contact_ids", "Contact IDs are required.");
+        return EMU_OK;
+    }
+    json_array_foreach(ids, i, id)
+    {
+        snprintf(field, sizeof(field), "contact_ids.%zu", i);
+        if (!json_is_integer(id)) {
+            rasl_field_error(details, field, "The contact ID must be an integer.");
+            continue;
+        }
+        if (!must_exist)
+            continue;
+        if (rasl_get(req, RASL_CONTACTS, json_integer_value(id), &row) == EMU_OK)
+            json_decref(row);
+        else
+            rasl_field_error(details, field, "One or more contact IDs do not exist.");
+    }
+    return EMU_OK;
+}
+
+static int membership(struct req *req, struct res *res, int adding)
+{
+    json_int_t group_id = rasl_path_id(req);
+    json_t *group, *details, *id;
+    int rc = rasl_get(req, RASL_GROUPS, group_id, &group), changed = 0;
+    size_t i;
+
+    json_decref(group);
+    if (rc == EMU_NOT_FOUND)
+        return not_found(res, &groups);
+    if (rc != EMU_OK)
+        return rc;
+    details = json_object();
+    contact_ids(req, adding, details);
+    if (json_object_size(details) > 0)
+        return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    json_decref(details);
+    json_array_foreach(json_object_get(req->json, "contact_ids"), i, id)
+    {
+        json_t *contact, *list;
+        size_t at, n;
+        int present = 0;
+
+        if (rasl_get(req, RASL_CONTACTS, json_integer_value(id), &contact) != EMU_OK)
+            continue; /* removing an unknown contact changes nothing */
+        list = json_object_get(contact, "group_id");
+        n = json_array_size(list);
+        for (at = 0; at < n && !present; at++)
+            present = json_integer_value(json_array_get(list, at)) == group_id;
+        if (adding && !present)
+            rc = json_array_append_new(list, json_integer(group_id));
+        else if (!adding && present)
+            rc = json_array_remove(list, at - 1);
+        else {
+            json_decref(contact);
+            continue;
+        }
+        changed++;
+        if (rc == 0)
+            rc = rasl_put(req, RASL_CONTACTS, contact);
+        json_decref(contact);
+        if (rc != EMU_OK)
+            return rc < 0 && rc != -1 ? rc : EMU_NOMEM;
+    }
+    return rasl_reply(req, res, 200,
+                      json_pack("{s:I,s:i}", "group_id", (json_int_t)group_id,
+                                adding ? "contacts_added" : "contacts_removed", changed),
+                      adding ? "Contacts added to group successfully"
+                             : "Contacts removed from group successfully");
+}
+
+int rasl_groups_add_contacts(struct req *req, struct res *res)
+{
+    return membership(req, res, 1);
+}
+
+int rasl_groups_remove_contacts(struct req *req, struct res *res)
+{
+    return membership(req, res, 0);
+}
+
+/* ---- fixtures ---- */
+
+int rasl_named_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                       const char **field, char *msg, size_t msglen)
+{
+    json_t *id = json_object_get(row, "id"), *color = json_object_get(row, "color");
+    int64_t at;
+
+    (void)index; /* keys come from the row's id */
+    if (!json_is_integer(id) || json_integer_value(id) < 1) {
+        *field = "id";
+        snprintf(msg, msglen, "\"id\" must be a whole number of at least 1");
+    } else if (jsonx_string(row, "name") == NULL) {
+        *field = "name";
+        snprintf(msg, msglen, "\"name\" must be a string");
+    } else if (color != NULL && !json_is_null(color) && !valid_color(json_string_value(color))) {
+        *field = "color";
+        snprintf(msg, msglen, "\"color\" must be \"#RRGGBB\" or null");
+    } else if (clock_parse_rfc3339(jsonx_string(row, "created_at"), &at) != EMU_OK) {
+        *field = "created_at";
+        snprintf(msg, msglen, "\"created_at\" must be an RFC 3339 instant");
+    } else if (clock_parse_rfc3339(jsonx_string(row, "updated_at"), &at) != EMU_OK) {
+        *field = "updated_at";
+        snprintf(msg, msglen, "\"updated_at\" must be an RFC 3339 instant");
+    } else {
+        snprintf(key, keylen, "%010lld", (long long)json_integer_value(id));
+        return EMU_OK;
+    }
+    return EMU_INVALID;
+}

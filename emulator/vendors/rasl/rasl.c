@@ -1,0 +1,511 @@
+/* rasl.c -- RASL's WhatsApp CRM API v2 under /api/v2: routes with their scopes, bearer tokens,
+ * per-token rate limits, the response envelope and the error catalogue.
+ *
+ * The middleware order is the vendor's: the token is checked first (a refused token is not
+ * counted and gets no rate headers), then the rate limit, then the route's scope (a missing
+ * scope is counted and carries the rate headers). Every answer, error or not, has
+ * meta{request_id, timestamp}: the id is a UUIDv4 drawn from --seed and the answer's number,
+ * the timestamp the emulator clock with a +00:00 offset. Resources live in the sibling files. */
+#include "rasl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "clock.h"
+#include "err.h"
+#include "jsonx.h"
+#include "ratelimit.h"
+#include "req.h"
+#include "router.h"
+#include "store.h"
+#include "vendors.h"
+
+#define RASL_SEED_SALT 0x5241534cULL /* "RASL": the request ids' own stream */
+
+struct rasl_error {
+    const char *code;
+    int http;
+    const char *message; /* used when the failure carries no message of its own */
+};
+
+/* clang-format off */
+static const struct rasl_error rasl_errors[] = {
+    /* code                       http  default message */
+    {"AUTHENTICATION_REQUIRED",  401, "Authentication is required to access this resource."},
+    {"UNAUTHORIZED",             401, "Invalid or missing API token"},
+    {"INVALID_TOKEN",            401, "The provided API token is invalid."},
+    {"TOKEN_EXPIRED",            401, "The API token has expired."},
+    {"TOKEN_REVOKED",            401, "The API token has been revoked."},
+    {"INSUFFICIENT_SCOPE",       403, "Your API token does not have the required permissions for this action."},
+    {"IP_NOT_WHITELISTED",       403, "Your IP address is not whitelisted for this API token."},
+    {"FEATURE_LIMIT_EXCEEDED",   403, "Feature limit exceeded for your current plan."},
+    {"CONTACT_OPTED_OUT",        403, "The contact has opted out of receiving messages."},
+    {"NOT_FOUND",                404, "The requested resource was not found."},
+    {"RESOURCE_NOT_FOUND",       404, "The requested resource was not found."},
+    {"TEMPLATE_NOT_FOUND",       404, "The specified template was not found."},
+    {"RESOURCE_CONFLICT",        409, "The request conflicts with the current state of the resource."},
+    {"DUPLICATE_RESOURCE",       409, "A resource with the same identifier already exists."},
+    {"VALIDATION_ERROR",         422, "The given data was invalid."},
+    {"MISSING_REQUIRED_FIELD",   422, "A required field is missing from the request."},
+    {"WHATSAPP_NOT_CONFIGURED",  422, "WhatsApp connection is not configured for this account."},
+    {"INVALID_PHONE_NUMBER",     422, "The phone number is invalid or not registered with WhatsApp."},
+    {"INVALID_REQUEST",          400, "The request is invalid or malformed."},
+    {"INVALID_PARAMETER",        400, "One or more parameters are invalid."},
+    {"RATE_LIMIT_EXCEEDED",      429, "Too many requests. Please try again later."},
+    {"INTERNAL_ERROR",           500, "An internal server error occurred."},
+    {"DATABASE_ERROR",           500, "A database error occurred."},
+    {"WHATSAPP_API_ERROR",       500, "An error occurred while communicating with WhatsApp API."},
+    {"MESSAGE_SEND_FAILED",      500, "Failed to send the message."},
+    {"SERVICE_UNAVAILABLE",      503, "The service is temporarily unavailable."},
+    {NULL, 0, NULL},
+};
+/* clang-format on */
+
+static const struct rasl_error *rasl_error_find(const char *code)
+{
+    for (const struct rasl_error *e = rasl_errors; e->code != NULL; e++)
+        if (strcmp(e->code, code) == 0)
+            return e;
+    return NULL;
+}
+
+void rasl_now(const struct req *req, char buf[32])
+{
+    clock_format_iso_offset(req->now_ms, buf, 32);
+}
+
+/* A new meta object: {request_id, timestamp}. */
+static json_t *rasl_meta(struct req *req)
+{
+    char id[37], now[32];
+    unsigned long long n = atomic_fetch_add(&req->app->answers, 1) + 1;
+
+    rng_uuid(req->app->cfg.seed ^ RASL_SEED_SALT, n, id);
+    rasl_now(req, now);
+    return json_pack("{s:s,s:s}", "request_id", id, "timestamp", now);
+}
+
+json_t *rasl_envelope(struct req *req, json_t *data, const char *message)
+{
+    json_t *body = json_pack("{s:b}", "success", 1);
+
+    if (body == NULL) {
+        json_decref(data);
+        return NULL;
+    }
+    if (data != NULL)
+        json_object_set_new(body, "data", data);
+    if (message != NULL)
+        json_object_set_new(body, "message", json_string(message));
+    json_object_set_new(body, "meta", rasl_meta(req));
+    return body;
+}
+
+int rasl_reply(struct req *req, struct res *res, int status, json_t *data, const char *message)
+{
+    json_t *body = rasl_envelope(req, data, message);
+
+    return body ? res_json(res, status, body) : EMU_NOMEM;
+}
+
+int rasl_fail(struct res *res, const char *code, const char *message, json_t *details)
+{
+    snprintf(res->detail, sizeof(res->detail), "%s", message ? message : "");
+    json_decref(res->error_details);
+    res->error_details = details;
+    return res_vendor_fail(res, code);
+}
+
+void rasl_field_error(json_t *details, const char *field, const char *message)
+{
+    json_t *list = json_object_get(details, field);
+
+    if (list == NULL) {
+        list = json_array();
+        json_object_set_new(details, field, list);
+    }
+    json_array_append_new(list, json_string(message));
+}
+
+static const char *rasl_code_for(int err)
+{
+    switch (err) {
+    case EMU_UNAUTHORIZED:
+        return "UNAUTHORIZED";
+    case EMU_FORBIDDEN:
+        return "INSUFFICIENT_SCOPE";
+    case EMU_NOT_FOUND:
+    case EMU_NO_ROUTE:
+    case EMU_NO_METHOD:
+        return "NOT_FOUND";
+    case EMU_CONFLICT:
+        return "RESOURCE_CONFLICT";
+    case EMU_BAD_REQUEST:
+    case EMU_BAD_JSON:
+    case EMU_UNPROCESSABLE:
+        return "VALIDATION_ERROR";
+    case EMU_TOO_LARGE:
+        return "INVALID_REQUEST";
+    case EMU_RATE_LIMITED:
+        return "RATE_LIMIT_EXCEEDED";
+    case EMU_UNAVAILABLE:
+    case EMU_STORE_FULL:
+        return "SERVICE_UNAVAILABLE";
+    default:
+        return "INTERNAL_ERROR";
+    }
+}
+
+static void rasl_reply_error(struct req *req, struct res *res, int err)
+{
+    const struct rasl_error *e = rasl_error_find(
+        err == EMU_VENDOR && res->vendor_error ? res->vendor_error : rasl_code_for(err));
+    char message[600];
+    json_t *error, *meta, *details = res->error_details;
+    int http;
+
+    if (e == NULL)
+        e = rasl_error_find("INTERNAL_ERROR");
+    http = err == EMU_TOO_LARGE ? 413 : e->http;
+    if (err == EMU_BAD_JSON) { /* the parser's sentence goes in details, as validation does */
+        details = json_pack("{s:[s]}", "body", res->detail);
+        snprintf(message, sizeof(message), "%s", e->message);
+    } else if (err == EMU_RATE_LIMITED) {
+        snprintf(message, sizeof(message), "Too many requests. Please try again in %d seconds.",
+                 res->retry_after);
+    } else if (err == EMU_STORE_FULL) {
+        snprintf(message, sizeof(message),
+                 "The emulator's store is full (--map-size); reads still work.");
+    } else {
+        snprintf(message, sizeof(message), "%s", res->detail[0] ? res->detail : e->message);
+    }
+    if (details == res->error_details)
+        res->error_details = NULL; /* moves into the body */
+    error = json_pack("{s:s,s:s}", "code", e->code, "message", message);
+    if (details != NULL)
+        json_object_set_new(error, "details", details);
+    meta = rasl_meta(req);
+    if (err == EMU_RATE_LIMITED)
+        json_object_set_new(meta, "retry_after", json_integer(res->retry_after));
+    res_json(res, http, json_pack("{s:b,s:o,s:o}", "success", 0, "error", error, "meta", meta));
+}
+
+/* ---- authentication, rate limit, scope ---- */
+
+static int has_scope(const json_t *cred, const char *scope)
+{
+    size_t i;
+    json_t *s;
+
+    json_array_foreach(json_object_get(cred, "scopes"), i, s)
+    {
+        const char *name = json_string_value(s);
+
+        if (name && (strcmp(name, "*") == 0 || strcmp(name, scope) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int ip_listed(const json_t *cred, const char *ip)
+{
+    size_t i;
+    json_t *s;
+
+    json_array_foreach(json_object_get(cred, "ip_whitelist"), i, s)
+    {
+        if (json_string_value(s) && ip && strcmp(json_string_value(s), ip) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void unlimited_headers(struct res *res)
+{
+    res_header(res, "X-RateLimit-Limit", "unlimited");
+    res_header(res, "X-RateLimit-Remaining", "unlimited");
+}
+
+static int rasl_rate_limit(struct req *req, struct res *res, const char *token)
+{
+    json_t *per = json_object_get(req->credential, "rate_limit_per_minute");
+    struct ratelimit_state st;
+    char key[400];
+    int rc;
+
+    if (ip_listed(req->credential, req->remote_addr)) { /* whitelisted addresses skip it */
+        unlimited_headers(res);
+        res_header(res, "X-RateLimit-Whitelisted", "true");
+        return EMU_OK;
+    }
+    if (!json_is_integer(per)) {
+        unlimited_headers(res);
+        return EMU_OK;
+    }
+    snprintf(key, sizeof(key), "%s/rasl/%s", req->tenant, token);
+    rc =
+        ratelimit_hit(req->app->limits, key, req->now_ms, 60000, (int)json_integer_value(per), &st);
+    if (rc != EMU_OK)
+        return rc;
+    res_header(res, "X-RateLimit-Limit", "%d", st.limit);
+    res_header(res, "X-RateLimit-Remaining", "%d", st.remaining);
+    res_header(res, "X-RateLimit-Reset", "%lld", (long long)((st.reset_ms + 999) / 1000));
+    res_header(res, "X-RateLimit-Window", "60");
+    if (!st.allowed) {
+        res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
+        if (res->retry_after < 1)
+            res->retry_after = 1;
+        res_header(res, "Retry-After", "%d", res->retry_after);
+        return EMU_RATE_LIMITED;
+    }
+    return EMU_OK;
+}
+
+static int rasl_authenticate(struct req *req, struct res *res)
+{
+    const char *auth = req_header(req, "Authorization"), *token, *expires;
+    char key[400], message[200];
+    json_t *cred = NULL;
+    int64_t expires_ms;
+    int rc;
+
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
+        strlen(auth) > 300)
+        return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
+    token = auth + 7;
+    snprintf(key, sizeof(key), "rasl/%s", token);
+    rc = store_get(req->txn, "core.credentials", key, &cred);
+    if (rc == EMU_NOT_FOUND)
+        return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
+    if (rc != EMU_OK)
+        return rc;
+    req->credential = cred;
+    if (json_is_false(json_object_get(cred, "is_active")))
+        return rasl_fail(res, "TOKEN_REVOKED", NULL, NULL);
+    expires = jsonx_string(cred, "expires_at");
+    if (expires != NULL && clock_parse_rfc3339(expires, &expires_ms) == EMU_OK &&
+        expires_ms <= req->now_ms)
+        return rasl_fail(res, "TOKEN_EXPIRED", NULL, NULL);
+    if (json_array_size(json_object_get(cred, "ip_whitelist")) > 0 &&
+        !ip_listed(cred, req->remote_addr)) {
+        snprintf(message, sizeof(message),
+                 "Your IP address (%s) is not whitelisted for this API token.", req->remote_addr);
+        return rasl_fail(res, "IP_NOT_WHITELISTED", message, NULL);
+    }
+    snprintf(req->tenant, sizeof(req->tenant), "%s", jsonx_string(cred, "tenant"));
+    rc = rasl_rate_limit(req, res, token);
+    if (rc != EMU_OK)
+        return rc;
+    if (req->route->scope != NULL && !has_scope(cred, req->route->scope)) {
+        snprintf(message, sizeof(message),
+                 "Your API token does not have the required permissions for this action. "
+                 "Required scope: %s",
+                 req->route->scope);
+        return rasl_fail(res, "INSUFFICIENT_SCOPE", message, NULL);
+    }
+    return EMU_OK;
+}
+
+static int rasl_check_credential(const json_t *cred, const char **field, char *msg, size_t msglen)
+{
+    const char *token = jsonx_string(cred, "token"), *expires = jsonx_string(cred, "expires_at");
+    json_t *per = json_object_get(cred, "rate_limit_per_minute");
+    int64_t at;
+
+    if (token == NULL || *token == '\0' || strlen(token) > 200) {
+        *field = "token";
+        snprintf(msg, msglen, "\"token\" must be a non-empty string");
+    } else if (!json_is_array(json_object_get(cred, "scopes"))) {
+        *field = "scopes";
+        snprintf(msg, msglen, "\"scopes\" must be an array of scope names");
+    } else if (per != NULL && !json_is_null(per) &&
+               (!json_is_integer(per) || json_integer_value(per) < 1)) {
+        *field = "rate_limit_per_minute";
+        snprintf(msg, msglen, "\"rate_limit_per_minute\" must be null or a whole number >= 1");
+    } else if (expires != NULL && clock_parse_rfc3339(expires, &at) != EMU_OK) {
+        *field = "expires_at";
+        snprintf(msg, msglen, "\"expires_at\" must be an RFC 3339 instant or null");
+    } else {
+        return EMU_OK;
+    }
+    return EMU_INVALID;
+}
+
+/* ---- storage ---- */
+
+static void rasl_key(const struct req *req, json_int_t id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%010lld", req->tenant, (long long)id);
+}
+
+json_int_t rasl_path_id(const struct req *req)
+{
+    const char *text = req_param(req, "id");
+    char *end;
+    long long id;
+
+    if (text == NULL || text[0] < '0' || text[0] > '9')
+        return 0;
+    id = strtoll(text, &end, 10);
+    return *end == '\0' && id > 0 && id < 10000000000LL ? (json_int_t)id : 0;
+}
+
+int rasl_get(struct req *req, const char *table, json_int_t id, json_t **out)
+{
+    char key[128];
+
+    rasl_key(req, id, key, sizeof(key));
+    return store_get(req->txn, table, key, out);
+}
+
+int rasl_put(struct req *req, const char *table, const json_t *doc)
+{
+    char key[128];
+
+    rasl_key(req, json_integer_value(json_object_get(doc, "id")), key, sizeof(key));
+    return store_put(req->txn, table, key, doc);
+}
+
+int rasl_del(struct req *req, const char *table, json_int_t id)
+{
+    char key[128];
+
+    rasl_key(req, id, key, sizeof(key));
+    return store_del(req->txn, table, key);
+}
+
+int rasl_next_id(struct req *req, const char *table, json_int_t *out)
+{
+    char name[128];
+    uint64_t n;
+    int rc;
+
+    snprintf(name, sizeof(name), "%s/%s", table, req->tenant);
+    rc = store_seq_next(req->txn, name, &n);
+    *out = (json_int_t)n;
+    return rc;
+}
+
+static int append_row(const char *key, json_t *doc, void *arg)
+{
+    (void)key;
+    return json_array_append(arg, doc) == 0 ? 0 : EMU_NOMEM;
+}
+
+int rasl_all(struct req *req, const char *table, json_t **out)
+{
+    char prefix[80];
+    int rc;
+
+    *out = json_array();
+    if (*out == NULL)
+        return EMU_NOMEM;
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    rc = store_scan(req->txn, table, prefix, append_row, *out);
+    if (rc != EMU_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* After seeding, each table's id sequence starts past the highest fixture id. */
+static int rasl_after_seed(struct store_txn *txn, const char *tenant)
+{
+    static const char *const tables[] = {RASL_CONTACTS, RASL_GROUPS, RASL_STATUSES, RASL_SOURCES};
+    char prefix[80], name[128];
+    int rc = EMU_OK;
+
+    snprintf(prefix, sizeof(prefix), "%s/", tenant);
+    for (size_t i = 0; rc == EMU_OK && i < sizeof(tables) / sizeof(tables[0]); i++) {
+        json_t *ids = json_array();
+        json_int_t max = 0;
+        size_t j;
+        json_t *row;
+
+        if (ids == NULL)
+            return EMU_NOMEM;
+        rc = store_scan(txn, tables[i], prefix, append_row, ids);
+        json_array_foreach(ids, j, row)
+        {
+            json_int_t id = json_integer_value(json_object_get(row, "id"));
+
+            if (id > max)
+                max = id;
+        }
+        json_decref(ids);
+        /* A reseeded tenant numbers from its fixtures again, as a fresh one would. */
+        snprintf(name, sizeof(name), "seq/%s/%s", tables[i], tenant);
+        if (rc == EMU_OK && store_del(txn, "core.meta", name) == EMU_STORE)
+            rc = EMU_STORE;
+        if (rc == EMU_OK)
+            rc = store_seq_raise(txn, name + 4, (uint64_t)max);
+    }
+    return rc;
+}
+
+static const char *const rasl_prefixes[] = {"/api/v2/", NULL};
+
+/* clang-format off */
+#define J (ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE)
+#define W (ROUTE_AUTH | ROUTE_WRITE)
+#define R ROUTE_AUTH
+static const struct route rasl_routes[] = {
+    /* method    path                              handler                      flags scope */
+    {"GET",    "/api/v2/contacts",               rasl_contacts_list,           R, "contacts:read"},
+    {"POST",   "/api/v2/contacts",               rasl_contacts_create,         J, "contacts:write"},
+    {"POST",   "/api/v2/contacts/batch",         rasl_contacts_batch_create,   J, "contacts:write"},
+    {"DELETE", "/api/v2/contacts/batch",         rasl_contacts_batch_delete,   J, "contacts:delete"},
+    {"GET",    "/api/v2/contacts/{id}",          rasl_contacts_get,            R, "contacts:read"},
+    {"PATCH",  "/api/v2/contacts/{id}",          rasl_contacts_update,         J, "contacts:write"},
+    {"DELETE", "/api/v2/contacts/{id}",          rasl_contacts_delete,         W, "contacts:delete"},
+    {"GET",    "/api/v2/groups",                 rasl_groups_list,             R, "groups:read"},
+    {"POST",   "/api/v2/groups",                 rasl_groups_create,           J, "groups:write"},
+    {"GET",    "/api/v2/groups/{id}",            rasl_groups_get,              R, "groups:read"},
+    {"PATCH",  "/api/v2/groups/{id}",            rasl_groups_update,           J, "groups:write"},
+    {"DELETE", "/api/v2/groups/{id}",            rasl_groups_delete,           W, "groups:delete"},
+    {"POST",   "/api/v2/groups/{id}/contacts",   rasl_groups_add_contacts,     J, "groups:write"},
+    {"DELETE", "/api/v2/groups/{id}/contacts",   rasl_groups_remove_contacts,  J, "groups:write"},
+    {"GET",    "/api/v2/sources",                rasl_sources_list,            R, "sources:read"},
+    {"POST",   "/api/v2/sources",                rasl_sources_create,          J, "sources:write"},
+    {"GET",    "/api/v2/sources/{id}",           rasl_sources_get,             R, "sources:read"},
+    {"PATCH",  "/api/v2/sources/{id}",           rasl_sources_update,          J, "sources:write"},
+    {"DELETE", "/api/v2/sources/{id}",           rasl_sources_delete,          W, "sources:delete"},
+    {"GET",    "/api/v2/statuses",               rasl_statuses_list,           R, "statuses:read"},
+    {"POST",   "/api/v2/statuses",               rasl_statuses_create,         J, "statuses:write"},
+    {"GET",    "/api/v2/statuses/{id}",          rasl_statuses_get,            R, "statuses:read"},
+    {"PATCH",  "/api/v2/statuses/{id}",          rasl_statuses_update,         J, "statuses:write"},
+    {"DELETE", "/api/v2/statuses/{id}",          rasl_statuses_delete,         W, "statuses:delete"},
+    {"GET",    "/api/v2/account",                rasl_account_get,             R, "account:read"},
+    {"GET",    "/api/v2/account/usage",          rasl_account_usage,           R, "account:read"},
+    {"GET",    "/api/v2/account/limits",         rasl_account_limits,          R, "account:read"},
+    {0},
+};
+#undef J
+#undef W
+#undef R
+
+static const struct table_def rasl_tables[] = {
+    /* store table    fixture file      row key */
+    {RASL_STATUSES, "statuses.json",  rasl_named_row_key},
+    {RASL_SOURCES,  "sources.json",   rasl_named_row_key},
+    {RASL_GROUPS,   "groups.json",    rasl_named_row_key},
+    {RASL_CONTACTS, "contacts.json",  rasl_contact_row_key},
+    {RASL_ACCOUNT,  "account.json",   rasl_account_row_key},
+    {0},
+};
+/* clang-format on */
+
+const struct vendor vendor_rasl = {
+    .name = "rasl",
+    .prefixes = rasl_prefixes,
+    .routes = rasl_routes,
+    .tables = rasl_tables,
+    .credential_field = "token",
+    .check_credential = rasl_check_credential,
+    .authenticate = rasl_authenticate,
+    .reply_error = rasl_reply_error,
+    .after_seed = rasl_after_seed,
+};

@@ -1,0 +1,112 @@
+/* rasl.h -- private to the RASL vendor: handler prototypes, the envelope, storage and list
+ * helpers shared by the resources.
+ *
+ * Tables (keys are "<tenant>/<id:010>", so key order is id order, the vendor's database order):
+ *   rasl.contacts  ContactResource fields in the vendor's order
+ *   rasl.groups    {id, name, created_at, updated_at}
+ *   rasl.statuses  {id, name, color, description, created_at, updated_at}
+ *   rasl.sources   {id, name, description, created_at, updated_at}
+ *   rasl.account   "<tenant>/account": the account, its plan (limits, features) and usage */
+#ifndef EMU_RASL_H
+#define EMU_RASL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct req;
+struct res;
+struct store_txn;
+
+#define RASL_CONTACTS "rasl.contacts"
+#define RASL_GROUPS   "rasl.groups"
+#define RASL_STATUSES "rasl.statuses"
+#define RASL_SOURCES  "rasl.sources"
+#define RASL_ACCOUNT  "rasl.account"
+
+/* ---- rasl.c: the envelope ---- */
+
+/* A new success body {success:true, data?, message?, meta{request_id, timestamp}}. Steals data
+ * (NULL: no data member); message may be NULL. */
+json_t *rasl_envelope(struct req *req, json_t *data, const char *message);
+/* Answers status with rasl_envelope's body. */
+int rasl_reply(struct req *req, struct res *res, int status, json_t *data, const char *message);
+/* Fails with the catalogue entry code (e.g. "NOT_FOUND"); message NULL uses the entry's own;
+ * details (stolen, may be NULL) becomes error.details. Returns EMU_VENDOR. */
+int rasl_fail(struct res *res, const char *code, const char *message, json_t *details);
+/* Adds message to details[field] (an array), creating it. */
+void rasl_field_error(json_t *details, const char *field, const char *message);
+/* The request's clock as "2025-01-15T10:30:00+00:00" in buf[32]. */
+void rasl_now(const struct req *req, char buf[32]);
+/* Reads path parameter {id} as a positive integer; 0 when it is not one. */
+json_int_t rasl_path_id(const struct req *req);
+
+/* ---- rasl.c: storage ---- */
+
+/* *out is a new reference to the tenant's row id of table; EMU_NOT_FOUND when absent. */
+int rasl_get(struct req *req, const char *table, json_int_t id, json_t **out);
+/* Stores doc (borrowed) under its "id". */
+int rasl_put(struct req *req, const char *table, const json_t *doc);
+int rasl_del(struct req *req, const char *table, json_int_t id);
+/* The tenant's next id for table (never reused). */
+int rasl_next_id(struct req *req, const char *table, json_int_t *out);
+/* *out is a new array of every row of the tenant in table, in id order. */
+int rasl_all(struct req *req, const char *table, json_t **out);
+
+/* ---- list.c: paginated lists with the vendor's query language ---- */
+
+struct rasl_list_spec {
+    const char *const *filters;  /* fields filter[...] may name, NULL-ended */
+    const char *const *sorts;    /* fields sort may name */
+    const char *const *searches; /* fields search/q looks in */
+    int contacts_shape;          /* 1: meta{request_id, timestamp, pagination} (contacts) */
+};
+
+/* Filters, searches, sorts and pages rows (a new array, stolen), then answers the vendor's
+ * paginated list. render (may be NULL) turns each row of the page into what is shown: it
+ * returns a new reference. */
+int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
+              json_t *(*render)(struct req *req, const json_t *row));
+
+/* ---- named.c: statuses, sources, groups ---- */
+int rasl_statuses_list(struct req *req, struct res *res);
+int rasl_statuses_create(struct req *req, struct res *res);
+int rasl_statuses_get(struct req *req, struct res *res);
+int rasl_statuses_update(struct req *req, struct res *res);
+int rasl_statuses_delete(struct req *req, struct res *res);
+int rasl_sources_list(struct req *req, struct res *res);
+int rasl_sources_create(struct req *req, struct res *res);
+int rasl_sources_get(struct req *req, struct res *res);
+int rasl_sources_update(struct req *req, struct res *res);
+int rasl_sources_delete(struct req *req, struct res *res);
+int rasl_groups_list(struct req *req, struct res *res);
+int rasl_groups_create(struct req *req, struct res *res);
+int rasl_groups_get(struct req *req, struct res *res);
+int rasl_groups_update(struct req *req, struct res *res);
+int rasl_groups_delete(struct req *req, struct res *res);
+int rasl_groups_add_contacts(struct req *req, struct res *res);
+int rasl_groups_remove_contacts(struct req *req, struct res *res);
+int rasl_named_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                       const char **field, char *msg, size_t msglen);
+
+/* ---- contacts.c ---- */
+int rasl_contacts_list(struct req *req, struct res *res);
+int rasl_contacts_create(struct req *req, struct res *res);
+int rasl_contacts_get(struct req *req, struct res *res);
+int rasl_contacts_update(struct req *req, struct res *res);
+int rasl_contacts_delete(struct req *req, struct res *res);
+int rasl_contacts_batch_create(struct req *req, struct res *res);
+int rasl_contacts_batch_delete(struct req *req, struct res *res);
+int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen);
+
+/* ---- account.c ---- */
+int rasl_account_get(struct req *req, struct res *res);
+int rasl_account_usage(struct req *req, struct res *res);
+int rasl_account_limits(struct req *req, struct res *res);
+/* *out is a new reference to the tenant's account row. */
+int rasl_account_row(struct req *req, json_t **out);
+int rasl_account_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                         const char **field, char *msg, size_t msglen);
+
+#endif
