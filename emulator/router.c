@@ -64,11 +64,12 @@ static int prefix_of(const struct vendor *v, const char *path, size_t *best)
     for (int i = 0; v->prefixes[i] != NULL; i++) {
         size_t n = strlen(v->prefixes[i]);
 
+        if (strncmp(path, v->prefixes[i], n) != 0)
+            continue;
         /* "/v1" owns "/v1" and "/v1/...", not "/v1x"; "" owns whatever no one else does. */
-        int whole = n == 0 || path[n] == '\0' || path[n] == '/' || v->prefixes[i][n - 1] == '/';
-
-        if (strncmp(path, v->prefixes[i], n) == 0 && whole &&
-            (n > *best || (n == 0 && *best == 0))) {
+        if (n > 0 && path[n] != '\0' && path[n] != '/' && v->prefixes[i][n - 1] != '/')
+            continue;
+        if (n > *best || (n == 0 && *best == 0)) {
             *best = n;
             return 1;
         }
