@@ -89,6 +89,26 @@ static void test_wrong_method_and_unknown_path(void **state)
     assert_ptr_equal(req.vendor, &vendor_admin);
 }
 
+static void test_prefix_owns_whole_segments(void **state)
+{
+    struct req req = {0};
+
+    (void)state;
+    req.method = "GET";
+    req.path = "/v1";
+    assert_int_equal(router_match(vendors, &req), EMU_NO_ROUTE);
+    assert_ptr_equal(req.vendor, &vendor_convoso);
+    req.path = "/v1x";
+    router_match(vendors, &req);
+    assert_ptr_equal(req.vendor, &vendor_guayaba);
+    req.path = "/v"; /* shorter than every prefix */
+    router_match(vendors, &req);
+    assert_ptr_equal(req.vendor, &vendor_guayaba);
+    req.path = "/api/v2/nothing";
+    router_match(vendors, &req);
+    assert_ptr_equal(req.vendor, &vendor_rasl);
+}
+
 static void test_no_two_routes_collide(void **state)
 {
     (void)state;
@@ -110,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_star_takes_the_rest),
         cmocka_unit_test(test_match_names_params_and_vendor),
         cmocka_unit_test(test_wrong_method_and_unknown_path),
+        cmocka_unit_test(test_prefix_owns_whole_segments),
         cmocka_unit_test(test_no_two_routes_collide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
