@@ -446,7 +446,7 @@ static int rasl_after_seed(struct store_txn *txn, const char *tenant)
     return rc;
 }
 
-static const char *const rasl_prefixes[] = {"/api/v2/", NULL};
+static const char *const rasl_prefixes[] = {"/api/v2", NULL};
 
 /* clang-format off */
 #define J (ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE)
