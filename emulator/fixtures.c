@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "jsonx.h"
+#include "outbox.h"
 #include "store.h"
 #include "vendors.h"
 
@@ -23,6 +24,7 @@ const char *const *fixtures_store_tables(void)
 
         tables[n++] = "core.tenants";
         tables[n++] = "core.credentials";
+        tables[n++] = OUTBOX_TABLE;
         for (int i = 0; vendors[i] != NULL; i++)
             for (const struct table_def *t = vendors[i]->tables; t && t->name && n < 63; t++)
                 tables[n++] = t->name;
@@ -567,6 +569,8 @@ static int wipe(struct store_txn *txn, const char *tenant)
     for (int i = 0; rc == EMU_OK && vendors[i] != NULL; i++)
         for (const struct table_def *t = vendors[i]->tables; rc == EMU_OK && t && t->name; t++)
             rc = store_del_prefix(txn, t->name, tenant ? prefix : "");
+    if (rc == EMU_OK)
+        rc = outbox_clear(txn, tenant);
     if (rc != EMU_OK)
         return rc;
     if (tenant == NULL) {

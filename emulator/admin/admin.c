@@ -10,6 +10,7 @@
 #include "err.h"
 #include "fixtures.h"
 #include "jsonx.h"
+#include "outbox.h"
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
@@ -104,6 +105,78 @@ static int admin_clock_set(struct req *req, struct res *res)
     return clock_answer(req, res);
 }
 
+/* GET /__admin/outbox[?tenant=&phone=]: what would have been sent, oldest first. */
+static int admin_outbox_get(struct req *req, struct res *res)
+{
+    char tenant[64], phone[64];
+    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
+    int has_phone = req_query(req, "phone", phone, sizeof(phone)) == EMU_OK && phone[0];
+    json_t *outbox;
+    int rc = outbox_read(req->txn, has_tenant ? tenant : NULL, has_phone ? phone : NULL, &outbox);
+
+    return rc == EMU_OK ? res_json(res, 200, outbox) : rc;
+}
+
+static int admin_outbox_delete(struct req *req, struct res *res)
+{
+    char tenant[64];
+    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
+    int rc = outbox_clear(req->txn, has_tenant ? tenant : NULL);
+
+    return rc == EMU_OK ? res_json(res, 200, json_pack("{s:b}", "cleared", 1)) : rc;
+}
+
+static int collect_tenant(const char *key, json_t *doc, void *arg)
+{
+    (void)key;
+    return json_array_append(arg, doc) == 0 ? 0 : EMU_NOMEM;
+}
+
+/* GET /__admin/tenants: every tenant and its settings. */
+static int admin_tenants_list(struct req *req, struct res *res)
+{
+    json_t *list = json_array();
+    int rc = list ? store_scan(req->txn, "core.tenants", "", collect_tenant, list) : EMU_NOMEM;
+
+    if (rc != EMU_OK) {
+        json_decref(list);
+        return rc;
+    }
+    return res_json(res, 200, json_pack("{s:o}", "tenants", list));
+}
+
+/* PUT /__admin/tenants/{id}: {"<vendor>": {settings}}; only the keys sent change. */
+static int admin_tenants_update(struct req *req, struct res *res)
+{
+    const char *id = req_param(req, "id"), *vendor;
+    json_t *tenant, *settings, *changes;
+    int rc = store_get(req->txn, "core.tenants", id, &tenant);
+
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", id);
+    if (rc != EMU_OK)
+        return rc;
+    settings = json_object_get(tenant, "settings");
+    json_object_foreach(req->json, vendor, changes)
+    {
+        const struct vendor *v = vendor_find(vendor);
+
+        if (v == NULL || v == &vendor_admin || !json_is_object(changes)) {
+            json_decref(tenant);
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "\"%s\" is not a vendor with settings (an object is expected)", vendor);
+        }
+        if (json_object_get(settings, vendor) == NULL)
+            json_object_set_new(settings, vendor, json_object());
+        json_object_update(json_object_get(settings, vendor), changes);
+    }
+    rc = store_put(req->txn, "core.tenants", id, tenant);
+    if (rc == EMU_OK)
+        rc = res_json(res, 200, json_incref(tenant));
+    json_decref(tenant);
+    return rc;
+}
+
 static int admin_authenticate(struct req *req, struct res *res)
 {
     const char *want = req->app->cfg.admin_token;
@@ -139,6 +212,10 @@ static const struct route admin_routes_table[] = {
     {"GET",  "/__admin/routes", admin_routes,    ROUTE_AUTH},
     {"GET",  "/__admin/clock",  admin_clock_get, ROUTE_AUTH},
     {"POST", "/__admin/clock",  admin_clock_set, ROUTE_AUTH | ROUTE_JSON},
+    {"GET",    "/__admin/outbox",       admin_outbox_get,     ROUTE_AUTH},
+    {"DELETE", "/__admin/outbox",       admin_outbox_delete,  ROUTE_AUTH | ROUTE_WRITE},
+    {"GET",    "/__admin/tenants",      admin_tenants_list,   ROUTE_AUTH},
+    {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {0},
 };
 /* clang-format on */

@@ -333,6 +333,31 @@ static int rasl_check_credential(const json_t *cred, const char **field, char *m
     return EMU_INVALID;
 }
 
+int rasl_settings(struct req *req, json_t **out)
+{
+    json_t *tenant, *settings;
+    int rc = store_get(req->txn, "core.tenants", req->tenant, &tenant);
+
+    *out = NULL;
+    if (rc != EMU_OK && rc != EMU_NOT_FOUND)
+        return rc;
+    settings = json_object_get(json_object_get(tenant, "settings"), "rasl");
+    *out = json_is_object(settings) ? json_incref(settings) : json_object();
+    json_decref(tenant);
+    return *out ? EMU_OK : EMU_NOMEM;
+}
+
+int rasl_whatsapp_configured(struct req *req)
+{
+    json_t *settings;
+    int configured = 0;
+
+    if (rasl_settings(req, &settings) == EMU_OK)
+        configured = json_is_true(json_object_get(settings, "whatsapp_configured"));
+    json_decref(settings);
+    return configured;
+}
+
 /* ---- storage ---- */
 
 static void rasl_key(const struct req *req, json_int_t id, char *buf, size_t len)
@@ -414,7 +439,8 @@ int rasl_all(struct req *req, const char *table, json_t **out)
 /* After seeding, each table's id sequence starts past the highest fixture id. */
 static int rasl_after_seed(struct store_txn *txn, const char *tenant)
 {
-    static const char *const tables[] = {RASL_CONTACTS, RASL_GROUPS, RASL_STATUSES, RASL_SOURCES};
+    static const char *const tables[] = {RASL_CONTACTS, RASL_GROUPS, RASL_STATUSES, RASL_SOURCES,
+                                         RASL_MESSAGES};
     char prefix[80], name[128];
     int rc = EMU_OK;
 
@@ -478,6 +504,17 @@ static const struct route rasl_routes[] = {
     {"GET",    "/api/v2/statuses/{id}",          rasl_statuses_get,            R, "statuses:read"},
     {"PATCH",  "/api/v2/statuses/{id}",          rasl_statuses_update,         J, "statuses:write"},
     {"DELETE", "/api/v2/statuses/{id}",          rasl_statuses_delete,         W, "statuses:delete"},
+    {"POST",   "/api/v2/messages/text",          rasl_messages_text,           J, "messages:send"},
+    {"POST",   "/api/v2/messages/media",         rasl_messages_media,          J, "messages:send"},
+    {"POST",   "/api/v2/messages/template",      rasl_messages_template,       J, "messages:send"},
+    {"POST",   "/api/v2/messages/interactive",   rasl_messages_interactive,    J, "messages:send"},
+    {"GET",    "/api/v2/messages",               rasl_messages_list,           R, "messages:read"},
+    {"GET",    "/api/v2/messages/messages",      rasl_messages_list,           R, "messages:read"},
+    {"GET",    "/api/v2/messages/{id}",          rasl_messages_get,            R, "messages:read"},
+    {"GET",    "/api/v2/templates",              rasl_templates_list,          R, "templates:read"},
+    {"POST",   "/api/v2/templates/sync",         rasl_templates_sync,          W, "templates:sync"},
+    {"GET",    "/api/v2/templates/{id}",         rasl_templates_get,           R, "templates:read"},
+    {"GET",    "/api/v2/auth/templates",         rasl_auth_templates,          R, "templates:read"},
     {"GET",    "/api/v2/account",                rasl_account_get,             R, "account:read"},
     {"GET",    "/api/v2/account/usage",          rasl_account_usage,           R, "account:read"},
     {"GET",    "/api/v2/account/limits",         rasl_account_limits,          R, "account:read"},
@@ -494,6 +531,8 @@ static const struct table_def rasl_tables[] = {
     {RASL_GROUPS,   "groups.json",    rasl_named_row_key},
     {RASL_CONTACTS, "contacts.json",  rasl_contact_row_key},
     {RASL_ACCOUNT,  "account.json",   rasl_account_row_key},
+    {RASL_TEMPLATES, "templates.json", rasl_template_row_key},
+    {RASL_MESSAGES, NULL,             NULL},
     {0},
 };
 /* clang-format on */

@@ -6,7 +6,9 @@
  *   rasl.groups    {id, name, created_at, updated_at}
  *   rasl.statuses  {id, name, color, description, created_at, updated_at}
  *   rasl.sources   {id, name, description, created_at, updated_at}
- *   rasl.account   "<tenant>/account": the account, its plan (limits, features) and usage */
+ *   rasl.account   "<tenant>/account": the account, its plan (limits, features) and usage
+ *   rasl.templates TemplateResource fields in the vendor's order
+ *   rasl.messages  the messages sent through the API, as GET /messages/{id} shows them */
 #ifndef EMU_RASL_H
 #define EMU_RASL_H
 
@@ -18,11 +20,13 @@ struct req;
 struct res;
 struct store_txn;
 
-#define RASL_CONTACTS "rasl.contacts"
-#define RASL_GROUPS   "rasl.groups"
-#define RASL_STATUSES "rasl.statuses"
-#define RASL_SOURCES  "rasl.sources"
-#define RASL_ACCOUNT  "rasl.account"
+#define RASL_CONTACTS  "rasl.contacts"
+#define RASL_GROUPS    "rasl.groups"
+#define RASL_STATUSES  "rasl.statuses"
+#define RASL_SOURCES   "rasl.sources"
+#define RASL_ACCOUNT   "rasl.account"
+#define RASL_TEMPLATES "rasl.templates"
+#define RASL_MESSAGES  "rasl.messages"
 
 /* ---- rasl.c: the envelope ---- */
 
@@ -40,6 +44,12 @@ void rasl_field_error(json_t *details, const char *field, const char *message);
 void rasl_now(const struct req *req, char buf[32]);
 /* Reads path parameter {id} as a positive integer; 0 when it is not one. */
 json_int_t rasl_path_id(const struct req *req);
+
+/* The tenant's RASL settings (whatsapp_configured, default_status_id, default_source_id,
+ * business_phone, webhook_url, webhook_secret): *out is a new object, empty when none. */
+int rasl_settings(struct req *req, json_t **out);
+/* 1 when the tenant's WhatsApp connection is configured. */
+int rasl_whatsapp_configured(struct req *req);
 
 /* ---- rasl.c: storage ---- */
 
@@ -99,6 +109,24 @@ int rasl_contacts_batch_create(struct req *req, struct res *res);
 int rasl_contacts_batch_delete(struct req *req, struct res *res);
 int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                          const char **field, char *msg, size_t msglen);
+
+/* ---- templates.c ---- */
+int rasl_templates_list(struct req *req, struct res *res);
+int rasl_templates_get(struct req *req, struct res *res);
+int rasl_templates_sync(struct req *req, struct res *res);
+int rasl_auth_templates(struct req *req, struct res *res);
+/* *out is a new reference to the tenant's APPROVED template name in language. */
+int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out);
+int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                          const char **field, char *msg, size_t msglen);
+
+/* ---- messages.c ---- */
+int rasl_messages_text(struct req *req, struct res *res);
+int rasl_messages_media(struct req *req, struct res *res);
+int rasl_messages_template(struct req *req, struct res *res);
+int rasl_messages_interactive(struct req *req, struct res *res);
+int rasl_messages_list(struct req *req, struct res *res);
+int rasl_messages_get(struct req *req, struct res *res);
 
 /* ---- account.c ---- */
 int rasl_account_get(struct req *req, struct res *res);

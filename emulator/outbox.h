@@ -1,0 +1,26 @@
+/* outbox.h -- what the emulator would have sent: messages, OTP codes and webhook deliveries.
+ *
+ * Nothing understudy emulates reaches a real network; what a vendor would have sent is kept
+ * here instead, in table core.outbox (keys "<tenant>/<seq:020>", seq counting across tenants
+ * so the outbox reads oldest first), and tests read it back through GET /__admin/outbox. */
+#ifndef EMU_OUTBOX_H
+#define EMU_OUTBOX_H
+
+#include <jansson.h>
+
+struct store_txn;
+
+#define OUTBOX_TABLE "core.outbox"
+
+/* Records entry (borrowed) in list ("messages" or "webhooks") for tenant, in the caller's
+ * transaction: it is kept exactly when the request that sent it is. */
+int outbox_add(struct store_txn *txn, const char *tenant, const char *list, const json_t *entry);
+
+/* *out is a new {"messages": [...], "webhooks": [...]}, oldest first, of tenant (NULL: all)
+ * and phone (NULL: all). */
+int outbox_read(struct store_txn *txn, const char *tenant, const char *phone, json_t **out);
+
+/* Empties the outbox of tenant (NULL: all). */
+int outbox_clear(struct store_txn *txn, const char *tenant);
+
+#endif
