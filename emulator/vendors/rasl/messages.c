@@ -29,7 +29,7 @@ static const struct rasl_list_spec message_list = {message_filters, message_sort
 
 /* The vendor's phone rules: required, 10 to max characters of digits, +, -, spaces and
  * parentheses. */
-static void check_phone(const json_t *body, size_t max, json_t *details)
+void rasl_check_phone(const json_t *body, size_t max, json_t *details)
 {
     json_t *v = json_object_get(body, "phone");
     const char *s = json_string_value(v);
@@ -54,8 +54,8 @@ static void check_phone(const json_t *body, size_t max, json_t *details)
 }
 
 /* A string member that is optional (or required) with a maximum length, in Laravel's words. */
-static void check_text(const json_t *body, const char *member, int required, size_t max,
-                       const char *missing, json_t *details)
+void rasl_check_text(const json_t *body, const char *member, int required, size_t max,
+                     const char *missing, json_t *details)
 {
     json_t *v = json_object_get(body, member);
     char message[160], name[64];
@@ -89,7 +89,7 @@ static void check_contact_id(const json_t *body, json_t *details)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
 }
 
-static int empty_member(const json_t *body, const char *member)
+int rasl_empty_member(const json_t *body, const char *member)
 {
     json_t *v = json_object_get(body, member);
 
@@ -105,7 +105,7 @@ static int is_url(const char *s)
 /* ---- the shared send path ---- */
 
 /* Digits of a phone number, without '+', spaces or punctuation. */
-static void digits_of(const char *phone, char *out, size_t len)
+void rasl_digits(const char *phone, char *out, size_t len)
 {
     size_t n = 0;
 
@@ -138,7 +138,8 @@ static int contact_by_phone(struct req *req, const char *plus_phone, json_t **ou
 /* The contact a send goes to: contact_id's (which must hold this phone), or the tenant's
  * contact with this phone, or a new lead created with the tenant's default status and source.
  * *out is a new reference. */
-static int find_or_create(struct req *req, struct res *res, const char *digits, json_t **out)
+static int find_or_create(struct req *req, struct res *res, const char *digits, const char *where,
+                          json_t **out)
 {
     json_t *id = json_object_get(req->json, "contact_id"), *settings, *missing, *account;
     char plus[40], now[32];
@@ -192,9 +193,13 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
         json_object_set_new(missing, "lead_source", json_string("Lead source not configured"));
     if (json_object_size(missing) > 0) {
         json_decref(settings);
-        return rasl_fail(res, "VALIDATION_ERROR",
-                         "Cannot auto-create contact. Please configure default lead status and "
-                         "source in Application settings, or provide contact_id.",
+        char message[200];
+
+        snprintf(message, sizeof(message),
+                 "Cannot auto-create contact. Please configure default lead status and source in "
+                 "%s settings, or provide contact_id.",
+                 where);
+        return rasl_fail(res, "VALIDATION_ERROR", message,
                          json_pack("{s:o}", "missing_config", missing));
     }
     json_decref(missing);
@@ -259,15 +264,13 @@ static int conversation_room(struct req *req, struct res *res, json_int_t contac
     return EMU_OK;
 }
 
-/* What every send checks after its own validation, in the vendor's order. *contact is a new
- * reference on success. */
-static int prepare(struct req *req, struct res *res, int check_opt_out, char digits[32],
-                   json_t **contact)
+int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
+                      char digits[32], json_t **contact)
 {
     int rc;
 
-    digits_of(jsonx_string(req->json, "phone"), digits, 32);
-    rc = find_or_create(req, res, digits, contact);
+    rasl_digits(jsonx_string(req->json, "phone"), digits, 32);
+    rc = find_or_create(req, res, digits, where, contact);
     if (rc != EMU_OK)
         return rc;
     if (check_opt_out && json_is_true(json_object_get(*contact, "is_opted_out")))
@@ -285,12 +288,12 @@ static int prepare(struct req *req, struct res *res, int check_opt_out, char dig
     return rc;
 }
 
-/* Records the message and its outbox entry. *row is a new reference to the stored message. */
-static int record(struct req *req, const json_t *contact, const char *type, const char *text,
-                  const char *url, const char *template_name, json_t **row)
+int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
+                     const char *url, const char *template_name, const char *code, json_t **row)
 {
     json_t *settings, *entry;
     char uuid[37], wamid[64], now[32];
+    const char *kind;
     json_int_t id;
     int rc = req_new_uuid(req, uuid), n = 0;
 
@@ -318,13 +321,14 @@ static int record(struct req *req, const json_t *contact, const char *type, cons
     if (*row == NULL)
         return EMU_NOMEM;
     rc = rasl_put(req, RASL_MESSAGES, *row);
-    entry = json_pack("{s:s,s:s,s:O,s:s,s:s?,s:s?,s:n,s:s}", "tenant", req->tenant, "kind",
-                      strcmp(type, "template") == 0 || strcmp(type, "interactive") == 0 ||
-                              strcmp(type, "text") == 0
-                          ? type
-                          : "media",
+    kind = code != NULL ? "otp"
+           : strcmp(type, "template") == 0 || strcmp(type, "interactive") == 0 ||
+                   strcmp(type, "text") == 0
+               ? type
+               : "media";
+    entry = json_pack("{s:s,s:s,s:O,s:s,s:s?,s:s?,s:s?,s:s}", "tenant", req->tenant, "kind", kind,
                       "phone", json_object_get(contact, "phone"), "message_id", wamid, "text", text,
-                      "template_name", template_name, "code", "sent_at", now);
+                      "template_name", template_name, "code", code, "sent_at", now);
     if (rc == EMU_OK)
         rc = entry ? outbox_add(req->txn, req->tenant, "messages", entry) : EMU_NOMEM;
     json_decref(entry);
@@ -396,8 +400,8 @@ int rasl_messages_text(struct req *req, struct res *res)
     char digits[32], *text;
     int rc;
 
-    check_phone(req->json, 20, details);
-    check_text(req->json, "message", 1, 4096, "Message text is required.", details);
+    rasl_check_phone(req->json, 20, details);
+    rasl_check_text(req->json, "message", 1, 4096, "Message text is required.", details);
     if (json_object_get(details, "message") == NULL &&
         json_is_string(json_object_get(req->json, "message")) &&
         json_string_length(json_object_get(req->json, "message")) > 4096)
@@ -406,11 +410,11 @@ int rasl_messages_text(struct req *req, struct res *res)
     if (json_object_size(details) > 0) /* the vendor nests these under "errors" for text */
         return validation_failed(res, json_pack("{s:o}", "errors", details));
     json_decref(details);
-    rc = prepare(req, res, 0, digits, &contact);
+    rc = rasl_send_prepare(req, res, 0, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
     text = merge_fields(jsonx_string(req->json, "message"), contact);
-    rc = text ? record(req, contact, "text", text, NULL, NULL, &row) : EMU_NOMEM;
+    rc = text ? rasl_send_record(req, contact, "text", text, NULL, NULL, NULL, &row) : EMU_NOMEM;
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200,
                         json_pack("{s:O,s:O,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",
@@ -436,27 +440,28 @@ int rasl_messages_media(struct req *req, struct res *res)
     char digits[32];
     int known = 0, rc;
 
-    check_phone(req->json, 15, details);
+    rasl_check_phone(req->json, 15, details);
     for (size_t i = 0; type && i < 4; i++)
         known |= strcmp(type, types[i]) == 0;
-    if (empty_member(req->json, "media_type"))
+    if (rasl_empty_member(req->json, "media_type"))
         rasl_field_error(details, "media_type", "The media type field is required.");
     else if (!known)
         rasl_field_error(details, "media_type", "The selected media type is invalid.");
-    if (empty_member(req->json, "media_url"))
+    if (rasl_empty_member(req->json, "media_url"))
         rasl_field_error(details, "media_url",
                          "The media url field is required when media file is not present.");
     else if (!is_url(url))
         rasl_field_error(details, "media_url", "The media url field must be a valid URL.");
-    check_text(req->json, "caption", 0, 1024, NULL, details);
-    check_text(req->json, "filename", 0, 255, NULL, details);
+    rasl_check_text(req->json, "caption", 0, 1024, NULL, details);
+    rasl_check_text(req->json, "filename", 0, 255, NULL, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
-    rc = prepare(req, res, 1, digits, &contact);
+    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
-    rc = record(req, contact, type, jsonx_string(req->json, "caption"), url, NULL, &row);
+    rc = rasl_send_record(req, contact, type, jsonx_string(req->json, "caption"), url, NULL, NULL,
+                          &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(
             req, res, 200,
@@ -475,7 +480,7 @@ int rasl_messages_media(struct req *req, struct res *res)
 }
 
 /* The body text with {{n}} replaced by field_n. New malloc'd text. */
-static char *fill_template(const char *body, const json_t *params)
+char *rasl_fill_template(const char *body, const json_t *params)
 {
     size_t cap = strlen(body) + 1, used = 0;
     char *out;
@@ -521,9 +526,9 @@ int rasl_messages_template(struct req *req, struct res *res)
     char digits[32], *text;
     int rc;
 
-    check_phone(req->json, 20, details);
-    check_text(req->json, "template_name", 1, 255, NULL, details);
-    check_text(req->json, "language", 1, 10, NULL, details);
+    rasl_check_phone(req->json, 20, details);
+    rasl_check_text(req->json, "template_name", 1, 255, NULL, details);
+    rasl_check_text(req->json, "language", 1, 10, NULL, details);
     check_contact_id(req->json, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
@@ -542,7 +547,7 @@ int rasl_messages_template(struct req *req, struct res *res)
         snprintf(field, sizeof(field), "field_%lld", (long long)i);
         snprintf(message, sizeof(message), "%s is required (body parameter %lld)", field,
                  (long long)i);
-        if (empty_member(req->json, field))
+        if (rasl_empty_member(req->json, field))
             json_array_append_new(problems, json_string(message));
     }
     format = jsonx_string(template, "header_data_format");
@@ -558,11 +563,11 @@ int rasl_messages_template(struct req *req, struct res *res)
         snprintf(message, sizeof(message),
                  "header_%s_url or header_%s_file is required for %s header template", lower, lower,
                  format);
-        if (empty_member(req->json, member))
+        if (rasl_empty_member(req->json, member))
             json_array_append_new(problems, json_string(message));
     } else if (format != NULL && strcmp(format, "TEXT") == 0 &&
                json_integer_value(json_object_get(template, "header_params_count")) > 0 &&
-               empty_member(req->json, "header_field_1")) {
+               rasl_empty_member(req->json, "header_field_1")) {
         json_array_append_new(
             problems, json_string("header_field_1 is required for TEXT header template with "
                                   "parameters"));
@@ -573,7 +578,7 @@ int rasl_messages_template(struct req *req, struct res *res)
     }
     json_decref(problems);
 
-    rc = prepare(req, res, 1, digits, &contact);
+    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc == EMU_OK && rasl_account_row(req, &account) == EMU_OK) {
         if (json_is_false(
                 json_object_get(json_object_get(account, "features"), "whatsapp_templates")))
@@ -587,8 +592,9 @@ int rasl_messages_template(struct req *req, struct res *res)
         json_decref(template);
         return rc;
     }
-    text = fill_template(jsonx_string(template, "body_data"), req->json);
-    rc = text ? record(req, contact, "template", text, NULL, name, &row) : EMU_NOMEM;
+    text = rasl_fill_template(jsonx_string(template, "body_data"), req->json);
+    rc =
+        text ? rasl_send_record(req, contact, "template", text, NULL, name, NULL, &row) : EMU_NOMEM;
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         json_pack("{s:O,s:O,s:s,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",
@@ -640,7 +646,7 @@ static void check_sections(const json_t *body, json_t *details)
     char key[64];
     size_t i, j;
 
-    check_text(body, "list_button_text", 1, 20, NULL, details);
+    rasl_check_text(body, "list_button_text", 1, 20, NULL, details);
     if (!json_is_array(sections) || json_array_size(sections) == 0) {
         rasl_field_error(details, "sections", "The sections field is required when type is list.");
         return;
@@ -689,14 +695,14 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     char digits[32];
     int rc;
 
-    check_phone(req->json, 20, details);
-    if (empty_member(req->json, "type"))
+    rasl_check_phone(req->json, 20, details);
+    if (rasl_empty_member(req->json, "type"))
         rasl_field_error(details, "type", "The type field is required.");
     else if (type == NULL || (strcmp(type, "button") != 0 && strcmp(type, "list") != 0))
         rasl_field_error(details, "type", "Type must be either button or list.");
-    check_text(req->json, "body_text", 1, 1024, NULL, details);
-    check_text(req->json, "header_text", 0, 60, NULL, details);
-    check_text(req->json, "footer_text", 0, 60, NULL, details);
+    rasl_check_text(req->json, "body_text", 1, 1024, NULL, details);
+    rasl_check_text(req->json, "header_text", 0, 60, NULL, details);
+    rasl_check_text(req->json, "footer_text", 0, 60, NULL, details);
     if (type != NULL && strcmp(type, "button") == 0)
         check_buttons(req->json, details);
     if (type != NULL && strcmp(type, "list") == 0)
@@ -705,11 +711,11 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
-    rc = prepare(req, res, 1, digits, &contact);
+    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
-    rc =
-        record(req, contact, "interactive", jsonx_string(req->json, "body_text"), NULL, NULL, &row);
+    rc = rasl_send_record(req, contact, "interactive", jsonx_string(req->json, "body_text"), NULL,
+                          NULL, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         json_pack("{s:O,s:O,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",

@@ -192,6 +192,12 @@ static void rasl_reply_error(struct req *req, struct res *res, int err)
     res_json(res, http, json_pack("{s:b,s:o,s:o}", "success", 0, "error", error, "meta", meta));
 }
 
+int rasl_answer_error(struct req *req, struct res *res)
+{
+    rasl_reply_error(req, res, EMU_VENDOR);
+    return EMU_OK;
+}
+
 /* ---- authentication, rate limit, scope ---- */
 
 static int has_scope(const json_t *cred, const char *scope)
@@ -515,6 +521,10 @@ static const struct route rasl_routes[] = {
     {"POST",   "/api/v2/templates/sync",         rasl_templates_sync,          W, "templates:sync"},
     {"GET",    "/api/v2/templates/{id}",         rasl_templates_get,           R, "templates:read"},
     {"GET",    "/api/v2/auth/templates",         rasl_auth_templates,          R, "templates:read"},
+    {"POST",   "/api/v2/auth/send-otp",          rasl_otp_send,                J, "messages:send"},
+    {"POST",   "/api/v2/auth/verify",            rasl_otp_verify,              J, "messages:send"},
+    {"POST",   "/api/v2/auth/resend",            rasl_otp_resend,              J, "messages:send"},
+    {"POST",   "/api/v2/auth/status",            rasl_otp_status,              J, "messages:send"},
     {"GET",    "/api/v2/account",                rasl_account_get,             R, "account:read"},
     {"GET",    "/api/v2/account/usage",          rasl_account_usage,           R, "account:read"},
     {"GET",    "/api/v2/account/limits",         rasl_account_limits,          R, "account:read"},
@@ -533,6 +543,7 @@ static const struct table_def rasl_tables[] = {
     {RASL_ACCOUNT,  "account.json",   rasl_account_row_key},
     {RASL_TEMPLATES, "templates.json", rasl_template_row_key},
     {RASL_MESSAGES, NULL,             NULL},
+    {RASL_OTP,      NULL,             NULL},
     {0},
 };
 /* clang-format on */

@@ -27,6 +27,7 @@ struct store_txn;
 #define RASL_ACCOUNT   "rasl.account"
 #define RASL_TEMPLATES "rasl.templates"
 #define RASL_MESSAGES  "rasl.messages"
+#define RASL_OTP       "rasl.otp"
 
 /* ---- rasl.c: the envelope ---- */
 
@@ -38,6 +39,9 @@ int rasl_reply(struct req *req, struct res *res, int status, json_t *data, const
 /* Fails with the catalogue entry code (e.g. "NOT_FOUND"); message NULL uses the entry's own;
  * details (stolen, may be NULL) becomes error.details. Returns EMU_VENDOR. */
 int rasl_fail(struct res *res, const char *code, const char *message, json_t *details);
+/* Renders the failure rasl_fail recorded as the answer now and returns EMU_OK, so the
+ * request's writes are committed with it (a counted OTP attempt). */
+int rasl_answer_error(struct req *req, struct res *res);
 /* Adds message to details[field] (an array), creating it. */
 void rasl_field_error(json_t *details, const char *field, const char *message);
 /* The request's clock as "2025-01-15T10:30:00+00:00" in buf[32]. */
@@ -121,12 +125,36 @@ int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t key
                           const char **field, char *msg, size_t msglen);
 
 /* ---- messages.c ---- */
+/* The send path shared with otp.c. The checks record the vendor's sentences in details. */
+void rasl_check_phone(const json_t *body, size_t max, json_t *details);
+void rasl_check_text(const json_t *body, const char *member, int required, size_t max,
+                     const char *missing, json_t *details);
+int rasl_empty_member(const json_t *body, const char *member);
+/* Digits of a phone number, without '+', spaces or punctuation. */
+void rasl_digits(const char *phone, char *out, size_t len);
+/* The contact a send goes to (contact_id's, the phone's, or a new lead; where names the
+ * settings page in the missing-defaults message), then opt-out (if asked), the WhatsApp
+ * connection and the conversation limit, in the vendor's order. *contact is new. */
+int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
+                      char digits[32], json_t **contact);
+/* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL).
+ * *row is a new reference to the stored message. */
+int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
+                     const char *url, const char *template_name, const char *code, json_t **row);
+/* body with {{n}} replaced by field_n of params; new malloc'd text. */
+char *rasl_fill_template(const char *body, const json_t *params);
 int rasl_messages_text(struct req *req, struct res *res);
 int rasl_messages_media(struct req *req, struct res *res);
 int rasl_messages_template(struct req *req, struct res *res);
 int rasl_messages_interactive(struct req *req, struct res *res);
 int rasl_messages_list(struct req *req, struct res *res);
 int rasl_messages_get(struct req *req, struct res *res);
+
+/* ---- otp.c ---- */
+int rasl_otp_send(struct req *req, struct res *res);
+int rasl_otp_verify(struct req *req, struct res *res);
+int rasl_otp_resend(struct req *req, struct res *res);
+int rasl_otp_status(struct req *req, struct res *res);
 
 /* ---- account.c ---- */
 int rasl_account_get(struct req *req, struct res *res);
