@@ -15,6 +15,7 @@
 struct store;
 struct ratelimit;
 struct fixtures;
+struct webhooks;
 
 struct app {
     struct config cfg;
@@ -22,6 +23,7 @@ struct app {
     struct clock clock;
     struct ratelimit *limits;
     struct fixtures *fixtures; /* parsed once at start; read-only afterwards */
+    struct webhooks *webhooks; /* the outbound delivery worker */
     char data_dir[PATH_MAX];
     int data_dir_is_temp;  /* 1: removed at exit */
     atomic_int ready;      /* 1 once the store is open and seeded */

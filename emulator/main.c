@@ -18,6 +18,7 @@
 #include "ratelimit.h"
 #include "store.h"
 #include "vendors.h"
+#include "webhooks.h"
 
 #ifndef UNDERSTUDY_VERSION
 #define UNDERSTUDY_VERSION "0.1.0"
@@ -120,6 +121,10 @@ static int serve(int argc, char **argv)
     rc = ratelimit_new(&app.limits);
     if (rc == EMU_OK)
         rc = open_store(&app, err, sizeof(err));
+    if (rc == EMU_OK && webhooks_start(&app, &app.webhooks) != EMU_OK) {
+        snprintf(err, sizeof(err), "cannot start the webhook worker");
+        rc = EMU_INTERNAL;
+    }
     if (rc != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
         remove_temp_dir(&app);
@@ -136,6 +141,7 @@ static int serve(int argc, char **argv)
 
     if (http_start(&app, &http, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
+        webhooks_stop(app.webhooks);
         store_close(app.store);
         remove_temp_dir(&app);
         return EXIT_USAGE;
@@ -146,6 +152,7 @@ static int serve(int argc, char **argv)
 
     sigwait(&stop_signals, &sig);
     http_stop(http);
+    webhooks_stop(app.webhooks);
     store_close(app.store);
     remove_temp_dir(&app);
     ratelimit_free(app.limits);

@@ -11,8 +11,15 @@
 
 int outbox_add(struct store_txn *txn, const char *tenant, const char *list, const json_t *entry)
 {
-    json_t *row = json_deep_copy(entry);
     char key[128];
+
+    return outbox_add_keyed(txn, tenant, list, entry, key);
+}
+
+int outbox_add_keyed(struct store_txn *txn, const char *tenant, const char *list,
+                     const json_t *entry, char key[128])
+{
+    json_t *row = json_deep_copy(entry);
     uint64_t seq;
     int rc;
 
@@ -22,7 +29,7 @@ int outbox_add(struct store_txn *txn, const char *tenant, const char *list, cons
     if (rc == EMU_OK) {
         json_object_set_new(row, "seq", json_integer((json_int_t)seq));
         json_object_set_new(row, "list", json_string(list));
-        snprintf(key, sizeof(key), "%s/%020llu", tenant, (unsigned long long)seq);
+        snprintf(key, 128, "%s/%020llu", tenant, (unsigned long long)seq);
         rc = store_put(txn, OUTBOX_TABLE, key, row);
     }
     json_decref(row);

@@ -15,6 +15,9 @@ struct store_txn;
 /* Records entry (borrowed) in list ("messages" or "webhooks") for tenant, in the caller's
  * transaction: it is kept exactly when the request that sent it is. */
 int outbox_add(struct store_txn *txn, const char *tenant, const char *list, const json_t *entry);
+/* Like outbox_add, and copies the entry's store key into key[128] for later updates. */
+int outbox_add_keyed(struct store_txn *txn, const char *tenant, const char *list,
+                     const json_t *entry, char key[128]);
 
 /* *out is a new {"messages": [...], "webhooks": [...]}, oldest first, of tenant (NULL: all)
  * and phone (NULL: all). */

@@ -93,6 +93,8 @@ void req_clear(struct req *req)
     req->json = NULL;
     json_decref(req->credential);
     req->credential = NULL;
+    json_decref(req->deferred);
+    req->deferred = NULL;
 }
 
 void res_text(struct res *res, int status, const char *content_type, char *text, size_t len)

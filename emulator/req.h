@@ -50,6 +50,7 @@ struct req {
     char tenant[64];             /* set by the vendor's authenticate */
     json_t *credential;          /* the credential's stored row; owned, freed by req_clear */
     int64_t now_ms;              /* the emulator clock when the request arrived */
+    json_t *deferred; /* webhook deliveries to hand over once the transaction commits; owned */
 };
 
 struct res {

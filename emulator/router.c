@@ -9,6 +9,7 @@
 #include "req.h"
 #include "store.h"
 #include "vendors.h"
+#include "webhooks.h"
 
 int router_path_match(const char *pattern, const char *path, struct req *req)
 {
@@ -152,6 +153,8 @@ static int run_route(struct app *app, struct req *req, struct res *res)
     else
         store_txn_abort(req->txn);
     req->txn = NULL;
+    if (rc == EMU_OK && req->deferred != NULL) /* only what was kept is announced */
+        webhooks_enqueue(app->webhooks, req->deferred);
     return rc;
 }
 

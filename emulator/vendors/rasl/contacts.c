@@ -372,6 +372,8 @@ int rasl_contacts_create(struct req *req, struct res *res)
     apply(contact, req->json);
     rc = rasl_put(req, RASL_CONTACTS, contact);
     if (rc == EMU_OK)
+        rc = rasl_event(req, "contact.created", "contact", contact, NULL);
+    if (rc == EMU_OK)
         rc = rasl_reply(req, res, 201, render_with(req, contact, 1, 0, 0),
                         "Contact created successfully");
     json_decref(contact);
@@ -381,7 +383,7 @@ int rasl_contacts_create(struct req *req, struct res *res)
 int rasl_contacts_update(struct req *req, struct res *res)
 {
     json_int_t id = rasl_path_id(req);
-    json_t *contact, *details;
+    json_t *contact, *details, *previous;
     char now[32];
     int rc = rasl_get(req, RASL_CONTACTS, id, &contact);
 
@@ -396,10 +398,14 @@ int rasl_contacts_update(struct req *req, struct res *res)
         return rasl_fail(res, "VALIDATION_ERROR", "Validation failed", details);
     }
     json_decref(details);
+    previous = json_deep_copy(contact);
     apply(contact, req->json);
     rasl_now(req, now);
     json_object_set_new(contact, "updated_at", json_string(now));
     rc = rasl_put(req, RASL_CONTACTS, contact);
+    if (rc == EMU_OK)
+        rc = rasl_event(req, "contact.updated", "contact", contact, previous);
+    json_decref(previous);
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200, render_with(req, contact, 1, 0, 0),
                         "Contact updated successfully");
@@ -407,10 +413,24 @@ int rasl_contacts_update(struct req *req, struct res *res)
     return rc;
 }
 
+/* Deletes contact id and fires contact.deleted. EMU_NOT_FOUND when there is none. */
+static int delete_contact(struct req *req, json_int_t id)
+{
+    json_t *contact;
+    int rc = rasl_get(req, RASL_CONTACTS, id, &contact);
+
+    if (rc == EMU_OK)
+        rc = rasl_del(req, RASL_CONTACTS, id);
+    if (rc == EMU_OK)
+        rc = rasl_event(req, "contact.deleted", "contact", contact, NULL);
+    json_decref(contact);
+    return rc;
+}
+
 int rasl_contacts_delete(struct req *req, struct res *res)
 {
     json_int_t id = rasl_path_id(req);
-    int rc = rasl_del(req, RASL_CONTACTS, id);
+    int rc = delete_contact(req, id);
 
     if (rc == EMU_NOT_FOUND)
         return not_found(res);
@@ -524,6 +544,8 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
         json_object_del(item, "groups"); /* a batch does not place contacts in groups */
         apply(contact, item);
         rc = rasl_put(req, RASL_CONTACTS, contact);
+        if (rc == EMU_OK)
+            rc = rasl_event(req, "contact.created", "contact", contact, NULL);
         json_array_append_new(created, contact);
         if (rc != EMU_OK)
             break;
@@ -562,7 +584,7 @@ int rasl_contacts_batch_delete(struct req *req, struct res *res)
 
         if (!json_is_integer(id))
             continue; /* an id that is not one counts as failed */
-        rc = rasl_del(req, RASL_CONTACTS, json_integer_value(id));
+        rc = delete_contact(req, json_integer_value(id));
         if (rc == EMU_OK)
             deleted++;
         else if (rc != EMU_NOT_FOUND)

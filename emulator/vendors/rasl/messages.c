@@ -220,7 +220,8 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
     json_decref(settings);
     if (*out == NULL)
         return EMU_NOMEM;
-    return rasl_put(req, RASL_CONTACTS, *out);
+    rc = rasl_put(req, RASL_CONTACTS, *out);
+    return rc == EMU_OK ? rasl_event(req, "contact.created", "contact", *out, NULL) : rc;
 }
 
 /* Whether this send opens a conversation the plan has no room for. */

@@ -22,16 +22,18 @@
 
 struct named {
     const char *table;
-    const char *title; /* "Status": the start of its messages */
-    const char *lower; /* "status" */
+    const char *event_type; /* "status", "source"; NULL: the vendor fires no events (groups) */
+    const char *title;      /* "Status": the start of its messages */
+    const char *lower;      /* "status" */
     int has_color;
     int has_description;
     const char *contact_field; /* the contact member that points here, or NULL (groups) */
 };
 
-static const struct named statuses = {RASL_STATUSES, "Status", "status", 1, 1, "status_id"};
-static const struct named sources = {RASL_SOURCES, "Source", "source", 0, 1, "source_id"};
-static const struct named groups = {RASL_GROUPS, "Group", "group", 0, 0, NULL};
+static const struct named statuses = {RASL_STATUSES, "status", "Status", "status", 1, 1,
+                                      "status_id"};
+static const struct named sources = {RASL_SOURCES, "source", "Source", "source", 0, 1, "source_id"};
+static const struct named groups = {RASL_GROUPS, NULL, "Group", "group", 0, 0, NULL};
 
 static const char *const named_filters[] = {"id", "name", "created_at", "updated_at", NULL};
 static const char *const named_sorts[] = {"id", "name", "created_at", "updated_at", NULL};
@@ -125,6 +127,18 @@ static json_t *member_or_null(const json_t *body, const char *key)
     return v ? v : json_null();
 }
 
+/* Fires "<type>.<what>" for kinds that have events. */
+static int fire(struct req *req, const struct named *kind, const char *what, const json_t *row,
+                const json_t *previous)
+{
+    char event[48];
+
+    if (kind->event_type == NULL)
+        return EMU_OK;
+    snprintf(event, sizeof(event), "%s.%s", kind->event_type, what);
+    return rasl_event(req, event, kind->event_type, row, previous);
+}
+
 static int named_create(struct req *req, struct res *res, const struct named *kind)
 {
     json_t *details = json_object(), *row;
@@ -148,6 +162,8 @@ static int named_create(struct req *req, struct res *res, const struct named *ki
     json_object_set_new(row, "created_at", json_string(now));
     json_object_set_new(row, "updated_at", json_string(now));
     rc = rasl_put(req, kind->table, row);
+    if (rc == EMU_OK)
+        rc = fire(req, kind, "created", row, NULL);
     if (rc != EMU_OK) {
         json_decref(row);
         return rc;
@@ -170,7 +186,7 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
 {
     static const char *const members[] = {"name", "color", "description"};
     json_int_t id = rasl_path_id(req);
-    json_t *row, *details;
+    json_t *row, *details, *previous;
     char now[32], message[64];
     int rc = rasl_get(req, kind->table, id, &row);
 
@@ -186,6 +202,7 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
                             : rasl_fail(res, "VALIDATION_ERROR", NULL, details);
     }
     json_decref(details);
+    previous = json_deep_copy(row);
     for (size_t i = 0; i < 3; i++) {
         json_t *v = json_object_get(req->json, members[i]);
 
@@ -195,6 +212,9 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
     rasl_now(req, now);
     json_object_set_new(row, "updated_at", json_string(now));
     rc = rasl_put(req, kind->table, row);
+    if (rc == EMU_OK)
+        rc = fire(req, kind, "updated", row, previous);
+    json_decref(previous);
     if (rc != EMU_OK) {
         json_decref(row);
         return rc;
@@ -239,11 +259,15 @@ static int named_delete(struct req *req, struct res *res, const struct named *ki
     json_t *row;
     int count, rc = rasl_get(req, kind->table, id, &row);
 
-    json_decref(row);
     if (rc == EMU_NOT_FOUND)
         return not_found(res, kind);
     if (rc == EMU_OK)
         rc = sweep_contacts(req, kind, id, &count);
+    if (rc == EMU_OK && count == 0)
+        rc = rasl_del(req, kind->table, id);
+    if (rc == EMU_OK && count == 0)
+        rc = fire(req, kind, "deleted", row, NULL);
+    json_decref(row);
     if (rc != EMU_OK)
         return rc;
     if (count > 0) {
@@ -252,9 +276,6 @@ static int named_delete(struct req *req, struct res *res, const struct named *ki
         return rasl_fail(res, "RESOURCE_CONFLICT", message,
                          json_pack("{s:i}", "contacts_count", count));
     }
-    rc = rasl_del(req, kind->table, id);
-    if (rc != EMU_OK)
-        return rc;
     snprintf(message, sizeof(message), "%s deleted successfully", kind->title);
     return rasl_reply(req, res, 200, NULL, message);
 }

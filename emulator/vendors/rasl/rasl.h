@@ -156,6 +156,13 @@ int rasl_otp_verify(struct req *req, struct res *res);
 int rasl_otp_resend(struct req *req, struct res *res);
 int rasl_otp_status(struct req *req, struct res *res);
 
+/* ---- events.c ---- */
+/* Fires event ("contact.created") of a row of type ("contact", "status", "source"): when the
+ * tenant has a webhook_url, records the delivery in the outbox and defers it to after the
+ * commit. previous (borrowed, may be NULL) is the row before an update. */
+int rasl_event(struct req *req, const char *event, const char *type, const json_t *doc,
+               const json_t *previous);
+
 /* ---- account.c ---- */
 int rasl_account_get(struct req *req, struct res *res);
 int rasl_account_usage(struct req *req, struct res *res);

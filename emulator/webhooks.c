@@ -1,0 +1,252 @@
+/* webhooks.c -- the delivery queue, the worker thread, libcurl POSTs and HMAC signatures. */
+#include "webhooks.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "app.h"
+#include "clock.h"
+#include "err.h"
+#include "jsonx.h"
+#include "outbox.h"
+#include "store.h"
+
+#define QUEUE_MAX 1024
+#define ATTEMPTS  3
+#define TIMEOUT_S 30
+
+struct webhooks {
+    struct app *app;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    json_t *queue; /* deliveries waiting, oldest first */
+    atomic_int stopping;
+};
+
+void webhooks_sign(const char *secret, const char *body, size_t len, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac,
+         &mac_len);
+    for (unsigned int i = 0; i < mac_len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[64] = '\0';
+}
+
+/* Appends one attempt to the delivery's outbox entry, and the outcome when it is final. */
+static void record_attempt(struct webhooks *w, const json_t *d, long status, const char *error,
+                           int final, int delivered)
+{
+    struct store_txn *txn;
+    json_t *entry, *attempt;
+    char at[32];
+
+    if (store_txn_begin(w->app->store, 1, &txn) != EMU_OK)
+        return;
+    if (store_get(txn, OUTBOX_TABLE, jsonx_string(d, "outbox_key"), &entry) != EMU_OK) {
+        store_txn_abort(txn); /* the outbox was emptied meanwhile */
+        return;
+    }
+    clock_format_iso_ms(clock_now_ms(&w->app->clock), at, sizeof(at));
+    attempt = json_pack("{s:s,s:o,s:s?}", "at", at, "status",
+                        status > 0 ? json_integer(status) : json_null(), "error", error);
+    json_array_append_new(json_object_get(entry, "attempts"), attempt);
+    if (final)
+        json_object_set_new(entry, "delivered", json_boolean(delivered));
+    if (store_put(txn, OUTBOX_TABLE, jsonx_string(d, "outbox_key"), entry) == EMU_OK)
+        store_txn_commit(txn);
+    else
+        store_txn_abort(txn);
+    json_decref(entry);
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+    (void)data;
+    (void)arg;
+    return size * n;
+}
+
+/* Ends a transfer early when the server stops. */
+static int keep_going(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return atomic_load(&((struct webhooks *)arg)->stopping) ? 1 : 0;
+}
+
+/* One POST; returns the HTTP status, or 0 with a sentence in error. */
+static long post_once(struct webhooks *w, const json_t *d, char *error, size_t errlen)
+{
+    const char *body = jsonx_string(d, "body"), *name;
+    struct curl_slist *headers = NULL;
+    char line[600], signature[65];
+    json_t *value;
+    long status = 0;
+    CURL *curl = curl_easy_init();
+    CURLcode rc;
+
+    if (curl == NULL) {
+        snprintf(error, errlen, "cannot start a transfer");
+        return 0;
+    }
+    webhooks_sign(jsonx_string(d, "secret") ? jsonx_string(d, "secret") : "", body, strlen(body),
+                  signature);
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Accept: application/json");
+    snprintf(line, sizeof(line), "X-Webhook-Signature: %s", signature);
+    headers = curl_slist_append(headers, line);
+    json_object_foreach(json_object_get(d, "headers"), name, value)
+    {
+        snprintf(line, sizeof(line), "%s: %s", name, json_string_value(value));
+        headers = curl_slist_append(headers, line);
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, jsonx_string(d, "url"));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "whatsmark-Webhook/1.0");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)TIMEOUT_S);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, keep_going);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
+    rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    else
+        snprintf(error, errlen, "%s", curl_easy_strerror(rc));
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return status;
+}
+
+/* Waits seconds of real time, or less if the server stops. */
+static void pause_for(struct webhooks *w, int seconds)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&w->lock);
+    while (!atomic_load(&w->stopping) && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void deliver(struct webhooks *w, const json_t *d)
+{
+    static const int pauses[] = {1, 2};
+    char error[256];
+
+    for (int attempt = 1; attempt <= ATTEMPTS && !atomic_load(&w->stopping); attempt++) {
+        long status;
+
+        error[0] = '\0';
+        status = post_once(w, d, error, sizeof(error));
+        if (status >= 200 && status < 300) {
+            record_attempt(w, d, status, NULL, 1, 1);
+            return;
+        }
+        if (error[0] == '\0')
+            snprintf(error, sizeof(error), "the receiver answered %ld", status);
+        record_attempt(w, d, status, error, attempt == ATTEMPTS, 0);
+        if (attempt < ATTEMPTS)
+            pause_for(w, pauses[attempt - 1]);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct webhooks *w = arg;
+
+    for (;;) {
+        json_t *d;
+
+        pthread_mutex_lock(&w->lock);
+        while (!atomic_load(&w->stopping) && json_array_size(w->queue) == 0)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (atomic_load(&w->stopping)) {
+            pthread_mutex_unlock(&w->lock);
+            return NULL;
+        }
+        d = json_incref(json_array_get(w->queue, 0));
+        json_array_remove(w->queue, 0);
+        pthread_mutex_unlock(&w->lock);
+        deliver(w, d);
+        json_decref(d);
+    }
+}
+
+int webhooks_start(struct app *app, struct webhooks **out)
+{
+    struct webhooks *w = calloc(1, sizeof(*w));
+
+    *out = NULL;
+    if (w == NULL || (w->queue = json_array()) == NULL) {
+        free(w);
+        return EMU_NOMEM;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    w->app = app;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, worker, w) != 0) {
+        json_decref(w->queue);
+        free(w);
+        return EMU_INTERNAL;
+    }
+    *out = w;
+    return EMU_OK;
+}
+
+void webhooks_stop(struct webhooks *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    atomic_store(&w->stopping, 1);
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    json_decref(w->queue);
+    curl_global_cleanup();
+    free(w);
+}
+
+void webhooks_enqueue(struct webhooks *w, const json_t *deliveries)
+{
+    size_t i;
+    json_t *d;
+
+    if (w == NULL)
+        return;
+    json_array_foreach(deliveries, i, d)
+    {
+        int full;
+
+        pthread_mutex_lock(&w->lock);
+        full = json_array_size(w->queue) >= QUEUE_MAX;
+        if (!full)
+            json_array_append(w->queue, d);
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        if (full)
+            record_attempt(w, d, 0, "not sent: more than 1024 deliveries were waiting", 1, 0);
+    }
+}
