@@ -38,31 +38,45 @@ int req_query(const struct req *req, const char *name, char *buf, size_t len)
     return http_form_get(req->query, strlen(req->query), name, buf, len);
 }
 
-int req_query_all(const struct req *req, json_t **out)
+/* Parses "a=1&b=2" (len bytes) into a new object of URL-decoded names and values. */
+static int parse_form(const char *p, size_t total, json_t **out)
 {
-    const char *p = req->query ? req->query : "";
+    const char *end = p + total;
     json_t *all = json_object();
 
     *out = NULL;
     if (all == NULL)
         return EMU_NOMEM;
-    while (*p != '\0') {
-        size_t len = strcspn(p, "&"), name_len = strcspn(p, "=&");
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
+        size_t len = amp ? (size_t)(amp - p) : (size_t)(end - p), name_len;
         char name[256], value[2048];
 
+        eq = memchr(p, '=', len);
+        name_len = eq ? (size_t)(eq - p) : len;
         if (name_len > 0 && name_len < sizeof(name) &&
             http_url_decode(p, name_len, name, sizeof(name)) == EMU_OK) {
             value[0] = '\0';
-            if (name_len < len)
-                http_url_decode(p + name_len + 1, len - name_len - 1, value, sizeof(value));
+            if (eq != NULL)
+                http_url_decode(eq + 1, len - name_len - 1, value, sizeof(value));
             json_object_set_new(all, name, json_string(value));
         }
-        p += len;
-        if (*p == '&')
-            p++;
+        p += len + (amp != NULL);
     }
     *out = all;
     return EMU_OK;
+}
+
+int req_query_all(const struct req *req, json_t **out)
+{
+    const char *q = req->query ? req->query : "";
+
+    return parse_form(q, strlen(q), out);
+}
+
+int req_form_all(const struct req *req, json_t **out)
+{
+    return parse_form(req->body, req->body_len, out);
 }
 
 int req_form(const struct req *req, const char *name, char *buf, size_t len)

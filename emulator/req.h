@@ -78,6 +78,8 @@ int req_query(const struct req *req, const char *name, char *buf, size_t len);
 /* Parses the whole query string into a new object of URL-decoded names and values (the last
  * of a repeated name wins). *out is a new reference. */
 int req_query_all(const struct req *req, json_t **out);
+/* Like req_query_all, for a form-encoded request body. */
+int req_form_all(const struct req *req, json_t **out);
 /* Like req_query, for a form-encoded (application/x-www-form-urlencoded) request body. */
 int req_form(const struct req *req, const char *name, char *buf, size_t len);
 /* Frees what req owns. */

@@ -478,7 +478,7 @@ static int rasl_after_seed(struct store_txn *txn, const char *tenant)
     return rc;
 }
 
-static const char *const rasl_prefixes[] = {"/api/v2", NULL};
+static const char *const rasl_prefixes[] = {"/api/v2", "/api/webhooks", NULL};
 
 /* clang-format off */
 #define J (ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE)
@@ -526,6 +526,12 @@ static const struct route rasl_routes[] = {
     {"POST",   "/api/v2/auth/resend",            rasl_otp_resend,              J, "messages:send"},
     {"POST",   "/api/v2/auth/status",            rasl_otp_status,              J, "messages:send"},
     {"GET",    "/api/v2/account",                rasl_account_get,             R, "account:read"},
+    {"GET",    "/api/webhooks/{uuid}/status",    rasl_listener_status,         0, NULL},
+    {"GET",    "/api/webhooks/{uuid}",           rasl_listener_receive,        ROUTE_WRITE, NULL},
+    {"POST",   "/api/webhooks/{uuid}",           rasl_listener_receive,        ROUTE_WRITE, NULL},
+    {"PUT",    "/api/webhooks/{uuid}",           rasl_listener_receive,        ROUTE_WRITE, NULL},
+    {"PATCH",  "/api/webhooks/{uuid}",           rasl_listener_receive,        ROUTE_WRITE, NULL},
+    {"DELETE", "/api/webhooks/{uuid}",           rasl_listener_receive,        ROUTE_WRITE, NULL},
     {"GET",    "/api/v2/account/usage",          rasl_account_usage,           R, "account:read"},
     {"GET",    "/api/v2/account/limits",         rasl_account_limits,          R, "account:read"},
     {0},
@@ -544,6 +550,7 @@ static const struct table_def rasl_tables[] = {
     {RASL_TEMPLATES, "templates.json", rasl_template_row_key},
     {RASL_MESSAGES, NULL,             NULL},
     {RASL_OTP,      NULL,             NULL},
+    {RASL_LISTENERS, "listeners.json", rasl_listener_row_key},
     {0},
 };
 /* clang-format on */

@@ -27,6 +27,7 @@ struct store_txn;
 #define RASL_ACCOUNT   "rasl.account"
 #define RASL_TEMPLATES "rasl.templates"
 #define RASL_MESSAGES  "rasl.messages"
+#define RASL_LISTENERS "rasl.listeners"
 #define RASL_OTP       "rasl.otp"
 
 /* ---- rasl.c: the envelope ---- */
@@ -155,6 +156,12 @@ int rasl_otp_send(struct req *req, struct res *res);
 int rasl_otp_verify(struct req *req, struct res *res);
 int rasl_otp_resend(struct req *req, struct res *res);
 int rasl_otp_status(struct req *req, struct res *res);
+
+/* ---- listeners.c ---- */
+int rasl_listener_receive(struct req *req, struct res *res);
+int rasl_listener_status(struct req *req, struct res *res);
+int rasl_listener_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                          const char **field, char *msg, size_t msglen);
 
 /* ---- events.c ---- */
 /* Fires event ("contact.created") of a row of type ("contact", "status", "source"): when the
