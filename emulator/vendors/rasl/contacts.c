@@ -19,8 +19,8 @@
 #include "req.h"
 #include "store.h"
 
-static const char *const contact_filters[] = {"id",          "type",       "status_id", "source_id",
-                                              "assigned_id", "created_at", "group_id",  NULL};
+static const char *const contact_filters[] = {"type",       "status_id", "source_id", "assigned_id",
+                                              "created_at", "group_id",  NULL};
 static const char *const contact_sorts[] = {"id",         "firstname",  "lastname",
                                             "created_at", "updated_at", NULL};
 static const char *const contact_searches[] = {"firstname", "lastname", "email",
@@ -38,14 +38,15 @@ static const struct field {
     size_t max;          /* characters, for text */
     const char *missing; /* the vendor's sentence when required and absent */
 } fields[] = {
+    /* in the order of the vendor's rules, which is the order of its error details */
     {"firstname", TEXT, 1, 255, "First name is required."},
     {"lastname", TEXT, 1, 255, "Last name is required."},
-    {"company", TEXT, 0, 255, NULL},
-    {"type", TYPE, 1, 0, "Type is required."},
-    {"email", TEXT, 0, 191, NULL},
     {"phone", TEXT, 1, 20, "Phone number is required."},
-    {"status_id", REF, 1, 0, "Status is required."},
+    {"type", TYPE, 1, 0, "Type is required."},
     {"source_id", REF, 1, 0, "Source is required."},
+    {"status_id", REF, 1, 0, "Status is required."},
+    {"email", TEXT, 0, 191, NULL},
+    {"company", TEXT, 0, 255, NULL},
     {"description", TEXT, 0, 65535, NULL},
     {"city", TEXT, 0, 255, NULL},
     {"state", TEXT, 0, 255, NULL},
@@ -57,6 +58,22 @@ static const struct field {
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* Laravel's integer rule takes 12 and "12" alike: *out gets the number. */
+static int integer_value(const json_t *v, json_int_t *out)
+{
+    const char *s = json_string_value(v);
+    char *end;
+
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (s == NULL || *s == '\0' || strspn(s, "-0123456789") != strlen(s) || strlen(s) > 18)
+        return 0;
+    *out = (json_int_t)strtoll(s, &end, 10);
+    return *end == '\0';
+}
 
 static int empty(const json_t *v)
 {
@@ -127,6 +144,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                      json_t *details)
 {
     char message[160], name[64];
+    json_int_t number;
 
     for (size_t i = 0; i < NFIELDS; i++) {
         const struct field *f = &fields[i];
@@ -168,7 +186,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                 rasl_field_error(details, f->name, "Type must be either lead, customer, or guest.");
             break;
         case REF:
-            if (!json_is_integer(v)) {
+            if (!integer_value(v, &number)) {
                 snprintf(message, sizeof(message), "The %s field must be an integer.", name);
                 rasl_field_error(details, f->name, message);
             } else if (!exists(req,
@@ -181,7 +199,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             }
             break;
         case INT:
-            if (!json_is_integer(v)) {
+            if (!integer_value(v, &number)) {
                 snprintf(message, sizeof(message), "The %s field must be an integer.", name);
                 rasl_field_error(details, f->name, message);
             }
@@ -214,12 +232,17 @@ static void apply(json_t *contact, const json_t *body)
 {
     for (size_t i = 0; i < NFIELDS; i++) {
         json_t *v = json_object_get(body, fields[i].name);
+        json_int_t number;
 
         if (v == NULL)
             continue;
         if (fields[i].kind == GROUPS)
             json_object_set_new(contact, "group_id",
                                 json_is_null(v) ? json_array() : json_deep_copy(v));
+        else if ((fields[i].kind == REF || fields[i].kind == INT) && integer_value(v, &number))
+            json_object_set_new(contact, fields[i].name, json_integer(number));
+        else if (json_is_string(v) && json_string_length(v) == 0 && !fields[i].required)
+            json_object_set_new(contact, fields[i].name, json_null()); /* "" means null */
         else
             json_object_set(contact, fields[i].name, v);
     }

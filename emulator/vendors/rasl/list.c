@@ -293,7 +293,7 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
 {
     json_t *q = NULL, *value, *data, *pagination, *links, *body, *meta;
     const char *name, *term, *fields;
-    long page, per_page, total, pages;
+    long page, per_page, total, pages, first;
     int rc = req_query_all(req, &q);
 
     if (rc != EMU_OK) {
@@ -325,7 +325,9 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
     pages = total == 0 ? 1 : (total + per_page - 1) / per_page;
     fields = jsonx_string(q, "fields");
     data = json_array();
-    for (long i = (page - 1) * per_page; i < total && i < page * per_page; i++) {
+    /* A page far past the end is empty; dividing first keeps huge page numbers in range. */
+    first = page - 1 > total / per_page ? total : (page - 1) * per_page;
+    for (long i = first; i < total && i < first + per_page; i++) {
         json_t *row = json_array_get(rows, (size_t)i);
         json_t *item = render ? render(req, row) : json_deep_copy(row);
 
@@ -333,9 +335,10 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
             select_fields(item, fields);
         json_array_append_new(data, item);
     }
-    pagination = json_pack("{s:i,s:i,s:i,s:i,s:i,s:b}", "total", (int)total, "count",
-                           (int)json_array_size(data), "per_page", (int)per_page, "current_page",
-                           (int)page, "total_pages", (int)pages, "has_more", page < pages);
+    pagination = json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "total", (json_int_t)total, "count",
+                           (json_int_t)json_array_size(data), "per_page", (json_int_t)per_page,
+                           "current_page", (json_int_t)page, "total_pages", (json_int_t)pages,
+                           "has_more", page < pages);
     links = json_pack("{s:o,s:o,s:o,s:o,s:o}", "self", page_link(req, page), "first",
                       page_link(req, 1), "last", page_link(req, pages), "prev",
                       page > 1 ? page_link(req, page - 1) : json_null(), "next",

@@ -20,7 +20,7 @@
 
 static const char *const message_filters[] = {"type", "status", "interaction_id", "direction",
                                               NULL};
-static const char *const message_sorts[] = {"id", "created_at", "updated_at", NULL};
+static const char *const message_sorts[] = {"created_at", "updated_at", NULL};
 static const char *const message_searches[] = {"message", NULL};
 static const struct rasl_list_spec message_list = {message_filters, message_sorts, message_searches,
                                                    0};

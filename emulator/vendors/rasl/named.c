@@ -35,8 +35,8 @@ static const struct named statuses = {RASL_STATUSES, "status", "Status", "status
 static const struct named sources = {RASL_SOURCES, "source", "Source", "source", 0, 1, "source_id"};
 static const struct named groups = {RASL_GROUPS, NULL, "Group", "group", 0, 0, NULL};
 
-static const char *const named_filters[] = {"id", "name", "created_at", "updated_at", NULL};
-static const char *const named_sorts[] = {"id", "name", "created_at", "updated_at", NULL};
+static const char *const named_filters[] = {"created_at", NULL};
+static const char *const named_sorts[] = {"name", "created_at", "updated_at", NULL};
 static const char *const named_searches[] = {"name", NULL};
 static const struct rasl_list_spec named_list = {named_filters, named_sorts, named_searches, 0};
 
@@ -46,6 +46,12 @@ static int not_found(struct res *res, const struct named *kind)
 
     snprintf(message, sizeof(message), "%s not found.", kind->title);
     return rasl_fail(res, "NOT_FOUND", message, NULL);
+}
+
+/* Laravel reads "" as null in every request. */
+static int empty_string(const json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) == 0;
 }
 
 static int valid_color(const char *c)
@@ -107,7 +113,8 @@ static int validate(struct req *req, const struct named *kind, const json_t *bod
     if (kind->has_color) {
         json_t *color = json_object_get(body, "color");
 
-        if (color != NULL && !json_is_null(color) && !valid_color(json_string_value(color)))
+        if (color != NULL && !json_is_null(color) && !empty_string(color) &&
+            !valid_color(json_string_value(color)))
             rasl_field_error(details, "color",
                              "Color must be a valid hex color code (e.g., #FF5733).");
     }
@@ -159,6 +166,10 @@ static int named_create(struct req *req, struct res *res, const struct named *ki
         json_object_set(row, "color", member_or_null(req->json, "color"));
     if (kind->has_description)
         json_object_set(row, "description", member_or_null(req->json, "description"));
+    if (empty_string(json_object_get(row, "color")))
+        json_object_set_new(row, "color", json_null());
+    if (empty_string(json_object_get(row, "description")))
+        json_object_set_new(row, "description", json_null());
     json_object_set_new(row, "created_at", json_string(now));
     json_object_set_new(row, "updated_at", json_string(now));
     rc = rasl_put(req, kind->table, row);
@@ -207,7 +218,7 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
         json_t *v = json_object_get(req->json, members[i]);
 
         if (v != NULL && json_object_get(row, members[i]) != NULL) /* only what it has */
-            json_object_set(row, members[i], v);
+            json_object_set(row, members[i], i > 0 && empty_string(v) ? json_null() : v);
     }
     rasl_now(req, now);
     json_object_set_new(row, "updated_at", json_string(now));

@@ -277,8 +277,7 @@ static int rasl_authenticate(struct req *req, struct res *res)
     int64_t expires_ms;
     int rc;
 
-    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
-        strlen(auth) > 300)
+    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' || strlen(auth) > 300)
         return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
     token = auth + 7;
     snprintf(key, sizeof(key), "rasl/%s", token);
