@@ -99,6 +99,14 @@ static int serve(int argc, char **argv)
     int sig, rc;
     unsigned port;
 
+    /* Every thread started from here on (webhooks, HTTP workers) inherits this mask, so only
+     * the sigwait below sees the stop signals. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     if (config_parse(&app.cfg, argc, argv, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
         return EXIT_USAGE;
@@ -132,12 +140,6 @@ static int serve(int argc, char **argv)
     }
     atomic_store(&app.ready, 1);
 
-    /* Worker threads inherit this mask, so only sigwait below sees the stop signals. */
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     if (http_start(&app, &http, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);

@@ -9,6 +9,22 @@ A case is data: {"name", "args": [extra server flags], "headers": {default reque
   {"concurrent": {"clients": N, "requests": M, "request": {...}, "expect": {...}}}
   {"term_under_load": {"clients": N, "request": {...}, "after_ms": T, "ok_status": S,
                        "refused_status": R, "save_count": var}}
+  {"receiver": {"name", "wait_for": N, "timeout_s": 10, "quiet_ms": T, "requests": {index:
+                expectation}, "each": expectation, "gaps_s": [[min, max], ...], "save":
+                {var: "index.json.path"}, "clear": false}}
+  {"sleep_ms": T}
+A request step may also say "max_ms" (the answer must come back within T ms) and "retry_s"
+(re-send until the expectations hold, for state that settles in the background).
+Webhook receivers: a case-level "receivers": {"name": {"status": 200, "fail_first": N,
+"fail_status": 500, "down": false}} starts one local HTTP server per name before the server
+and exposes {name_url} (http://127.0.0.1:PORT/hook/name) and {name_port}; "down" gives the
+URL of a port nothing listens on. Each receiver records every request (arrival time, method,
+path, headers, body) and answers fail_status to the first fail_first requests, then status.
+A "receiver" step waits (up to timeout_s) until the receiver holds wait_for requests; with
+quiet_ms it then waits that long more and requires exactly wait_for. An expectation takes
+"method", "path", "headers", "json", "paths", "body_contains" like a response, and
+"signature": {"secret", "header": "X-Webhook-Signature"} (hex HMAC-SHA256 of the raw body).
+"gaps_s" bounds the seconds between consecutive requests; "clear" forgets them afterwards.
 A request has "method", "path", "headers" (null drops a default), and "json", "body" (raw
 text) or "body_size" (a valid JSON object of exactly N bytes).
 Strings may use {var} (unknown names stay as written): saved values, {base}, {port},
@@ -22,12 +38,16 @@ Every server listens on port 0 with its own data dir; at the end it gets SIGTERM
 0 (so sanitizer builds report leaks), and any sanitizer report fails the case.
 """
 import argparse
+import hashlib
+import hmac
 import http.client
+import http.server
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -236,6 +256,99 @@ def check(expect, status, headers, raw):
     return errors
 
 
+class Receiver:
+    """A local HTTP server that records what is POSTed to it (a webhook target)."""
+
+    def __init__(self, name, spec):
+        self.name, self.spec, self.requests, self.lock = name, spec, [], threading.Lock()
+        self.server = None
+        if spec.get("down"):
+            sock = socket.socket()  # a port that was free a moment ago: nothing listens there
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+            sock.close()
+        else:
+            receiver = self
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+
+                def handle_one(self):
+                    at = time.monotonic()
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = self.rfile.read(length) if length > 0 else b""
+                    with receiver.lock:
+                        receiver.requests.append({
+                            "at": at, "method": self.command, "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body})
+                        n = len(receiver.requests)
+                    status = (receiver.spec.get("fail_status", 500)
+                              if n <= receiver.spec.get("fail_first", 0)
+                              else receiver.spec.get("status", 200))
+                    reply = json.dumps({"received": n}).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+
+                do_POST = do_PUT = do_GET = do_PATCH = do_DELETE = handle_one
+
+                def log_message(self, *args):
+                    pass
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            self.server.daemon_threads = True
+            self.port = self.server.server_address[1]
+            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/hook/%s" % (self.port, name)
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.requests)
+
+    def clear(self):
+        with self.lock:
+            self.requests = []
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def received(req):
+    """A recorded request as a document for "save" and error messages."""
+    text = req["body"].decode("utf-8", "replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    return {"method": req["method"], "path": req["path"], "headers": req["headers"],
+            "body": text, "json": doc}
+
+
+def check_received(expect, req, where):
+    """Every way the recorded request req fails the expectation."""
+    errors = []
+    for key in ("method", "path"):
+        if key in expect:
+            match(expect[key], req[key], "%s.%s" % (where, key), errors)
+    errors += ["%s: %s" % (where, e) for e in check(
+        {k: v for k, v in expect.items() if k in ("headers", "json", "paths", "body_contains",
+                                                  "json_exact", "body")},
+        None, req["headers"], req["body"])]
+    sig = expect.get("signature")
+    if sig is not None:
+        header = sig.get("header", "X-Webhook-Signature").lower()
+        want = hmac.new(sig["secret"].encode(), req["body"], hashlib.sha256).hexdigest()
+        got = req["headers"].get(header)
+        if got != want:
+            errors.append("%s: header %s is %r, HMAC-SHA256 of the body with %r is %s" % (
+                where, header, got, sig["secret"], want))
+    return errors
+
+
 class Runner:
     def __init__(self, opts, case):
         self.opts, self.case, self.server, self.passed = opts, case, None, 0
@@ -243,6 +356,11 @@ class Runner:
         self.env = {"fixtures": opts.fixtures, "tmp": self.dirs[1],
                     "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
         self.data_dir = os.path.join(self.dirs[0], "store")
+        self.receivers = {}
+        for name, spec in case.get("receivers", {}).items():
+            self.receivers[name] = Receiver(name, spec)
+            self.env.update({name + "_url": self.receivers[name].url,
+                             name + "_port": self.receivers[name].port})
 
     def start(self, args):
         self.server = Server(self.opts, self.data_dir, subst(self.case.get("args", []) + args,
@@ -251,14 +369,30 @@ class Runner:
                         data_dir=self.data_dir)
 
     def request(self, step, env, conn=None):
+        if "retry_s" not in step:
+            return self.request_once(step, env, conn)
+        deadline = time.monotonic() + step["retry_s"]
+        while True:
+            try:
+                return self.request_once(step, env, conn)
+            except Failure as e:
+                if time.monotonic() >= deadline:
+                    raise Failure("still failing after %s s: %s" % (step["retry_s"], e))
+                time.sleep(0.1)
+
+    def request_once(self, step, env, conn=None):
         req = dict(step["request"])
         req["headers"] = dict(self.case.get("headers", {}), **req.get("headers", {}))
         req = subst(req, env)
+        started = time.monotonic()
         try:
             status, headers, raw = send(self.server.port, req, conn)
         except (OSError, http.client.HTTPException) as e:
             raise Failure("%s %s: no answer: %r" % (req.get("method", "GET"), req["path"][:200], e))
+        took_ms = (time.monotonic() - started) * 1000
         errors = check(subst(step.get("expect", {}), env), status, headers, raw)
+        if "max_ms" in step and took_ms > step["max_ms"]:
+            errors.append("the answer took %.0f ms, more than %s ms" % (took_ms, step["max_ms"]))
         if errors:
             raise Failure("%s %s\n  %s\n  response %s %s\n  %s" % (
                 req.get("method", "GET"), req["path"], "\n  ".join(errors), status,
@@ -341,8 +475,62 @@ class Runner:
                     len(errors), spec["clients"], "\n  ".join(errors[:10])))
         elif "term_under_load" in step:
             self.term_under_load(step["term_under_load"])
+        elif "receiver" in step:
+            self.receiver_step(subst(step["receiver"], self.env))
+        elif "sleep_ms" in step:
+            time.sleep(step["sleep_ms"] / 1000)
         else:
             raise Failure("unknown step kind: %s" % sorted(step))
+
+    def receiver_step(self, spec):
+        """Waits for a receiver's requests, then checks them."""
+        rcv = self.receivers.get(spec["name"])
+        if rcv is None:
+            raise Failure("no receiver named %r" % spec["name"])
+        want = spec.get("wait_for", 1)
+        deadline = time.monotonic() + spec.get("timeout_s", 10)
+        got = rcv.snapshot()
+        while len(got) < want and time.monotonic() < deadline:
+            time.sleep(0.05)
+            got = rcv.snapshot()
+        if "quiet_ms" in spec:
+            time.sleep(spec["quiet_ms"] / 1000)
+            got = rcv.snapshot()
+        summary = "\n  ".join("%s %s %s" % (r["method"], r["path"], r["body"][:300]) for r in got)
+        if len(got) < want or ("quiet_ms" in spec and len(got) != want):
+            raise Failure("receiver %s: expected %s%d requests within %s s, got %d:\n  %s" % (
+                rcv.name, "exactly " if "quiet_ms" in spec else "", want,
+                spec.get("timeout_s", 10), len(got), summary))
+        errors = []
+        for i, req in enumerate(got):
+            if "each" in spec:
+                errors += check_received(spec["each"], req, "request %d" % i)
+        for index, expect in spec.get("requests", {}).items():
+            try:
+                req = got[int(index)]
+            except IndexError:
+                errors.append("request %s: there are only %d" % (index, len(got)))
+                continue
+            errors += check_received(expect, req, "request %s" % index)
+        for i, (low, high) in enumerate(spec.get("gaps_s", [])):
+            if i + 1 >= len(got):
+                errors.append("gap %d: only %d requests" % (i, len(got)))
+                continue
+            gap = got[i + 1]["at"] - got[i]["at"]
+            if not low <= gap <= high:
+                errors.append("gap between requests %d and %d: %.3f s, expected %s..%s s" % (
+                    i, i + 1, gap, low, high))
+        if errors:
+            raise Failure("receiver %s:\n  %s\n  requests:\n  %s" % (
+                rcv.name, "\n  ".join(errors), summary))
+        docs = [received(r) for r in got]
+        for var, path in spec.get("save", {}).items():
+            try:
+                self.env[var] = dig(docs, path)
+            except (KeyError, IndexError, TypeError, ValueError):
+                raise Failure("save %s: no %s in the received requests" % (var, path))
+        if spec.get("clear"):
+            rcv.clear()
 
     def term_under_load(self, spec):
         """Clients send until the server stops; SIGTERM lands while they are busy. Every
@@ -401,6 +589,8 @@ class Runner:
             if self.server is not None and self.server.proc.poll() is None:
                 self.server.proc.kill()
                 self.server.proc.wait()
+            for rcv in self.receivers.values():
+                rcv.stop()
             for d in self.dirs:
                 shutil.rmtree(d, ignore_errors=True)
 
