@@ -487,7 +487,10 @@ int fixtures_check_path(const char *path, char *err, size_t errlen)
     return rc == EMU_OK ? EMU_OK : EMU_INVALID;
 }
 
-static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const json_t *t)
+/* Writes tenant t (its settings and credentials) and the fixture rows of tenant rows_of. A
+ * tenant made at run time keeps "from" and its credentials in its row, so it can be reset. */
+static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const json_t *t,
+                       const char *rows_of)
 {
     const char *id = jsonx_string(t, "id"), *vname;
     json_t *creds = json_object_get(t, "credentials"), *list, *doc;
@@ -499,6 +502,10 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
         return EMU_NOMEM;
     if (json_object_get(doc, "settings") == NULL)
         json_object_set_new(doc, "settings", json_object());
+    if (jsonx_string(t, "from") != NULL) {
+        json_object_set(doc, "from", json_object_get(t, "from"));
+        json_object_set(doc, "credentials", creds);
+    }
     rc = store_put(txn, "core.tenants", id, doc);
     json_decref(doc);
     json_object_foreach(creds, vname, list)
@@ -525,7 +532,7 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
         json_t *rows, *row;
         size_t j;
 
-        if (f->table == NULL || (rows = json_object_get(f->doc, id)) == NULL)
+        if (f->table == NULL || (rows = json_object_get(f->doc, rows_of)) == NULL)
             continue;
         json_array_foreach(rows, j, row)
         {
@@ -599,12 +606,32 @@ static int wipe(struct store_txn *txn, const char *tenant)
     }
 }
 
-int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant)
+static const json_t *fixture_tenant(const struct fixtures *fx, const char *id)
 {
     size_t i;
     json_t *t;
+
+    json_array_foreach(fx->tenants, i, t) if (strcmp(jsonx_string(t, "id"), id) == 0) return t;
+    return NULL;
+}
+
+int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant)
+{
+    size_t i;
+    json_t *t, *runtime = NULL;
     int rc, found = 0;
 
+    /* A tenant made at run time is reset to a fresh copy of the tenant it was made from. */
+    if (tenant != NULL && fixture_tenant(fx, tenant) == NULL &&
+        store_get(txn, "core.tenants", tenant, &runtime) == EMU_OK) {
+        rc = wipe(txn, tenant);
+        if (rc == EMU_OK && fixture_tenant(fx, jsonx_string(runtime, "from")) != NULL)
+            rc = seed_tenant(fx, txn, runtime, jsonx_string(runtime, "from"));
+        else if (rc == EMU_OK)
+            rc = EMU_NOT_FOUND;
+        json_decref(runtime);
+        return rc;
+    }
     rc = wipe(txn, tenant);
     json_array_foreach(fx->tenants, i, t)
     {
@@ -613,13 +640,46 @@ int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *
         if (tenant != NULL && strcmp(jsonx_string(t, "id"), tenant) != 0)
             continue;
         found = 1;
-        rc = seed_tenant(fx, txn, t);
+        rc = seed_tenant(fx, txn, t, jsonx_string(t, "id"));
     }
     if (rc == EMU_OK && tenant != NULL && !found)
         return EMU_NOT_FOUND;
     if (rc == EMU_OK)
         rc = store_put_raw(txn, "core.meta", "seeded", "true", 4);
     return rc;
+}
+
+int fixtures_copy_tenant(const struct fixtures *fx, struct store_txn *txn, const char *id,
+                         const char *from, const json_t *credentials)
+{
+    const json_t *source = fixture_tenant(fx, from);
+    json_t *existing = NULL, *t;
+    int rc;
+
+    if (!valid_tenant_id(id))
+        return EMU_INVALID;
+    if (source == NULL)
+        return EMU_NOT_FOUND;
+    if (store_get(txn, "core.tenants", id, &existing) == EMU_OK) {
+        json_decref(existing);
+        return EMU_CONFLICT;
+    }
+    t = json_pack("{s:s,s:s,s:O*,s:O}", "id", id, "from", from, "settings",
+                  json_object_get(source, "settings"), "credentials", credentials);
+    if (t == NULL)
+        return EMU_NOMEM;
+    rc = seed_tenant(fx, txn, t, from);
+    json_decref(t);
+    return rc;
+}
+
+int fixtures_delete_tenant(struct store_txn *txn, const char *id)
+{
+    json_t *existing = NULL;
+    int rc = store_get(txn, "core.tenants", id, &existing);
+
+    json_decref(existing);
+    return rc == EMU_OK ? wipe(txn, id) : rc;
 }
 
 int fixtures_store_is_seeded(struct store_txn *txn)

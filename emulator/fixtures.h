@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct fixtures;
 struct store_txn;
 
@@ -24,6 +26,14 @@ int fixtures_check_path(const char *path, char *err, size_t errlen);
 /* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
  * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
 int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
+
+/* Makes tenant id a copy of tenant from's fixture data (not its current state) with the given
+ * credentials ({"<vendor>": [credential rows]}, borrowed; not checked here). EMU_INVALID for
+ * a malformed id, EMU_NOT_FOUND when the set has no tenant from, EMU_CONFLICT when id exists. */
+int fixtures_copy_tenant(const struct fixtures *fx, struct store_txn *txn, const char *id,
+                         const char *from, const json_t *credentials);
+/* Deletes tenant id and all its data. EMU_NOT_FOUND when there is no such tenant. */
+int fixtures_delete_tenant(struct store_txn *txn, const char *id);
 
 /* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
 int fixtures_store_is_seeded(struct store_txn *txn);

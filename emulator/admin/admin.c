@@ -145,6 +145,97 @@ static int admin_tenants_list(struct req *req, struct res *res)
     return res_json(res, 200, json_pack("{s:o}", "tenants", list));
 }
 
+/* Checks given credentials ({"<vendor>": [rows]}) and fills in the vendors left out with
+ * their default ones. *out is new. */
+static int tenant_credentials(struct req *req, struct res *res, const char *id, const json_t *given,
+                              json_t **out)
+{
+    const char *name;
+    json_t *list;
+    char msg[300], key[600];
+
+    *out = json_object();
+    if (given != NULL && !json_is_object(given))
+        return res_fail(res, EMU_BAD_REQUEST, "\"credentials\" must be an object of vendors");
+    json_object_foreach((json_t *)given, name, list)
+    {
+        const struct vendor *v = vendor_find(name);
+        size_t i;
+        json_t *cred, *taken;
+
+        if (v == NULL || v->check_credential == NULL || !json_is_array(list))
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "\"%s\" is not a vendor with credentials (an array is expected)", name);
+        json_array_foreach(list, i, cred)
+        {
+            const char *field = NULL;
+
+            if (!json_is_object(cred) ||
+                v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK)
+                return res_fail(res, EMU_BAD_REQUEST, "credentials.%s[%zu]: %s", name, i,
+                                json_is_object(cred) ? msg : "must be an object");
+            snprintf(key, sizeof(key), "%s/%s", v->name, jsonx_string(cred, v->credential_field));
+            if (store_get(req->txn, "core.credentials", key, &taken) == EMU_OK) {
+                json_decref(taken);
+                return res_fail(res, EMU_CONFLICT,
+                                "credentials.%s[%zu] is in use by another tenant", name, i);
+            }
+        }
+        json_object_set(*out, name, list);
+    }
+    for (int i = 0; vendors[i] != NULL; i++)
+        if (vendors[i]->default_credentials != NULL &&
+            json_object_get(*out, vendors[i]->name) == NULL)
+            json_object_set_new(*out, vendors[i]->name, vendors[i]->default_credentials(id));
+    return EMU_OK;
+}
+
+/* POST /__admin/tenants: {"id", "from" (demo), "credentials"?}: a new tenant with a copy of
+ * from's fixture data; answers 201 with its credentials. */
+static int admin_tenants_create(struct req *req, struct res *res)
+{
+    const char *id = jsonx_string(req->json, "id"), *from = jsonx_string(req->json, "from");
+    json_t *credentials;
+    int rc;
+
+    if (id == NULL)
+        return res_fail(res, EMU_BAD_REQUEST, "\"id\" is required");
+    if (from == NULL)
+        from = "demo";
+    rc = tenant_credentials(req, res, id, json_object_get(req->json, "credentials"), &credentials);
+    if (rc == EMU_OK)
+        rc = fixtures_copy_tenant(req->app->fixtures, req->txn, id, from, credentials);
+    if (rc == EMU_INVALID)
+        rc = res_fail(res, EMU_BAD_REQUEST,
+                      "\"id\" must be 1-32 lowercase letters, digits, '-' or '_'");
+    else if (rc == EMU_NOT_FOUND)
+        rc = res_fail(res, EMU_NOT_FOUND, "no tenant '%s' in the fixtures to copy", from);
+    else if (rc == EMU_CONFLICT)
+        rc = res_fail(res, EMU_CONFLICT, "tenant '%s' exists already", id);
+    if (rc == EMU_OK)
+        rc = res_json(
+            res, 201,
+            json_pack("{s:s,s:s,s:O}", "id", id, "from", from, "credentials", credentials));
+    json_decref(credentials);
+    return rc;
+}
+
+/* DELETE /__admin/tenants/{id}: the tenant and all its data. */
+static int admin_tenants_delete(struct req *req, struct res *res)
+{
+    const char *id = req_param(req, "id");
+    char prefix[80];
+    int rc = fixtures_delete_tenant(req->txn, id);
+
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", id);
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(prefix, sizeof(prefix), "%s/", id);
+    ratelimit_clear(req->app->limits, prefix);
+    return res_json(res, 200, json_pack("{s:s}", "deleted", id));
+}
+
 /* PUT /__admin/tenants/{id}: {"<vendor>": {settings}}; only the keys sent change. */
 static int admin_tenants_update(struct req *req, struct res *res)
 {
@@ -215,7 +306,9 @@ static const struct route admin_routes_table[] = {
     {"GET",    "/__admin/outbox",       admin_outbox_get,     ROUTE_AUTH},
     {"DELETE", "/__admin/outbox",       admin_outbox_delete,  ROUTE_AUTH | ROUTE_WRITE},
     {"GET",    "/__admin/tenants",      admin_tenants_list,   ROUTE_AUTH},
+    {"POST",   "/__admin/tenants",      admin_tenants_create, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"DELETE", "/__admin/tenants/{id}", admin_tenants_delete, ROUTE_AUTH | ROUTE_WRITE},
     {0},
 };
 /* clang-format on */

@@ -267,6 +267,14 @@ static int cv_check_credential(const json_t *cred, const char **field, char *msg
     return EMU_OK;
 }
 
+static json_t *cv_default_credentials(const char *tenant)
+{
+    char token[128];
+
+    snprintf(token, sizeof(token), "cv_%s_token", tenant);
+    return json_pack("[{s:s,s:n}]", "auth_token", token, "per_second");
+}
+
 static const char *const cv_prefixes[] = {"/v1", NULL};
 
 /* clang-format off */
@@ -295,6 +303,7 @@ const struct vendor vendor_convoso = {
     .tables = cv_tables,
     .credential_field = "auth_token",
     .check_credential = cv_check_credential,
+    .default_credentials = cv_default_credentials,
     .authenticate = cv_authenticate,
     .reply_error = cv_reply_error,
 };

@@ -259,6 +259,14 @@ void gua_now(const struct req *req, char buf[32])
     clock_format_iso_ms(req->now_ms, buf, 32);
 }
 
+static json_t *gua_default_credentials(const char *tenant)
+{
+    char key[128];
+
+    snprintf(key, sizeof(key), "gua_%s_key", tenant);
+    return json_pack("[{s:s,s:b}]", "api_key", key, "unlimited", 0);
+}
+
 static const char *const gua_prefixes[] = {"", NULL};
 
 /* clang-format off */
@@ -292,6 +300,7 @@ const struct vendor vendor_guayaba = {
     .tables = gua_tables,
     .credential_field = "api_key",
     .check_credential = gua_check_credential,
+    .default_credentials = gua_default_credentials,
     .authenticate = gua_authenticate,
     .reply_error = gua_reply_error,
     .after_seed = gua_contacts_index,

@@ -477,6 +477,20 @@ static int rasl_after_seed(struct store_txn *txn, const char *tenant)
     return rc;
 }
 
+static json_t *rasl_default_credentials(const char *tenant)
+{
+    char full[128], unlimited[128], readonly[128];
+
+    snprintf(full, sizeof(full), "wm_%s_full", tenant);
+    snprintf(unlimited, sizeof(unlimited), "wm_%s_unlimited", tenant);
+    snprintf(readonly, sizeof(readonly), "wm_%s_readonly", tenant);
+    return json_pack("[{s:s,s:[s],s:i},{s:s,s:[s],s:n},{s:s,s:[s,s,s,s,s,s,s],s:i}]", "token", full,
+                     "scopes", "*", "rate_limit_per_minute", 60, "token", unlimited, "scopes", "*",
+                     "rate_limit_per_minute", "token", readonly, "scopes", "contacts:read",
+                     "messages:read", "groups:read", "templates:read", "sources:read",
+                     "statuses:read", "account:read", "rate_limit_per_minute", 60);
+}
+
 static const char *const rasl_prefixes[] = {"/api/v2", "/api/webhooks", NULL};
 
 /* clang-format off */
@@ -561,6 +575,7 @@ const struct vendor vendor_rasl = {
     .tables = rasl_tables,
     .credential_field = "token",
     .check_credential = rasl_check_credential,
+    .default_credentials = rasl_default_credentials,
     .authenticate = rasl_authenticate,
     .reply_error = rasl_reply_error,
     .after_seed = rasl_after_seed,
