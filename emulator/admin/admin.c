@@ -203,8 +203,11 @@ static int admin_tenants_create(struct req *req, struct res *res)
     if (from == NULL)
         from = "demo";
     rc = tenant_credentials(req, res, id, json_object_get(req->json, "credentials"), &credentials);
-    if (rc == EMU_OK)
-        rc = fixtures_copy_tenant(req->app->fixtures, req->txn, id, from, credentials);
+    if (rc != EMU_OK) {
+        json_decref(credentials);
+        return rc;
+    }
+    rc = fixtures_copy_tenant(req->app->fixtures, req->txn, id, from, credentials);
     if (rc == EMU_INVALID)
         rc = res_fail(res, EMU_BAD_REQUEST,
                       "\"id\" must be 1-32 lowercase letters, digits, '-' or '_'");
