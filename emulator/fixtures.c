@@ -25,6 +25,7 @@ const char *const *fixtures_store_tables(void)
         tables[n++] = "core.tenants";
         tables[n++] = "core.credentials";
         tables[n++] = OUTBOX_TABLE;
+        tables[n++] = "core.snapshots";
         for (int i = 0; vendors[i] != NULL; i++)
             for (const struct table_def *t = vendors[i]->tables; t && t->name && n < 63; t++)
                 tables[n++] = t->name;

@@ -14,6 +14,7 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
+#include "snapshot.h"
 #include "store.h"
 #include "vendors.h"
 
@@ -271,6 +272,66 @@ static int admin_tenants_update(struct req *req, struct res *res)
     return rc;
 }
 
+static int snapshot_name(struct req *req, struct res *res, const char **name)
+{
+    *name = req_param(req, "name");
+    if (!snapshot_name_valid(*name))
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "a snapshot name is 1-64 letters, digits, '.', '-' or '_'");
+    return EMU_OK;
+}
+
+/* POST /__admin/snapshots/{name}: saves the whole store as name. */
+static int admin_snapshot_save(struct req *req, struct res *res)
+{
+    const char *name;
+    int rc = snapshot_name(req, res, &name);
+
+    if (rc == EMU_OK)
+        rc = snapshot_save(req->txn, name);
+    return rc == EMU_OK ? res_json(res, 201, json_pack("{s:s}", "saved", name)) : rc;
+}
+
+/* POST /__admin/snapshots/{name}/restore: the store as it was; rate windows start afresh. */
+static int admin_snapshot_restore(struct req *req, struct res *res)
+{
+    const char *name;
+    int rc = snapshot_name(req, res, &name);
+
+    if (rc == EMU_OK)
+        rc = snapshot_restore(req->txn, name);
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no snapshot '%s'", name);
+    if (rc != EMU_OK)
+        return rc;
+    ratelimit_clear(req->app->limits, "");
+    return res_json(res, 200, json_pack("{s:s}", "restored", name));
+}
+
+static int admin_snapshot_delete(struct req *req, struct res *res)
+{
+    const char *name;
+    int rc = snapshot_name(req, res, &name);
+
+    if (rc == EMU_OK)
+        rc = snapshot_delete(req->txn, name);
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no snapshot '%s'", name);
+    return rc == EMU_OK ? res_json(res, 200, json_pack("{s:s}", "deleted", name)) : rc;
+}
+
+static int admin_snapshot_list(struct req *req, struct res *res)
+{
+    json_t *names;
+    int rc = snapshot_list(req->txn, &names);
+
+    if (rc != EMU_OK) {
+        json_decref(names);
+        return rc;
+    }
+    return res_json(res, 200, json_pack("{s:o}", "snapshots", names));
+}
+
 static int admin_authenticate(struct req *req, struct res *res)
 {
     const char *want = req->app->cfg.admin_token;
@@ -312,6 +373,10 @@ static const struct route admin_routes_table[] = {
     {"POST",   "/__admin/tenants",      admin_tenants_create, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"DELETE", "/__admin/tenants/{id}", admin_tenants_delete, ROUTE_AUTH | ROUTE_WRITE},
+    {"GET",    "/__admin/snapshots",    admin_snapshot_list,  ROUTE_AUTH},
+    {"POST",   "/__admin/snapshots/{name}", admin_snapshot_save, ROUTE_AUTH | ROUTE_WRITE},
+    {"POST",   "/__admin/snapshots/{name}/restore", admin_snapshot_restore, ROUTE_AUTH | ROUTE_WRITE},
+    {"DELETE", "/__admin/snapshots/{name}", admin_snapshot_delete, ROUTE_AUTH | ROUTE_WRITE},
     {0},
 };
 /* clang-format on */
