@@ -16,6 +16,8 @@ struct store;
 struct ratelimit;
 struct fixtures;
 struct webhooks;
+struct journal;
+struct metrics;
 
 struct app {
     struct config cfg;
@@ -24,6 +26,8 @@ struct app {
     struct ratelimit *limits;
     struct fixtures *fixtures; /* parsed once at start; read-only afterwards */
     struct webhooks *webhooks; /* the outbound delivery worker */
+    struct journal *journal;   /* every request and answer, bounded */
+    struct metrics *metrics;   /* counters for /__admin/metrics */
     char data_dir[PATH_MAX];
     int data_dir_is_temp;  /* 1: removed at exit */
     atomic_int ready;      /* 1 once the store is open and seeded */

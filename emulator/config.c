@@ -9,7 +9,16 @@
 
 #include "err.h"
 
-enum opt_kind { OPT_STRING, OPT_LISTEN, OPT_SIZE, OPT_U64, OPT_UINT, OPT_FLAG, OPT_ENUM };
+enum opt_kind {
+    OPT_STRING,
+    OPT_LISTEN,
+    OPT_SIZE,
+    OPT_COUNT,
+    OPT_U64,
+    OPT_UINT,
+    OPT_FLAG,
+    OPT_ENUM
+};
 
 struct opt {
     const char *flag; /* without the leading dashes */
@@ -34,6 +43,8 @@ static const struct opt opts[] = {
     {"max-body", OPT_SIZE, OFF(max_body), NULL, "largest request body in bytes (1048576)"},
     {"map-size", OPT_SIZE, OFF(map_size), NULL, "largest store in bytes (1073741824)"},
     {"reset", OPT_FLAG, OFF(reset), NULL, "reseed the store from the fixtures at start"},
+    {"journal-max-entries", OPT_COUNT, OFF(journal_entries), NULL, "requests journaled (10000)"},
+    {"journal-max-bytes", OPT_SIZE, OFF(journal_bytes), NULL, "journal bytes (67108864)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -46,7 +57,7 @@ void config_usage(void)
         "       understudy health [BASE_URL]\n"
         "       understudy version\n\noptions (each also UNDERSTUDY_NAME in the environment):\n");
     for (size_t i = 0; i < NOPTS; i++)
-        printf("  --%-13s %s\n", opts[i].flag, opts[i].help);
+        printf("  --%-20s %s\n", opts[i].flag, opts[i].help);
 }
 
 static int set_value(struct config *c, const struct opt *o, const char *val, char *err,
@@ -95,6 +106,7 @@ static int set_value(struct config *c, const struct opt *o, const char *val, cha
     case OPT_U64:
     case OPT_UINT:
     case OPT_SIZE:
+    case OPT_COUNT:
         if (!isdigit((unsigned char)*val))
             goto bad;
         errno = 0;
@@ -103,6 +115,8 @@ static int set_value(struct config *c, const struct opt *o, const char *val, cha
             goto bad;
         if (o->kind == OPT_U64) {
             *(uint64_t *)base = n;
+        } else if (o->kind == OPT_COUNT) { /* 0 is allowed: journal nothing */
+            *(size_t *)base = (size_t)n;
         } else if (o->kind == OPT_SIZE) {
             if (n == 0)
                 goto bad;
@@ -138,6 +152,8 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
     c->threads = 96;
     c->max_body = 1048576;
     c->map_size = (size_t)1 << 30;
+    c->journal_entries = 10000;
+    c->journal_bytes = (size_t)64 << 20;
 
     /* The environment first, so that flags parsed after it win. */
     for (size_t i = 0; i < NOPTS; i++) {

@@ -20,6 +20,8 @@ struct config {
     size_t max_body;         /* bytes; a larger body is answered 413 */
     size_t map_size;         /* bytes of LMDB map: the most the store can hold */
     int reset;               /* 1: reseed the store from the fixtures at start */
+    size_t journal_entries;  /* the most requests the journal holds */
+    size_t journal_bytes;    /* the most bytes the journal holds */
 };
 
 /* Fills c from argv (argv[0] and any subcommand already skipped) and the environment. Strings

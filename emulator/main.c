@@ -15,6 +15,8 @@
 #include "err.h"
 #include "fixtures.h"
 #include "http.h"
+#include "journal.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "vendors.h"
@@ -128,6 +130,10 @@ static int serve(int argc, char **argv)
     }
     rc = ratelimit_new(&app.limits);
     if (rc == EMU_OK)
+        rc = journal_new(&app.journal, app.cfg.journal_entries, app.cfg.journal_bytes);
+    if (rc == EMU_OK && metrics_new(&app.metrics) != 0)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK)
         rc = open_store(&app, err, sizeof(err));
     if (rc == EMU_OK && webhooks_start(&app, &app.webhooks) != EMU_OK) {
         snprintf(err, sizeof(err), "cannot start the webhook worker");
@@ -139,7 +145,6 @@ static int serve(int argc, char **argv)
         return rc == EMU_IO ? EXIT_USAGE : 1;
     }
     atomic_store(&app.ready, 1);
-
 
     if (http_start(&app, &http, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
@@ -158,6 +163,8 @@ static int serve(int argc, char **argv)
     store_close(app.store);
     remove_temp_dir(&app);
     ratelimit_free(app.limits);
+    journal_free(app.journal);
+    metrics_free(app.metrics);
     fixtures_free(app.fixtures);
     clock_destroy(&app.clock);
     return 0;

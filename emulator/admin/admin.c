@@ -4,12 +4,15 @@
  * it the same way. With --admin-token every call but health and ready needs
  * "Authorization: Bearer <token>". Errors are {"error":{"code","message"}}. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "err.h"
 #include "fixtures.h"
+#include "journal.h"
 #include "jsonx.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "ratelimit.h"
 #include "req.h"
@@ -48,6 +51,8 @@ static int admin_reset(struct req *req, struct res *res)
     if (!has_tenant) {
         clock_restore_initial(&req->app->clock);
         atomic_store(&req->app->answers, 0);
+        journal_clear(req->app->journal);
+        metrics_reset(req->app->metrics);
     }
     return res_json(res, 200,
                     json_pack("{s:b,s:s?}", "reset", 1, "tenant", has_tenant ? tenant : NULL));
@@ -272,6 +277,101 @@ static int admin_tenants_update(struct req *req, struct res *res)
     return rc;
 }
 
+/* The journal filter a request asks for: from the query string, or from a JSON body. The
+ * strings live in buf. */
+struct filter_text {
+    char tenant[64], vendor[32], method[16], path[512], status[8];
+};
+
+static void read_filter(struct req *req, const json_t *body, struct filter_text *t,
+                        struct journal_filter *f)
+{
+    static const char *const names[] = {"tenant", "vendor", "method", "path", "status"};
+    char *slots[] = {t->tenant, t->vendor, t->method, t->path, t->status};
+    size_t sizes[] = {sizeof(t->tenant), sizeof(t->vendor), sizeof(t->method), sizeof(t->path),
+                      sizeof(t->status)};
+    const char **targets[] = {&f->tenant, &f->vendor, &f->method, &f->path, NULL};
+
+    memset(f, 0, sizeof(*f));
+    for (size_t i = 0; i < 5; i++) {
+        json_t *v = json_object_get(body, names[i]);
+
+        slots[i][0] = '\0';
+        if (json_is_string(v))
+            snprintf(slots[i], sizes[i], "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(slots[i], sizes[i], "%lld", (long long)json_integer_value(v));
+        else if (body == NULL && req_query(req, names[i], slots[i], sizes[i]) != EMU_OK)
+            slots[i][0] = '\0';
+        if (slots[i][0] != '\0' && targets[i] != NULL)
+            *targets[i] = slots[i];
+    }
+    f->status = atoi(t->status);
+}
+
+/* GET /__admin/requests: the journal, oldest first; ?format=ndjson for replay files. */
+static int admin_requests_get(struct req *req, struct res *res)
+{
+    struct filter_text text;
+    struct journal_filter f;
+    char limit[16], format[16];
+    json_t *entries;
+    size_t total, len;
+    uint64_t dropped;
+    char *ndjson;
+    int rc;
+
+    read_filter(req, NULL, &text, &f);
+    if (req_query(req, "format", format, sizeof(format)) == EMU_OK &&
+        strcmp(format, "ndjson") == 0) {
+        rc = journal_ndjson(req->app->journal, &f, &ndjson, &len);
+        if (rc == EMU_OK)
+            res_text(res, 200, "application/x-ndjson", ndjson, len);
+        return rc;
+    }
+    rc = journal_query(req->app->journal, &f,
+                       req_query(req, "limit", limit, sizeof(limit)) == EMU_OK
+                           ? (size_t)strtoul(limit, NULL, 10)
+                           : 0,
+                       &entries, &total, &dropped);
+    if (rc != EMU_OK)
+        return rc;
+    return res_json(res, 200,
+                    json_pack("{s:o,s:I,s:I}", "requests", entries, "total", (json_int_t)total,
+                              "dropped", (json_int_t)dropped));
+}
+
+static int admin_requests_delete(struct req *req, struct res *res)
+{
+    journal_clear(req->app->journal);
+    return res_json(res, 200, json_pack("{s:b}", "cleared", 1));
+}
+
+/* POST /__admin/requests/count: {filters} -> {count, complete}. */
+static int admin_requests_count(struct req *req, struct res *res)
+{
+    struct filter_text text;
+    struct journal_filter f;
+    size_t count;
+    int complete;
+
+    read_filter(req, req->json, &text, &f);
+    journal_count(req->app->journal, &f, &count, &complete);
+    return res_json(res, 200,
+                    json_pack("{s:I,s:b}", "count", (json_int_t)count, "complete", complete));
+}
+
+static int admin_metrics(struct req *req, struct res *res)
+{
+    size_t len;
+    char *text = metrics_render(req->app->metrics, req->app, &len);
+
+    if (text == NULL)
+        return EMU_NOMEM;
+    res_text(res, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    return EMU_OK;
+}
+
 static int snapshot_name(struct req *req, struct res *res, const char **name)
 {
     *name = req_param(req, "name");
@@ -374,6 +474,10 @@ static const struct route admin_routes_table[] = {
     {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"DELETE", "/__admin/tenants/{id}", admin_tenants_delete, ROUTE_AUTH | ROUTE_WRITE},
     {"GET",    "/__admin/snapshots",    admin_snapshot_list,  ROUTE_AUTH},
+    {"GET",    "/__admin/requests",       admin_requests_get,    ROUTE_AUTH},
+    {"DELETE", "/__admin/requests",       admin_requests_delete, ROUTE_AUTH},
+    {"POST",   "/__admin/requests/count", admin_requests_count,  ROUTE_AUTH | ROUTE_JSON},
+    {"GET",    "/__admin/metrics",        admin_metrics,         ROUTE_AUTH},
     {"POST",   "/__admin/snapshots/{name}", admin_snapshot_save, ROUTE_AUTH | ROUTE_WRITE},
     {"POST",   "/__admin/snapshots/{name}/restore", admin_snapshot_restore, ROUTE_AUTH | ROUTE_WRITE},
     {"DELETE", "/__admin/snapshots/{name}", admin_snapshot_delete, ROUTE_AUTH | ROUTE_WRITE},

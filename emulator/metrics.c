@@ -1,0 +1,189 @@
+/* metrics.c -- label sets counted in a small mutex-guarded hash, rendered on demand. */
+#include "metrics.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "journal.h"
+#include "store.h"
+
+#define BUCKETS 128
+
+struct counter {
+    struct counter *next;
+    int fault; /* 1: an injected-fault counter; 0: a request counter */
+    unsigned long long value;
+    char labels[]; /* rendered Prometheus labels: vendor="x",route="y",... */
+};
+
+struct metrics {
+    pthread_mutex_t lock;
+    struct counter *buckets[BUCKETS];
+};
+
+int metrics_new(struct metrics **out)
+{
+    *out = calloc(1, sizeof(**out));
+    if (*out == NULL)
+        return -1;
+    pthread_mutex_init(&(*out)->lock, NULL);
+    return 0;
+}
+
+void metrics_reset(struct metrics *m)
+{
+    pthread_mutex_lock(&m->lock);
+    for (int b = 0; b < BUCKETS; b++) {
+        while (m->buckets[b] != NULL) {
+            struct counter *c = m->buckets[b];
+
+            m->buckets[b] = c->next;
+            free(c);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_free(struct metrics *m)
+{
+    if (m == NULL)
+        return;
+    metrics_reset(m);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+/* Copies s into out with the escapes Prometheus label values need. */
+static void escape(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (; *s && n + 3 < len; s++) {
+        if (*s == '"' || *s == '\\')
+            out[n++] = '\\';
+        out[n++] = *s == '\n' ? ' ' : *s;
+    }
+    out[n] = '\0';
+}
+
+static void bump(struct metrics *m, const char *labels, int fault)
+{
+    unsigned h = 2166136261u;
+    struct counter *c;
+
+    for (const char *p = labels; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h %= BUCKETS;
+    pthread_mutex_lock(&m->lock);
+    for (c = m->buckets[h]; c != NULL; c = c->next)
+        if (c->fault == fault && strcmp(c->labels, labels) == 0)
+            break;
+    if (c == NULL && (c = calloc(1, sizeof(*c) + strlen(labels) + 1)) != NULL) {
+        strcpy(c->labels, labels);
+        c->fault = fault;
+        c->next = m->buckets[h];
+        m->buckets[h] = c;
+    }
+    if (c != NULL)
+        c->value++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_count(struct metrics *m, const char *vendor, const char *method, const char *route,
+                   int status, const char *tenant)
+{
+    char labels[1024], v[64], r[512], t[128];
+
+    escape(vendor, v, sizeof(v));
+    escape(route, r, sizeof(r));
+    escape(tenant, t, sizeof(t));
+    snprintf(labels, sizeof(labels), "vendor=\"%s\",route=\"%s %s\",status=\"%d\",tenant=\"%s\"", v,
+             method, r, status, t);
+    bump(m, labels, 0);
+}
+
+void metrics_fault(struct metrics *m, const char *scenario)
+{
+    char labels[256], s[200];
+
+    escape(scenario, s, sizeof(s));
+    snprintf(labels, sizeof(labels), "scenario=\"%s\"", s);
+    bump(m, labels, 1);
+}
+
+/* Appends printf output to a growing buffer. */
+static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (*buf == NULL)
+        return;
+    for (;;) {
+        char *grown;
+
+        va_start(ap, fmt);
+        n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        grown = realloc(*buf, *cap * 2 + (size_t)(n > 0 ? n : 0));
+        if (grown == NULL) {
+            free(*buf);
+            *buf = NULL;
+            return;
+        }
+        *cap = *cap * 2 + (size_t)(n > 0 ? n : 0);
+        *buf = grown;
+    }
+}
+
+char *metrics_render(struct metrics *m, struct app *app, size_t *len)
+{
+    size_t cap = 4096, entries, bytes, used, map;
+    uint64_t dropped;
+    char *buf = malloc(cap);
+
+    *len = 0;
+    put(&buf, len, &cap,
+        "# HELP understudy_requests_total Requests answered, by vendor, route, "
+        "status and tenant.\n# TYPE understudy_requests_total counter\n");
+    pthread_mutex_lock(&m->lock);
+    for (int b = 0; b < BUCKETS; b++)
+        for (struct counter *c = m->buckets[b]; c != NULL; c = c->next)
+            if (!c->fault)
+                put(&buf, len, &cap, "understudy_requests_total{%s} %llu\n", c->labels, c->value);
+    put(&buf, len, &cap,
+        "# HELP understudy_injected_faults_total Answers a scenario rule gave, "
+        "by scenario.\n# TYPE understudy_injected_faults_total counter\n");
+    for (int b = 0; b < BUCKETS; b++)
+        for (struct counter *c = m->buckets[b]; c != NULL; c = c->next)
+            if (c->fault)
+                put(&buf, len, &cap, "understudy_injected_faults_total{%s} %llu\n", c->labels,
+                    c->value);
+    pthread_mutex_unlock(&m->lock);
+    journal_stats(app->journal, &entries, &bytes, &dropped);
+    store_usage(app->store, &used, &map);
+    put(&buf, len, &cap,
+        "# HELP understudy_journal_entries Requests held in the journal.\n"
+        "# TYPE understudy_journal_entries gauge\nunderstudy_journal_entries %zu\n"
+        "# HELP understudy_journal_bytes Bytes held in the journal.\n"
+        "# TYPE understudy_journal_bytes gauge\nunderstudy_journal_bytes %zu\n"
+        "# HELP understudy_journal_dropped_total Journal entries dropped to stay in bounds.\n"
+        "# TYPE understudy_journal_dropped_total counter\nunderstudy_journal_dropped_total %llu\n"
+        "# HELP understudy_store_bytes Bytes of the store in use.\n"
+        "# TYPE understudy_store_bytes gauge\nunderstudy_store_bytes %zu\n"
+        "# HELP understudy_store_map_bytes The most the store can hold (--map-size).\n"
+        "# TYPE understudy_store_map_bytes gauge\nunderstudy_store_map_bytes %zu\n",
+        entries, bytes, (unsigned long long)dropped, used, map);
+    return buf;
+}
