@@ -2,6 +2,8 @@
 #include "journal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +24,8 @@ struct journal {
     pthread_mutex_t lock;
     struct jentry *head, *tail;
     size_t count, bytes, max_entries, max_bytes;
-    uint64_t seq, dropped;
+    atomic_ullong seq;
+    uint64_t dropped;
 };
 
 int journal_new(struct journal **out, size_t max_entries, size_t max_bytes)
@@ -73,24 +76,26 @@ void journal_free(struct journal *j)
 void journal_add(struct journal *j, json_t *entry, const char *tenant, const char *vendor,
                  const char *method, const char *path, int status)
 {
-    struct jentry *e = calloc(1, sizeof(*e));
+    struct jentry *e;
+    json_t *ordered;
 
-    if (e == NULL || j->max_entries == 0) {
-        free(e);
+    if (j->max_entries == 0 || (e = calloc(1, sizeof(*e))) == NULL) {
         json_decref(entry);
         return;
     }
-    pthread_mutex_lock(&j->lock);
-    {
-        json_t *ordered = json_pack("{s:I}", "seq", (json_int_t)++j->seq); /* seq comes first */
-
-        if (ordered != NULL)
-            json_object_update(ordered, entry);
-        e->text = ordered ? jsonx_dump(ordered, &e->len) : NULL;
-        json_decref(ordered);
-        json_decref(entry);
-    }
+    /* The entry is rendered before the lock is taken: answers never queue behind a dump. */
+    ordered = json_pack("{s:I}", "seq", (json_int_t)atomic_fetch_add(&j->seq, 1) + 1);
+    if (ordered != NULL)
+        json_object_update(ordered, entry);
+    e->text = ordered ? jsonx_dump(ordered, &e->len) : NULL;
+    json_decref(ordered);
+    json_decref(entry);
     e->path = strdup(path);
+    snprintf(e->tenant, sizeof(e->tenant), "%s", tenant);
+    snprintf(e->vendor, sizeof(e->vendor), "%s", vendor);
+    snprintf(e->method, sizeof(e->method), "%s", method);
+    e->status = status;
+    pthread_mutex_lock(&j->lock);
     if (e->text == NULL || e->path == NULL || e->len > j->max_bytes) {
         j->dropped++; /* one entry larger than the whole journal is dropped at once */
         pthread_mutex_unlock(&j->lock);
@@ -99,10 +104,6 @@ void journal_add(struct journal *j, json_t *entry, const char *tenant, const cha
         free(e);
         return;
     }
-    strncpy(e->tenant, tenant, sizeof(e->tenant) - 1);
-    strncpy(e->vendor, vendor, sizeof(e->vendor) - 1);
-    strncpy(e->method, method, sizeof(e->method) - 1);
-    e->status = status;
     while (j->head != NULL && (j->count + 1 > j->max_entries || j->bytes + e->len > j->max_bytes)) {
         drop_head(j);
         j->dropped++;
