@@ -18,16 +18,18 @@ struct fixtures;
 struct webhooks;
 struct journal;
 struct metrics;
+struct scenarios;
 
 struct app {
     struct config cfg;
     struct store *store;
     struct clock clock;
     struct ratelimit *limits;
-    struct fixtures *fixtures; /* parsed once at start; read-only afterwards */
-    struct webhooks *webhooks; /* the outbound delivery worker */
-    struct journal *journal;   /* every request and answer, bounded */
-    struct metrics *metrics;   /* counters for /__admin/metrics */
+    struct fixtures *fixtures;   /* parsed once at start; read-only afterwards */
+    struct webhooks *webhooks;   /* the outbound delivery worker */
+    struct journal *journal;     /* every request and answer, bounded */
+    struct metrics *metrics;     /* counters for /__admin/metrics */
+    struct scenarios *scenarios; /* known and active scenarios, and their counters */
     char data_dir[PATH_MAX];
     int data_dir_is_temp;  /* 1: removed at exit */
     atomic_int ready;      /* 1 once the store is open and seeded */

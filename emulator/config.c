@@ -17,7 +17,8 @@ enum opt_kind {
     OPT_U64,
     OPT_UINT,
     OPT_FLAG,
-    OPT_ENUM
+    OPT_ENUM,
+    OPT_LIST
 };
 
 struct opt {
@@ -35,6 +36,7 @@ static const struct opt opts[] = {
     {"listen", OPT_LISTEN, OFF(listen), NULL, "HOST:PORT to listen on (127.0.0.1:8080)"},
     {"data-dir", OPT_STRING, OFF(data_dir), NULL, "LMDB directory kept across restarts"},
     {"fixtures", OPT_STRING, OFF(fixtures_dir), NULL, "fixtures directory (built-in ones)"},
+    {"scenarios", OPT_LIST, OFF(scenarios), NULL, "scenario file or directory, repeatable"},
     {"seed", OPT_U64, OFF(seed), NULL, "seed of every generated id (0)"},
     {"clock", OPT_STRING, OFF(clock), NULL, "real, or an RFC 3339 instant to freeze at"},
     {"admin-token", OPT_STRING, OFF(admin_token), NULL, "bearer token for /__admin"},
@@ -78,6 +80,11 @@ static int set_value(struct config *c, const struct opt *o, const char *val, cha
         strcpy(c->listen, val);
         if (config_listen_split(c, NULL, 0, NULL) != EMU_OK)
             goto bad;
+        return EMU_OK;
+    case OPT_LIST:
+        if (c->nscenarios == CONFIG_MAX_SCENARIOS || *val == '\0')
+            goto bad;
+        c->scenarios[c->nscenarios++] = val;
         return EMU_OK;
     case OPT_ENUM: {
         size_t len = strlen(val);
@@ -143,7 +150,7 @@ static const struct opt *find_flag(const char *name, size_t len)
 
 int config_parse(struct config *c, int argc, char **argv, char *err, size_t errlen)
 {
-    int rc;
+    int rc, list_from_flags = 0;
 
     memset(c, 0, sizeof(*c));
     strcpy(c->listen, "127.0.0.1:8080");
@@ -197,6 +204,10 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
         else {
             snprintf(err, errlen, "--%s needs a value", o->flag);
             return EMU_INVALID;
+        }
+        if (o->kind == OPT_LIST && !list_from_flags) { /* flags replace the variable's list */
+            c->nscenarios = 0;
+            list_from_flags = 1;
         }
         rc = set_value(c, o, val, err, errlen);
         if (rc != EMU_OK)

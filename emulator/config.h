@@ -8,10 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_MAX_SCENARIOS 32
+
 struct config {
     char listen[128];         /* "HOST:PORT" */
     const char *data_dir;     /* NULL: a private temporary environment removed at exit */
     const char *fixtures_dir; /* NULL: the fixtures built into the binary */
+    const char *scenarios[CONFIG_MAX_SCENARIOS]; /* files or directories activated at start */
+    int nscenarios;
     uint64_t seed;
     const char *clock;       /* "real" or an RFC 3339 instant */
     const char *admin_token; /* NULL: admin calls are open */

@@ -49,5 +49,6 @@ struct embedded_file {
     size_t len;
 };
 extern const struct embedded_file embedded_fixtures[];
+extern const struct embedded_file embedded_scenarios[]; /* the scenarios/ library */
 
 #endif

@@ -134,6 +134,76 @@ static const char *http_date(int64_t now_ms)
     return cached;
 }
 
+/* Makes civetweb close the connection once the handler returns: it keeps a connection open
+ * only when the request's Connection header allows it, and the request's headers are its own
+ * (writable) data. */
+static void close_after(const struct mg_request_info *ri)
+{
+    struct mg_request_info *info = (struct mg_request_info *)ri;
+
+    for (int i = 0; i < info->num_headers; i++) {
+        if (strcasecmp(info->http_headers[i].name, "Connection") == 0) {
+            info->http_headers[i].value = "close";
+            return;
+        }
+    }
+    if (info->num_headers < MG_MAX_HEADERS) {
+        info->http_headers[info->num_headers].name = "Connection";
+        info->http_headers[info->num_headers].value = "close";
+        info->num_headers++;
+    }
+}
+
+/* The socket of this request's connection, found by its peer's port: civetweb does not hand
+ * it out, and a reset needs it. -1 when not found. */
+static int socket_of(const struct mg_request_info *ri, unsigned local_port)
+{
+    for (int fd = 3; fd < 65536; fd++) {
+        struct sockaddr_storage peer, self;
+        socklen_t plen = sizeof(peer), slen = sizeof(self);
+        int pport, sport;
+
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
+            getsockname(fd, (struct sockaddr *)&self, &slen) != 0)
+            continue;
+        pport = peer.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&peer)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&peer)->sin_port);
+        sport = self.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&self)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&self)->sin_port);
+        if (pport == ri->remote_port && (unsigned)sport == local_port)
+            return fd;
+    }
+    return -1;
+}
+
+/* What a scenario's fault does to the connection instead of a normal answer. */
+static void send_fault(struct mg_connection *conn, const struct mg_request_info *ri,
+                       const struct req *req, const struct res *res, unsigned local_port)
+{
+    close_after(ri);
+    if (strcmp(res->fault, "reset") == 0) {
+        struct linger hard = {1, 0}; /* closing sends RST instead of FIN */
+        int fd = socket_of(ri, local_port);
+
+        if (fd >= 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    } else if (strcmp(res->fault, "truncate") == 0) {
+        char head[512];
+        int n = snprintf(head, sizeof(head),
+                         "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n",
+                         res->status, reason_phrase(res->status), http_date(req->now_ms),
+                         res->content_type ? res->content_type : "application/json", res->body_len);
+
+        mg_write(conn, head, (size_t)n);
+        if (res->headers_len)
+            mg_write(conn, res->headers, res->headers_len);
+        mg_write(conn, "\r\n", 2);
+        mg_write(conn, res->body, res->body_len / 2); /* half the body, then the end */
+    }
+    /* "empty": nothing at all is written before the connection closes. */
+}
+
 static void send_response(struct mg_connection *conn, const struct req *req, const struct res *res,
                           int keep_alive)
 {
@@ -170,7 +240,7 @@ static void log_request(struct app *app, const struct req *req, const struct res
     char when[32];
     const char *tenant = req->tenant[0] ? req->tenant : "-";
     const char *vendor = req->vendor ? req->vendor->name : "-";
-    const char *rule = res->scenario ? res->scenario : "-";
+    const char *rule = res->scenario[0] ? res->scenario : "-";
 
     if (strcmp(app->cfg.log, "off") == 0)
         return;
@@ -252,7 +322,7 @@ static void record(struct app *app, const struct req *req, const struct res *res
                       request_body ? request_body : json_null(), "status", res->status,
                       "response_headers", header_object(head, strlen(head)), "response_body",
                       response_body ? response_body : json_null(), "duration_us",
-                      (json_int_t)took_us, "scenario", res->scenario);
+                      (json_int_t)took_us, "scenario", res->scenario[0] ? res->scenario : NULL);
     if (entry == NULL)
         return;
     extra = header_object(res->headers ? res->headers : "", res->headers_len);
@@ -299,7 +369,10 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (res.status == 0)
         res.status = 500;
     keep_alive = keeps_alive(ri, &req);
-    send_response(conn, &req, &res, keep_alive);
+    if (res.fault[0])
+        send_fault(conn, ri, &req, &res, (unsigned)ri->server_port);
+    else
+        send_response(conn, &req, &res, keep_alive);
     log_request(app, &req, &res, mono_us() - started);
     record(app, &req, &res, mono_us() - started, keep_alive);
 

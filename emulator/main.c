@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "scenario.h"
 #include "store.h"
 #include "vendors.h"
 #include "webhooks.h"
@@ -56,6 +57,18 @@ static void remove_temp_dir(struct app *app)
     }
     closedir(d);
     rmdir(app->data_dir);
+}
+
+/* The built-in library, known; --scenarios files, known and active for every tenant. */
+static int load_scenarios(struct app *app, char *err, size_t errlen)
+{
+    int rc = scenarios_new(&app->scenarios, app->cfg.seed);
+
+    if (rc == EMU_OK)
+        rc = scenarios_load_builtin(app->scenarios, err, errlen);
+    for (int i = 0; rc == EMU_OK && i < app->cfg.nscenarios; i++)
+        rc = scenarios_load_path(app->scenarios, app->cfg.scenarios[i], err, errlen);
+    return rc == EMU_OK ? EMU_OK : EMU_IO; /* a bad file is a bad argument: exit 2 */
 }
 
 /* Opens the store and seeds it when it is new or --reset asks. */
@@ -134,6 +147,8 @@ static int serve(int argc, char **argv)
     if (rc == EMU_OK && metrics_new(&app.metrics) != 0)
         rc = EMU_NOMEM;
     if (rc == EMU_OK)
+        rc = load_scenarios(&app, err, sizeof(err));
+    if (rc == EMU_OK)
         rc = open_store(&app, err, sizeof(err));
     if (rc == EMU_OK && webhooks_start(&app, &app.webhooks) != EMU_OK) {
         snprintf(err, sizeof(err), "cannot start the webhook worker");
@@ -164,6 +179,7 @@ static int serve(int argc, char **argv)
     remove_temp_dir(&app);
     ratelimit_free(app.limits);
     journal_free(app.journal);
+    scenarios_free(app.scenarios);
     metrics_free(app.metrics);
     fixtures_free(app.fixtures);
     clock_destroy(&app.clock);
@@ -180,7 +196,11 @@ static int check(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (int i = 0; i < argc; i++) {
-        if (fixtures_check_path(argv[i], err, sizeof(err)) != EMU_OK) {
+        int rc = scenario_is_scenario_file(argv[i])
+                     ? scenario_check_path(argv[i], err, sizeof(err))
+                     : fixtures_check_path(argv[i], err, sizeof(err));
+
+        if (rc != EMU_OK) {
             fprintf(stderr, "%s\n", err);
             failed = 1;
         } else {

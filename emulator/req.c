@@ -181,6 +181,7 @@ void res_drop_body(struct res *res)
 void res_clear(struct res *res)
 {
     json_decref(res->error_details);
+    json_decref(res->inject);
     free(res->headers);
     free(res->body);
     memset(res, 0, sizeof(*res));

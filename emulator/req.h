@@ -64,7 +64,10 @@ struct res {
     const char *vendor_error; /* with EMU_VENDOR: the vendor catalogue entry's name */
     json_t *error_details;    /* structured detail of the error, for vendors that show one; owned */
     int retry_after;          /* seconds, for answers that throttle */
-    const char *scenario;     /* the scenario rule that answered, for the log; static or NULL */
+    char scenario[160];       /* the scenario rule that answered ("name#0"), or "" */
+    char fault[16];           /* "reset", "empty", "truncate": what the connection suffers */
+    int answered;             /* 1: a scenario gave the whole answer; no handler runs */
+    json_t *inject;           /* the answering rule's "respond", for its overrides; owned */
     int close;                /* 1: close the connection after this answer */
 };
 

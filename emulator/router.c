@@ -7,6 +7,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "req.h"
+#include "scenario.h"
 #include "store.h"
 #include "vendors.h"
 #include "webhooks.h"
@@ -142,8 +143,15 @@ static int run_route(struct app *app, struct req *req, struct res *res)
         return rc;
     if (r->flags & ROUTE_AUTH)
         rc = req->vendor->authenticate(req, res);
-    /* The scenario engine decides here, once the tenant is known and before the vendor's own
-     * logic runs, whether to answer instead (an injected error, delay or fault). */
+    /* Scenarios decide here, once the tenant is known and before the vendor's own logic runs,
+     * whether to answer instead (an injected error, delay or fault). */
+    if (rc == EMU_OK && app->scenarios != NULL)
+        rc = scenario_apply(app->scenarios, req, res);
+    if (rc == EMU_OK && res->answered) {
+        store_txn_abort(req->txn);
+        req->txn = NULL;
+        return EMU_OK;
+    }
     if (rc == EMU_OK && (r->flags & ROUTE_JSON))
         rc = parse_json_body(req, res);
     if (rc == EMU_OK)
@@ -172,6 +180,7 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
     if (rc != EMU_OK) {
         res_drop_body(res);
         (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
+        scenario_finish(res); /* an injected error's status, headers and body overrides */
     }
 }
 

@@ -41,6 +41,8 @@ struct vendor {
     /* Shapes the error body for err (EMU_VENDOR: res->vendor_error names a catalogue entry),
      * keeping any headers already set. */
     void (*reply_error)(struct req *req, struct res *res, int err);
+    /* 1 when name is an entry of the vendor's error catalogue (what scenarios may inject). */
+    int (*has_error)(const char *name);
     /* The credentials a tenant made at run time gets when none are given: a new array of
      * credential rows named after the tenant (wm_t1_full, cv_t1_token, gua_t1_key, ...). */
     json_t *(*default_credentials)(const char *tenant);

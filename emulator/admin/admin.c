@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
+#include "scenario.h"
 #include "snapshot.h"
 #include "store.h"
 #include "vendors.h"
@@ -48,6 +49,7 @@ static int admin_reset(struct req *req, struct res *res)
         return rc;
     snprintf(prefix, sizeof(prefix), "%s/", has_tenant ? tenant : "");
     ratelimit_clear(req->app->limits, has_tenant ? prefix : "");
+    scenarios_reset_counters(req->app->scenarios, has_tenant ? tenant : NULL);
     if (!has_tenant) {
         clock_restore_initial(&req->app->clock);
         atomic_store(&req->app->answers, 0);
@@ -372,6 +374,73 @@ static int admin_metrics(struct req *req, struct res *res)
     return EMU_OK;
 }
 
+/* GET /__admin/scenarios[/{name}]: the active scenarios (or one known one) with each rule's
+ * hits. */
+static int admin_scenarios_get(struct req *req, struct res *res)
+{
+    const char *name = req_param(req, "name");
+    json_t *out;
+    int rc = scenarios_describe(req->app->scenarios, name, &out);
+
+    if (rc == EMU_NOT_FOUND) {
+        json_decref(out);
+        return res_fail(res, EMU_NOT_FOUND, "no scenario '%s'", name);
+    }
+    if (rc != EMU_OK) {
+        json_decref(out);
+        return rc;
+    }
+    if (name != NULL) { /* one scenario: the object itself */
+        json_t *one = json_incref(json_array_get(json_object_get(out, "scenarios"), 0));
+
+        json_decref(out);
+        out = one;
+    }
+    return res_json(res, 200, out);
+}
+
+/* PUT /__admin/scenarios/{name}[?tenant=]: the body is the scenario; it becomes active. */
+static int admin_scenarios_put(struct req *req, struct res *res)
+{
+    const char *name = req_param(req, "name");
+    char tenant[64], err[600];
+    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
+    json_t *doc = json_deep_copy(req->json);
+    char *text;
+    size_t len;
+    int rc;
+
+    if (doc == NULL)
+        return EMU_NOMEM;
+    json_object_set_new(doc, "name", json_string(name));
+    text = jsonx_dump(doc, &len);
+    rc = text ? scenario_check("body", text, len, doc, err, sizeof(err)) : EMU_NOMEM;
+    free(text);
+    if (rc == EMU_INVALID) {
+        json_decref(doc);
+        return res_fail(res, EMU_BAD_REQUEST, "%s", err);
+    }
+    if (rc == EMU_OK)
+        rc = scenarios_put(req->app->scenarios, name, doc, has_tenant ? tenant : NULL);
+    json_decref(doc);
+    if (rc != EMU_OK)
+        return rc;
+    return admin_scenarios_get(req, res);
+}
+
+/* DELETE /__admin/scenarios[/{name}][?tenant=]: deactivates; the scenario stays known. */
+static int admin_scenarios_delete(struct req *req, struct res *res)
+{
+    const char *name = req_param(req, "name");
+    char tenant[64];
+    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
+    int rc = scenarios_deactivate(req->app->scenarios, name, has_tenant ? tenant : NULL);
+
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "scenario '%s' is not active", name);
+    return rc == EMU_OK ? res_json(res, 200, json_pack("{s:s?}", "deactivated", name)) : rc;
+}
+
 static int snapshot_name(struct req *req, struct res *res, const char **name)
 {
     *name = req_param(req, "name");
@@ -474,6 +543,11 @@ static const struct route admin_routes_table[] = {
     {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"DELETE", "/__admin/tenants/{id}", admin_tenants_delete, ROUTE_AUTH | ROUTE_WRITE},
     {"GET",    "/__admin/snapshots",    admin_snapshot_list,  ROUTE_AUTH},
+    {"GET",    "/__admin/scenarios",        admin_scenarios_get,    ROUTE_AUTH},
+    {"DELETE", "/__admin/scenarios",        admin_scenarios_delete, ROUTE_AUTH},
+    {"GET",    "/__admin/scenarios/{name}", admin_scenarios_get,    ROUTE_AUTH},
+    {"PUT",    "/__admin/scenarios/{name}", admin_scenarios_put,    ROUTE_AUTH | ROUTE_JSON},
+    {"DELETE", "/__admin/scenarios/{name}", admin_scenarios_delete, ROUTE_AUTH},
     {"GET",    "/__admin/requests",       admin_requests_get,    ROUTE_AUTH},
     {"DELETE", "/__admin/requests",       admin_requests_delete, ROUTE_AUTH},
     {"POST",   "/__admin/requests/count", admin_requests_count,  ROUTE_AUTH | ROUTE_JSON},

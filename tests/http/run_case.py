@@ -31,10 +31,10 @@ Strings may use {var} (unknown names stay as written): saved values, {base}, {po
 {data_dir}, {fixtures}, {data}, {tmp}, {_i} (repeat index), {_c} (client index), with a
 format spec ({_c:02d}); a string that is only "{var}" keeps the value's type.
 Matchers: "$any", "$absent", "$uuid", "$iso", "$notnull", {"$len": n}, {"$each": m},
-{"$ne": v}, {"$gte": n}, {"$lte": n}, {"$regex": r}, {"$contains": m}. "json" matches a subset (lists
-element by element), "paths" {dotted.path: matcher}, "json_exact" the whole body with key
-order, "body" the raw text, "body_contains" substrings, "headers" values (names any case;
-a header's matcher may be a {"$op": ...} object).
+{"$ne": v}, {"$gte": n}, {"$lte": n}, {"$regex": r}, {"$contains": m}. "json" matches a
+subset (lists element by element), "paths" {dotted.path: matcher}, "json_exact" the whole
+body with key order, "body" the raw text, "body_contains" substrings, "headers" values
+(names any case; a header's matcher may be a {"$op": ...} object).
 Every server listens on port 0 with its own data dir; at the end it gets SIGTERM and must exit
 0 (so sanitizer builds report leaks), and any sanitizer report fails the case.
 """
@@ -231,7 +231,8 @@ def check(expect, status, headers, raw):
         elif got is None:
             errors.append("header %s: missing" % name)
         else:
-            match(want if isinstance(want, (str, dict)) else str(want), got, "header " + name, errors)
+            match(want if isinstance(want, (str, dict)) else str(want), got, "header " + name,
+                  errors)
     text = raw.decode("utf-8", "replace")
     if "body" in expect and expect["body"] != text:
         errors.append("body: expected exactly\n  %s\ngot\n  %s" % (expect["body"], text))

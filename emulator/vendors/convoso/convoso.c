@@ -70,6 +70,11 @@ static const struct cv_error *cv_error_find(const char *entry)
     return NULL;
 }
 
+static int cv_has_error(const char *name)
+{
+    return cv_error_find(name) != NULL;
+}
+
 int cv_fail(struct res *res, const char *entry)
 {
     return res_vendor_fail(res, entry);
@@ -304,6 +309,7 @@ const struct vendor vendor_convoso = {
     .credential_field = "auth_token",
     .check_credential = cv_check_credential,
     .default_credentials = cv_default_credentials,
+    .has_error = cv_has_error,
     .authenticate = cv_authenticate,
     .reply_error = cv_reply_error,
 };

@@ -53,6 +53,11 @@ static const struct gua_error *gua_error_named(const char *name)
     return NULL;
 }
 
+static int gua_has_error(const char *name)
+{
+    return gua_error_named(name) != NULL;
+}
+
 static const char *gua_error_for(int err)
 {
     switch (err) {
@@ -301,6 +306,7 @@ const struct vendor vendor_guayaba = {
     .credential_field = "api_key",
     .check_credential = gua_check_credential,
     .default_credentials = gua_default_credentials,
+    .has_error = gua_has_error,
     .authenticate = gua_authenticate,
     .reply_error = gua_reply_error,
     .after_seed = gua_contacts_index,

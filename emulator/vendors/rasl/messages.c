@@ -8,6 +8,7 @@
 #include "rasl.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,7 +403,7 @@ int rasl_messages_text(struct req *req, struct res *res)
     int rc;
 
     rasl_check_phone(req->json, 20, details);
-    rasl_check_text(req->json, "message", 1, 4096, "Message text is required.", details);
+    rasl_check_text(req->json, "message", 1, SIZE_MAX, "Message text is required.", details);
     if (json_object_get(details, "message") == NULL &&
         json_is_string(json_object_get(req->json, "message")) &&
         json_string_length(json_object_get(req->json, "message")) > 4096)

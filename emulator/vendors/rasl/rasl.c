@@ -71,6 +71,11 @@ static const struct rasl_error *rasl_error_find(const char *code)
     return NULL;
 }
 
+static int rasl_has_error(const char *code)
+{
+    return rasl_error_find(code) != NULL;
+}
+
 void rasl_now(const struct req *req, char buf[32])
 {
     clock_format_iso_offset(req->now_ms, buf, 32);
@@ -576,6 +581,7 @@ const struct vendor vendor_rasl = {
     .credential_field = "token",
     .check_credential = rasl_check_credential,
     .default_credentials = rasl_default_credentials,
+    .has_error = rasl_has_error,
     .authenticate = rasl_authenticate,
     .reply_error = rasl_reply_error,
     .after_seed = rasl_after_seed,

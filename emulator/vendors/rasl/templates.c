@@ -21,6 +21,10 @@ static const char *const template_sorts[] = {"template_name", "created_at", "upd
 static const char *const template_searches[] = {"template_name", "category", NULL};
 static const struct rasl_list_spec template_list = {template_filters, template_sorts,
                                                     template_searches, 0};
+static const char *const auth_filters[] = {"language", "template_name", NULL};
+static const char *const auth_sorts[] = {"template_name", "created_at", "language", NULL};
+static const char *const auth_searches[] = {"template_name", "body_data", NULL};
+static const struct rasl_list_spec auth_list = {auth_filters, auth_sorts, auth_searches, 0};
 
 int rasl_templates_list(struct req *req, struct res *res)
 {
@@ -119,7 +123,7 @@ int rasl_auth_templates(struct req *req, struct res *res)
             strcmp(jsonx_string(t, "status"), "APPROVED") != 0)
             json_array_remove(rows, i);
     }
-    return rasl_list(req, res, rows, &template_list, auth_item);
+    return rasl_list(req, res, rows, &auth_list, auth_item);
 }
 
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
