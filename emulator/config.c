@@ -57,6 +57,8 @@ void config_usage(void)
         "usage: understudy [options]\n"
         "       understudy check PATH...\n"
         "       understudy health [BASE_URL]\n"
+        "       understudy replay FILE --target URL [--ignore-header NAME]... "
+        "[--ignore-field PATH]...\n"
         "       understudy version\n\noptions (each also UNDERSTUDY_NAME in the environment):\n");
     for (size_t i = 0; i < NOPTS; i++)
         printf("  --%-20s %s\n", opts[i].flag, opts[i].help);

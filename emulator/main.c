@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "replay.h"
 #include "scenario.h"
 #include "store.h"
 #include "vendors.h"
@@ -236,6 +237,8 @@ int main(int argc, char **argv)
         return check(argc - 2, argv + 2);
     if (strcmp(cmd, "health") == 0)
         return health(argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0)
+        return replay_main(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("understudy %s\n", UNDERSTUDY_VERSION);
         return 0;
