@@ -262,73 +262,57 @@ static void log_request(struct app *app, const struct req *req, const struct res
     }
 }
 
-/* A header list "Name: value\r\n..." as an object. */
-static json_t *header_object(const char *lines, size_t len)
-{
-    json_t *out = json_object();
-    const char *p = lines, *end = lines + len;
-
-    while (out != NULL && p < end) {
-        const char *eol = memchr(p, '\r', (size_t)(end - p)), *colon;
-
-        if (eol == NULL)
-            break;
-        colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon != NULL) {
-            const char *value = colon + 1 + (colon[1] == ' ');
-            json_t *v = json_stringn(value, (size_t)(eol - value));
-            char name[128];
-
-            snprintf(name, sizeof(name), "%.*s", (int)(colon - p), p);
-            if (v != NULL)
-                json_object_set_new(out, name, v);
-        }
-        p = eol + 2;
-    }
-    return out;
-}
-
 /* Counts the answer, and journals it unless it was the admin API's. */
 static void record(struct app *app, const struct req *req, const struct res *res, int64_t took_us,
                    int keep_alive)
 {
-    const char *tenant = req->tenant[0] ? req->tenant : "-";
-    const char *vendor = req->vendor ? req->vendor->name : "-";
-    char when[32], head[256];
-    json_t *request_headers, *entry, *request_body, *response_body, *extra;
+    struct journal_record r;
+    char head[256], request_headers[8192];
+    size_t used = 0, head_len;
+    char *response_headers;
 
-    metrics_count(app->metrics, vendor, req->method, req->route ? req->route->path : "-",
-                  res->status, tenant);
+    r.tenant = req->tenant[0] ? req->tenant : "-";
+    r.vendor = req->vendor ? req->vendor->name : "-";
+    metrics_count(app->metrics, r.vendor, req->method, req->route ? req->route->path : "-",
+                  res->status, r.tenant);
     if (req->vendor == &vendor_admin)
         return;
-    request_headers = json_object();
-    for (int i = 0; request_headers != NULL && i < req->nheaders; i++) {
-        json_t *v = json_string(req->headers[i].value); /* NULL when not UTF-8: left out */
+    for (int i = 0; i < req->nheaders; i++) {
+        int n = snprintf(request_headers + used, sizeof(request_headers) - used, "%s: %s\r\n",
+                         req->headers[i].name, req->headers[i].value);
 
-        if (v != NULL)
-            json_object_set_new(request_headers, req->headers[i].name, v);
+        if (n < 0 || (size_t)n >= sizeof(request_headers) - used)
+            break; /* an outsized header set is journaled as far as it fits */
+        used += (size_t)n;
     }
-    snprintf(head, sizeof(head),
-             "Date: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
-             http_date(req->now_ms), res->content_type ? res->content_type : "application/json",
-             res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
-    clock_format_iso_ms(req->now_ms, when, sizeof(when));
-    /* Bodies that are not UTF-8 text cannot be JSON strings: they are journaled as null. */
-    request_body = req->body_len ? json_stringn(req->body, req->body_len) : NULL;
-    response_body = json_stringn(res->body ? res->body : "", res->body_len);
-    entry = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:i,s:o,s:o,s:I,s:s?}", "time", when,
-                      "tenant", tenant, "vendor", vendor, "method", req->method, "path", req->path,
-                      "query", req->query, "request_headers", request_headers, "request_body",
-                      request_body ? request_body : json_null(), "status", res->status,
-                      "response_headers", header_object(head, strlen(head)), "response_body",
-                      response_body ? response_body : json_null(), "duration_us",
-                      (json_int_t)took_us, "scenario", res->scenario[0] ? res->scenario : NULL);
-    if (entry == NULL)
+    head_len = (size_t)snprintf(
+        head, sizeof(head),
+        "Date: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
+        http_date(req->now_ms), res->content_type ? res->content_type : "application/json",
+        res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
+    response_headers = malloc(head_len + res->headers_len + 1);
+    if (response_headers == NULL)
         return;
-    extra = header_object(res->headers ? res->headers : "", res->headers_len);
-    json_object_update(json_object_get(entry, "response_headers"), extra);
-    json_decref(extra);
-    journal_add(app->journal, entry, tenant, vendor, req->method, req->path, res->status);
+    memcpy(response_headers, head, head_len);
+    if (res->headers_len)
+        memcpy(response_headers + head_len, res->headers, res->headers_len);
+    r.time_ms = req->now_ms;
+    r.duration_us = took_us;
+    r.method = req->method;
+    r.path = req->path;
+    r.query = req->query;
+    r.scenario = res->scenario[0] ? res->scenario : NULL;
+    r.request_headers = request_headers;
+    r.request_headers_len = used;
+    r.request_body = req->body;
+    r.request_body_len = req->body_len;
+    r.response_headers = response_headers;
+    r.response_headers_len = head_len + res->headers_len;
+    r.response_body = res->body ? res->body : "";
+    r.response_body_len = res->body_len;
+    r.status = res->status;
+    journal_add(app->journal, &r);
+    free(response_headers);
 }
 
 static int on_request(struct mg_connection *conn, void *cbdata)

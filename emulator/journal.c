@@ -1,4 +1,4 @@
-/* journal.c -- a FIFO of compact JSON entries under one mutex. */
+/* journal.c -- a FIFO of raw exchanges under one mutex, rendered as JSON when read. */
 #include "journal.h"
 
 #include <pthread.h>
@@ -6,18 +6,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "clock.h"
 #include "err.h"
 #include "jsonx.h"
 #include "router.h"
 
+/* The pieces of an exchange, all in one block after the struct. */
+enum piece {
+    TENANT,
+    VENDOR,
+    METHOD,
+    PATH,
+    QUERY,
+    SCENARIO,
+    REQ_HEADERS,
+    REQ_BODY,
+    RES_HEADERS,
+    RES_BODY,
+    PIECES
+};
+
 struct jentry {
     struct jentry *next;
-    char tenant[64], vendor[16], method[16];
-    char *path;
+    uint64_t seq;
+    int64_t time_ms, duration_us;
     int status;
-    char *text; /* the entry, compact JSON */
-    size_t len;
+    unsigned char present; /* bits: QUERY and SCENARIO may be absent */
+    size_t len[PIECES];
+    char *piece[PIECES];
+    size_t bytes; /* what the entry costs, for the journal's bound */
+    char data[];
 };
 
 struct journal {
@@ -49,9 +69,7 @@ static void drop_head(struct journal *j)
     if (j->head == NULL)
         j->tail = NULL;
     j->count--;
-    j->bytes -= e->len;
-    free(e->path);
-    free(e->text);
+    j->bytes -= e->bytes;
     free(e);
 }
 
@@ -73,38 +91,61 @@ void journal_free(struct journal *j)
     free(j);
 }
 
-void journal_add(struct journal *j, json_t *entry, const char *tenant, const char *vendor,
-                 const char *method, const char *path, int status)
+void journal_add(struct journal *j, const struct journal_record *r)
 {
+    const char *src[PIECES] = {r->tenant,
+                               r->vendor,
+                               r->method,
+                               r->path,
+                               r->query,
+                               r->scenario,
+                               r->request_headers,
+                               r->request_body,
+                               r->response_headers,
+                               r->response_body};
+    size_t len[PIECES] = {0}, total = 0;
     struct jentry *e;
-    json_t *ordered;
+    char *at;
 
-    if (j->max_entries == 0 || (e = calloc(1, sizeof(*e))) == NULL) {
-        json_decref(entry);
+    if (j->max_entries == 0)
         return;
+    for (int i = 0; i < PIECES; i++) {
+        len[i] = i == REQ_HEADERS   ? r->request_headers_len
+                 : i == REQ_BODY    ? r->request_body_len
+                 : i == RES_HEADERS ? r->response_headers_len
+                 : i == RES_BODY    ? r->response_body_len
+                 : src[i]           ? strlen(src[i])
+                                    : 0;
+        total += len[i] + 1;
     }
-    /* The entry is rendered before the lock is taken: answers never queue behind a dump. */
-    ordered = json_pack("{s:I}", "seq", (json_int_t)atomic_fetch_add(&j->seq, 1) + 1);
-    if (ordered != NULL)
-        json_object_update(ordered, entry);
-    e->text = ordered ? jsonx_dump(ordered, &e->len) : NULL;
-    json_decref(ordered);
-    json_decref(entry);
-    e->path = strdup(path);
-    snprintf(e->tenant, sizeof(e->tenant), "%s", tenant);
-    snprintf(e->vendor, sizeof(e->vendor), "%s", vendor);
-    snprintf(e->method, sizeof(e->method), "%s", method);
-    e->status = status;
+    e = malloc(sizeof(*e) + total);
+    if (e == NULL)
+        return;
+    e->next = NULL;
+    e->seq = atomic_fetch_add(&j->seq, 1) + 1;
+    e->time_ms = r->time_ms;
+    e->duration_us = r->duration_us;
+    e->status = r->status;
+    e->present = (unsigned char)((r->query ? 1 : 0) | (r->scenario ? 2 : 0));
+    at = e->data;
+    for (int i = 0; i < PIECES; i++) {
+        e->piece[i] = at;
+        e->len[i] = len[i];
+        if (len[i])
+            memcpy(at, src[i], len[i]);
+        at[len[i]] = '\0';
+        at += len[i] + 1;
+    }
+    e->bytes = sizeof(*e) + total;
     pthread_mutex_lock(&j->lock);
-    if (e->text == NULL || e->path == NULL || e->len > j->max_bytes) {
-        j->dropped++; /* one entry larger than the whole journal is dropped at once */
+    if (e->bytes > j->max_bytes) { /* larger than the whole journal: dropped at once */
+        j->dropped++;
         pthread_mutex_unlock(&j->lock);
-        free(e->text);
-        free(e->path);
         free(e);
         return;
     }
-    while (j->head != NULL && (j->count + 1 > j->max_entries || j->bytes + e->len > j->max_bytes)) {
+    while (j->head != NULL &&
+           (j->count + 1 > j->max_entries || j->bytes + e->bytes > j->max_bytes)) {
         drop_head(j);
         j->dropped++;
     }
@@ -114,16 +155,70 @@ void journal_add(struct journal *j, json_t *entry, const char *tenant, const cha
         j->head = e;
     j->tail = e;
     j->count++;
-    j->bytes += e->len;
+    j->bytes += e->bytes;
     pthread_mutex_unlock(&j->lock);
+}
+
+/* "Name: value\r\n" lines as an object; values that are not UTF-8 text are left out. */
+static json_t *header_object(const char *p, size_t len)
+{
+    json_t *out = json_object();
+    const char *end = p + len;
+
+    while (out != NULL && p < end) {
+        const char *eol = memchr(p, '\r', (size_t)(end - p)), *colon;
+
+        if (eol == NULL)
+            break;
+        colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon != NULL) {
+            const char *value = colon + 1 + (colon + 1 < eol && colon[1] == ' ');
+            json_t *v = json_stringn(value, (size_t)(eol - value));
+            char name[128];
+
+            snprintf(name, sizeof(name), "%.*s", (int)(colon - p), p);
+            if (v != NULL)
+                json_object_set_new(out, name, v);
+        }
+        p = eol + 2;
+    }
+    return out;
+}
+
+/* A body as a JSON string, or null when it is not UTF-8 text (or absent, for requests). */
+static json_t *body_string(const struct jentry *e, enum piece which)
+{
+    json_t *v;
+
+    if (which == REQ_BODY && e->len[which] == 0)
+        return json_null();
+    v = json_stringn(e->piece[which], e->len[which]);
+    return v ? v : json_null();
+}
+
+/* The entry in SPEC §8's shape. New reference. */
+static json_t *render(const struct jentry *e)
+{
+    char when[32];
+
+    clock_format_iso_ms(e->time_ms, when, sizeof(when));
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:i,s:o,s:o,s:I,s:s?}", "seq",
+                     (json_int_t)e->seq, "time", when, "tenant", e->piece[TENANT], "vendor",
+                     e->piece[VENDOR], "method", e->piece[METHOD], "path", e->piece[PATH], "query",
+                     (e->present & 1) ? e->piece[QUERY] : NULL, "request_headers",
+                     header_object(e->piece[REQ_HEADERS], e->len[REQ_HEADERS]), "request_body",
+                     body_string(e, REQ_BODY), "status", e->status, "response_headers",
+                     header_object(e->piece[RES_HEADERS], e->len[RES_HEADERS]), "response_body",
+                     body_string(e, RES_BODY), "duration_us", (json_int_t)e->duration_us,
+                     "scenario", (e->present & 2) ? e->piece[SCENARIO] : NULL);
 }
 
 static int matches(const struct jentry *e, const struct journal_filter *f)
 {
-    return (f->tenant == NULL || strcmp(f->tenant, e->tenant) == 0) &&
-           (f->vendor == NULL || strcmp(f->vendor, e->vendor) == 0) &&
-           (f->method == NULL || strcasecmp(f->method, e->method) == 0) &&
-           (f->path == NULL || router_path_match(f->path, e->path, NULL)) &&
+    return (f->tenant == NULL || strcmp(f->tenant, e->piece[TENANT]) == 0) &&
+           (f->vendor == NULL || strcmp(f->vendor, e->piece[VENDOR]) == 0) &&
+           (f->method == NULL || strcasecmp(f->method, e->piece[METHOD]) == 0) &&
+           (f->path == NULL || router_path_match(f->path, e->piece[PATH], NULL)) &&
            (f->status == 0 || f->status == e->status);
 }
 
@@ -146,7 +241,7 @@ int journal_query(struct journal *j, const struct journal_filter *f, size_t limi
             skip--;
             continue;
         }
-        json_array_append_new(*out, json_loadb(e->text, e->len, 0, NULL));
+        json_array_append_new(*out, render(e));
     }
     *total = n;
     *dropped = j->dropped;
@@ -156,20 +251,38 @@ int journal_query(struct journal *j, const struct journal_filter *f, size_t limi
 
 int journal_ndjson(struct journal *j, const struct journal_filter *f, char **out, size_t *len)
 {
-    size_t cap = 1, used = 0;
-    char *text;
+    size_t cap = 4096, used = 0;
+    char *text = malloc(cap);
 
     pthread_mutex_lock(&j->lock);
-    for (struct jentry *e = j->head; e != NULL; e = e->next)
-        if (matches(e, f))
-            cap += e->len + 1;
-    text = malloc(cap);
     for (struct jentry *e = j->head; text != NULL && e != NULL; e = e->next) {
+        json_t *entry;
+        char *line;
+        size_t n = 0;
+
         if (!matches(e, f))
             continue;
-        memcpy(text + used, e->text, e->len);
-        used += e->len;
+        entry = render(e);
+        line = entry ? jsonx_dump(entry, &n) : NULL;
+        json_decref(entry);
+        if (line == NULL)
+            continue;
+        if (used + n + 2 > cap) {
+            char *grown = realloc(text, (used + n + 2) * 2);
+
+            if (grown == NULL) {
+                free(text);
+                text = NULL;
+                free(line);
+                break;
+            }
+            text = grown;
+            cap = (used + n + 2) * 2;
+        }
+        memcpy(text + used, line, n);
+        used += n;
         text[used++] = '\n';
+        free(line);
     }
     pthread_mutex_unlock(&j->lock);
     if (text == NULL)
