@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "err.h"
+#include "req.h"
 
 #define BUCKETS 256
 
@@ -109,4 +111,28 @@ void ratelimit_clear(struct ratelimit *rl, const char *prefix)
         }
     }
     pthread_mutex_unlock(&rl->lock);
+}
+
+int ratelimit_answer(struct req *req, struct res *res, const char *key, int64_t window_ms,
+                     int limit, unsigned headers)
+{
+    struct ratelimit_state st;
+    int rc = ratelimit_hit(req->app->limits, key, req->now_ms, window_ms, limit, &st);
+
+    if (rc != EMU_OK)
+        return rc;
+    if (headers & RATELIMIT_HEADERS) {
+        res_header(res, "X-RateLimit-Limit", "%d", st.limit);
+        res_header(res, "X-RateLimit-Remaining", "%d", st.remaining);
+        res_header(res, "X-RateLimit-Reset", "%lld", (long long)((st.reset_ms + 999) / 1000));
+    }
+    if (headers & RATELIMIT_WINDOW)
+        res_header(res, "X-RateLimit-Window", "%lld", (long long)(window_ms / 1000));
+    if (st.allowed)
+        return EMU_OK;
+    res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
+    if (res->retry_after < 1)
+        res->retry_after = 1;
+    res_header(res, "Retry-After", "%d", res->retry_after);
+    return EMU_RATE_LIMITED;
 }

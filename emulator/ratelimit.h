@@ -27,6 +27,21 @@ void ratelimit_free(struct ratelimit *rl);
 int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t window_ms,
                   int limit, struct ratelimit_state *st);
 
+struct req;
+struct res;
+
+/* What ratelimit_answer writes on the answer besides Retry-After. */
+enum ratelimit_headers {
+    RATELIMIT_HEADERS = 1 << 0, /* X-RateLimit-Limit, -Remaining, -Reset (Unix seconds) */
+    RATELIMIT_WINDOW = 1 << 1,  /* X-RateLimit-Window (seconds) */
+};
+
+/* Counts the request against key on the emulator clock and writes the headers asked for.
+ * Over the limit: sets res->retry_after (whole seconds, at least 1), adds Retry-After and
+ * returns EMU_RATE_LIMITED; otherwise EMU_OK. */
+int ratelimit_answer(struct req *req, struct res *res, const char *key, int64_t window_ms,
+                     int limit, unsigned headers);
+
 /* Forgets every key starting with prefix ("" for all). */
 void ratelimit_clear(struct ratelimit *rl, const char *prefix);
 

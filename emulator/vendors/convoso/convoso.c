@@ -211,7 +211,6 @@ query:
 static int cv_authenticate(struct req *req, struct res *res)
 {
     char store_key[300], limit_key[400], *token;
-    struct ratelimit_state st;
     json_t *cred = NULL, *per;
     int rc;
 
@@ -239,18 +238,7 @@ static int cv_authenticate(struct req *req, struct res *res)
     if (!json_is_integer(per))
         return EMU_OK;
     snprintf(store_key, sizeof(store_key), "%s/convoso/%s", req->tenant, limit_key);
-    rc = ratelimit_hit(req->app->limits, store_key, req->now_ms, 1000, (int)json_integer_value(per),
-                       &st);
-    if (rc != EMU_OK)
-        return rc;
-    if (!st.allowed) {
-        res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
-        if (res->retry_after < 1)
-            res->retry_after = 1;
-        res_header(res, "Retry-After", "%d", res->retry_after);
-        return EMU_RATE_LIMITED;
-    }
-    return EMU_OK;
+    return ratelimit_answer(req, res, store_key, 1000, (int)json_integer_value(per), 0);
 }
 
 static int cv_check_credential(const json_t *cred, const char **field, char *msg, size_t msglen)

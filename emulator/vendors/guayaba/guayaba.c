@@ -120,7 +120,6 @@ static int gua_authenticate(struct req *req, struct res *res)
 {
     const char *key = req_header(req, "X-API-Key"), *tenant;
     char store_key[600], limit_key[700];
-    struct ratelimit_state st;
     json_t *cred = NULL, *per;
     int is_read = strcmp(req->method, "GET") == 0;
     int limit, rc;
@@ -144,20 +143,7 @@ static int gua_authenticate(struct req *req, struct res *res)
                                  : (is_read ? READS_PER_MINUTE : WRITES_PER_MINUTE);
     snprintf(limit_key, sizeof(limit_key), "%s/guayaba/%s/%s", req->tenant, key,
              is_read ? "read" : "write");
-    rc = ratelimit_hit(req->app->limits, limit_key, req->now_ms, 60000, limit, &st);
-    if (rc != EMU_OK)
-        return rc;
-    res_header(res, "X-RateLimit-Limit", "%d", st.limit);
-    res_header(res, "X-RateLimit-Remaining", "%d", st.remaining);
-    res_header(res, "X-RateLimit-Reset", "%lld", (long long)((st.reset_ms + 999) / 1000));
-    if (!st.allowed) {
-        res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
-        if (res->retry_after < 1)
-            res->retry_after = 1;
-        res_header(res, "Retry-After", "%d", res->retry_after);
-        return EMU_RATE_LIMITED;
-    }
-    return EMU_OK;
+    return ratelimit_answer(req, res, limit_key, 60000, limit, RATELIMIT_HEADERS);
 }
 
 static int gua_check_credential(const json_t *cred, const char **field, char *msg, size_t msglen)

@@ -481,6 +481,21 @@ int rasl_messages_media(struct req *req, struct res *res)
     return rc;
 }
 
+int rasl_templates_allowed(struct req *req, struct res *res)
+{
+    json_t *account;
+    int allowed = 1;
+
+    if (rasl_account_row(req, &account) == EMU_OK) {
+        allowed = !json_is_false(
+            json_object_get(json_object_get(account, "features"), "whatsapp_templates"));
+        json_decref(account);
+    }
+    return allowed ? EMU_OK
+                   : rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
+                               "WhatsApp templates are not available on your plan.", NULL);
+}
+
 /* The body text with {{n}} replaced by field_n. New malloc'd text. */
 char *rasl_fill_template(const char *body, const json_t *params)
 {
@@ -521,7 +536,7 @@ char *rasl_fill_template(const char *body, const json_t *params)
 
 int rasl_messages_template(struct req *req, struct res *res)
 {
-    json_t *details = json_object(), *template = NULL, *contact, *row, *problems, *account;
+    json_t *details = json_object(), *template = NULL, *contact, *row, *problems;
     const char *name = jsonx_string(req->json, "template_name");
     const char *language = jsonx_string(req->json, "language");
     const char *format;
@@ -581,15 +596,8 @@ int rasl_messages_template(struct req *req, struct res *res)
     json_decref(problems);
 
     rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
-    if (rc == EMU_OK && rasl_account_row(req, &account) == EMU_OK) {
-        if (json_is_false(
-                json_object_get(json_object_get(account, "features"), "whatsapp_templates")))
-            rc = rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
-                           "WhatsApp templates are not available on your plan.", NULL);
-        json_decref(account);
-        if (rc != EMU_OK)
-            json_decref(contact);
-    }
+    if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
+        json_decref(contact);
     if (rc != EMU_OK) {
         json_decref(template);
         return rc;

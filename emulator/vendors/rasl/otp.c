@@ -39,19 +39,17 @@ static void otp_key(const struct req *req, const char *digits, char *buf, size_t
 static int limit(struct req *req, struct res *res, const char *kind, const char *digits, int max,
                  int64_t window_ms, const char *what)
 {
-    struct ratelimit_state st;
     char key[200], message[160];
-    int rc, wait;
+    int rc;
 
     snprintf(key, sizeof(key), "%s/rasl-otp-%s/%s/", req->tenant, kind, digits);
-    rc = ratelimit_hit(req->app->limits, key, req->now_ms, window_ms, max, &st);
-    if (rc != EMU_OK || st.allowed)
+    rc = ratelimit_answer(req, res, key, window_ms, max, 0);
+    if (rc != EMU_RATE_LIMITED)
         return rc;
-    wait = (int)((st.reset_ms - req->now_ms + 999) / 1000);
-    res_header(res, "Retry-After", "%d", wait);
     snprintf(message, sizeof(message), "Too many %s attempts. Please try again in %d seconds.",
-             what, wait);
-    return rasl_fail(res, "RATE_LIMIT_EXCEEDED", message, json_pack("{s:i}", "retry_after", wait));
+             what, res->retry_after);
+    return rasl_fail(res, "RATE_LIMIT_EXCEEDED", message,
+                     json_pack("{s:i}", "retry_after", res->retry_after));
 }
 
 static int validation(struct res *res, json_t *details)
@@ -73,7 +71,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
 {
     const char *name = jsonx_string(req->json, "template_name");
     const char *language = jsonx_string(req->json, "language");
-    json_t *expiry = json_object_get(req->json, "expiry_minutes"), *template, *contact, *account;
+    json_t *expiry = json_object_get(req->json, "expiry_minutes"), *template, *contact;
     json_t *params, *otp, *row, *extra, *p;
     char digits[32], key[200], now[32], expires[32], number[32], *text;
     int minutes = json_is_integer(expiry) ? (int)json_integer_value(expiry) : 10;
@@ -104,15 +102,8 @@ static int send_code(struct req *req, struct res *res, const char *code)
         return rc;
     }
     rc = rasl_send_prepare(req, res, 1, "WhatsApp", digits, &contact);
-    if (rc == EMU_OK && rasl_account_row(req, &account) == EMU_OK) {
-        if (json_is_false(
-                json_object_get(json_object_get(account, "features"), "whatsapp_templates")))
-            rc = rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
-                           "WhatsApp templates are not available on your plan.", NULL);
-        json_decref(account);
-        if (rc != EMU_OK)
-            json_decref(contact);
-    }
+    if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
+        json_decref(contact);
     if (rc != EMU_OK) {
         json_decref(template);
         return rc;

@@ -242,9 +242,7 @@ static void unlimited_headers(struct res *res)
 static int rasl_rate_limit(struct req *req, struct res *res, const char *token)
 {
     json_t *per = json_object_get(req->credential, "rate_limit_per_minute");
-    struct ratelimit_state st;
     char key[400];
-    int rc;
 
     if (ip_listed(req->credential, req->remote_addr)) { /* whitelisted addresses skip it */
         unlimited_headers(res);
@@ -256,22 +254,8 @@ static int rasl_rate_limit(struct req *req, struct res *res, const char *token)
         return EMU_OK;
     }
     snprintf(key, sizeof(key), "%s/rasl/%s", req->tenant, token);
-    rc =
-        ratelimit_hit(req->app->limits, key, req->now_ms, 60000, (int)json_integer_value(per), &st);
-    if (rc != EMU_OK)
-        return rc;
-    res_header(res, "X-RateLimit-Limit", "%d", st.limit);
-    res_header(res, "X-RateLimit-Remaining", "%d", st.remaining);
-    res_header(res, "X-RateLimit-Reset", "%lld", (long long)((st.reset_ms + 999) / 1000));
-    res_header(res, "X-RateLimit-Window", "60");
-    if (!st.allowed) {
-        res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
-        if (res->retry_after < 1)
-            res->retry_after = 1;
-        res_header(res, "Retry-After", "%d", res->retry_after);
-        return EMU_RATE_LIMITED;
-    }
-    return EMU_OK;
+    return ratelimit_answer(req, res, key, 60000, (int)json_integer_value(per),
+                            RATELIMIT_HEADERS | RATELIMIT_WINDOW);
 }
 
 static int rasl_authenticate(struct req *req, struct res *res)

@@ -142,6 +142,8 @@ int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const
  * *row is a new reference to the stored message. */
 int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
                      const char *url, const char *template_name, const char *code, json_t **row);
+/* EMU_OK when the tenant's plan has WhatsApp templates; otherwise fails the request. */
+int rasl_templates_allowed(struct req *req, struct res *res);
 /* body with {{n}} replaced by field_n of params; new malloc'd text. */
 char *rasl_fill_template(const char *body, const json_t *params);
 int rasl_messages_text(struct req *req, struct res *res);
