@@ -182,11 +182,14 @@ static void send_fault(struct mg_connection *conn, const struct mg_request_info 
 {
     close_after(ri);
     if (strcmp(res->fault, "reset") == 0) {
-        struct linger hard = {1, 0}; /* closing sends RST instead of FIN */
+        struct sockaddr unspec = {0};
         int fd = socket_of(ri, local_port);
 
+        /* Disconnecting a TCP socket aborts the connection: the peer gets an RST now, and the
+         * descriptor stays valid for civetweb to close as usual. */
+        unspec.sa_family = AF_UNSPEC;
         if (fd >= 0)
-            setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+            connect(fd, &unspec, sizeof(unspec));
     } else if (strcmp(res->fault, "truncate") == 0) {
         char head[512];
         int n = snprintf(head, sizeof(head),
@@ -353,12 +356,14 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (res.status == 0)
         res.status = 500;
     keep_alive = keeps_alive(ri, &req);
+    /* Journaled before it is sent: a client that has the answer finds it in the journal, and
+     * the journal's order is the order of the answers. */
+    record(app, &req, &res, mono_us() - started, keep_alive);
     if (res.fault[0])
         send_fault(conn, ri, &req, &res, (unsigned)ri->server_port);
     else
         send_response(conn, &req, &res, keep_alive);
     log_request(app, &req, &res, mono_us() - started);
-    record(app, &req, &res, mono_us() - started, keep_alive);
 
     atomic_fetch_sub(&h->in_flight, 1);
 

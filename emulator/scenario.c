@@ -723,8 +723,10 @@ static int decide(struct scenarios *s, struct req *req, json_t **respond, char *
     json_array_foreach(s->active, i, a)
     {
         const char *t = jsonx_string(a, "tenant");
+        int listed = 0;
 
-        if (t == NULL || strcmp(t, req->tenant) == 0)
+        json_array_foreach(order, j, r) listed |= json_equal(r, json_object_get(a, "name"));
+        if (!listed && (t == NULL || strcmp(t, req->tenant) == 0)) /* each scenario once */
             json_array_append(order, json_object_get(a, "name"));
     }
     json_array_foreach(order, i, a)
@@ -757,6 +759,8 @@ int scenario_apply(struct scenarios *s, struct req *req, struct res *res)
     json_t *respond = NULL, *delay, *error, *fault;
     char rule[160];
 
+    if (req->vendor == &vendor_admin)
+        return EMU_OK; /* the emulator's own API is never the one failing */
     if (one_off != NULL && req->vendor && req->vendor->has_error &&
         req->vendor->has_error(one_off)) {
         snprintf(res->scenario, sizeof(res->scenario), "X-Understudy-Error");
@@ -783,6 +787,12 @@ int scenario_apply(struct scenarios *s, struct req *req, struct res *res)
         /* The catalogue name borrows from the rule, which lives as long as res->inject. */
         return res_vendor_fail(res, json_string_value(error));
     }
+    if (json_is_string(fault) && strcmp(json_string_value(fault), "truncate") == 0 &&
+        !json_object_get(respond, "status") && !json_object_get(respond, "body") &&
+        !json_object_get(respond, "headers")) {
+        json_decref(respond); /* the vendor answers, and its answer is cut */
+        return EMU_OK;
+    }
     if (json_object_get(respond, "status") || json_object_get(respond, "body") ||
         json_object_get(respond, "headers") || json_is_string(fault)) {
         res->inject = respond;
@@ -798,13 +808,23 @@ int scenario_apply(struct scenarios *s, struct req *req, struct res *res)
     return EMU_OK;
 }
 
+/* An injected throttling answer carries Retry-After, as the vendors' own 429s do. */
+static void retry_after(struct res *res)
+{
+    if (res->scenario[0] && res->status == 429 &&
+        (res->headers == NULL || strcasestr(res->headers, "Retry-After:") == NULL))
+        res_header(res, "Retry-After", "%d", res->retry_after > 0 ? res->retry_after : 60);
+}
+
 void scenario_finish(struct res *res)
 {
     json_t *respond = res->inject, *status, *headers, *body, *value;
     const char *name;
 
-    if (respond == NULL)
+    if (respond == NULL) {
+        retry_after(res);
         return;
+    }
     status = json_object_get(respond, "status");
     if (json_is_integer(status))
         res->status = (int)json_integer_value(status);
@@ -817,4 +837,5 @@ void scenario_finish(struct res *res)
     } else if (body != NULL && !json_is_null(body)) {
         res_json(res, res->status, json_incref(body));
     }
+    retry_after(res);
 }

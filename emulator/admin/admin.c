@@ -244,7 +244,18 @@ static int admin_tenants_delete(struct req *req, struct res *res)
         return rc;
     snprintf(prefix, sizeof(prefix), "%s/", id);
     ratelimit_clear(req->app->limits, prefix);
+    scenarios_reset_counters(req->app->scenarios, id);
     return res_json(res, 200, json_pack("{s:s}", "deleted", id));
+}
+
+static int admin_tenants_get(struct req *req, struct res *res)
+{
+    json_t *tenant;
+    int rc = store_get(req->txn, "core.tenants", req_param(req, "id"), &tenant);
+
+    if (rc == EMU_NOT_FOUND)
+        return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", req_param(req, "id"));
+    return rc == EMU_OK ? res_json(res, 200, tenant) : rc;
 }
 
 /* PUT /__admin/tenants/{id}: {"<vendor>": {settings}}; only the keys sent change. */
@@ -540,6 +551,7 @@ static const struct route admin_routes_table[] = {
     {"DELETE", "/__admin/outbox",       admin_outbox_delete,  ROUTE_AUTH | ROUTE_WRITE},
     {"GET",    "/__admin/tenants",      admin_tenants_list,   ROUTE_AUTH},
     {"POST",   "/__admin/tenants",      admin_tenants_create, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"GET",    "/__admin/tenants/{id}", admin_tenants_get,    ROUTE_AUTH},
     {"PUT",    "/__admin/tenants/{id}", admin_tenants_update, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
     {"DELETE", "/__admin/tenants/{id}", admin_tenants_delete, ROUTE_AUTH | ROUTE_WRITE},
     {"GET",    "/__admin/snapshots",    admin_snapshot_list,  ROUTE_AUTH},

@@ -13,6 +13,23 @@ A case is data: {"name", "args": [extra server flags], "headers": {default reque
                 expectation}, "each": expectation, "gaps_s": [[min, max], ...], "save":
                 {var: "index.json.path"}, "clear": false}}
   {"sleep_ms": T}
+  {"tally": {"request": {...}, "count": N, "clients": C, "expect": {outcome: matcher},
+             "save": {var: outcome}}}
+  {"twin": {"args": [...], "headers": true, "ignore_headers": [...], "requests": [request
+            steps]}}
+A request step may say "fails": "no_answer" | "reset" | "truncated" instead of "expect": the
+connection must end that way (no_answer: closed, by FIN or RST, before a status line; reset:
+an RST; truncated: a status line, then fewer body bytes than Content-Length). "tally" sends
+the request count times (spread over clients connections, default 1) on fresh connections and
+counts the outcomes: "status:NNN", "no_answer" (which includes "reset"), "truncated", and
+"total"; "sequence" is the outcomes in order ("200,no_answer,...", for one client). "twin"
+starts two fresh servers with the case's args plus its own, sends every request step to both
+in order (expect and save are checked on the first), requires the same status and the same
+body byte for byte (and, with "headers", the same headers but ignore_headers), then stops both.
+"args_b" are extra args for the second server only; with "differ": true at least one answer
+must differ instead (to show a comparison has teeth).
+A request step may also say "min_ms" (the answer takes at least T ms), "body_file" (a path:
+the raw answer body is written there) and "expect" may hold "body_regex" (a regex or a list).
 A request step may also say "max_ms" (the answer must come back within T ms) and "retry_s"
 (re-send until the expectations hold, for state that settles in the background).
 Webhook receivers: a case-level "receivers": {"name": {"status": 200, "fail_first": N,
@@ -219,6 +236,25 @@ def send(port, req, conn=None):
             conn.close()
 
 
+def outcome(port, req):
+    """Sends req on a fresh connection; returns ("answer", status, headers, raw) or
+    (kind, detail) for a connection that ended without a whole answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        try:
+            return ("answer",) + send(port, req, conn)
+        except http.client.RemoteDisconnected as e:  # closed before a status line (FIN)
+            return ("no_answer", repr(e))
+        except ConnectionResetError as e:  # an RST
+            return ("reset", repr(e))
+        except http.client.IncompleteRead as e:
+            return ("truncated", "%d bytes, %s more expected" % (len(e.partial), e.expected))
+        except (OSError, http.client.HTTPException) as e:
+            return ("other", repr(e))
+    finally:
+        conn.close()
+
+
 def check(expect, status, headers, raw):
     errors = []
     if "status" in expect:
@@ -240,6 +276,10 @@ def check(expect, status, headers, raw):
                   else expect.get("body_contains", [])):
         if piece not in text:
             errors.append("body does not contain %r" % piece)
+    for rx in ([expect["body_regex"]] if isinstance(expect.get("body_regex"), str)
+               else expect.get("body_regex", [])):
+        if not re.search(rx, text, re.M):
+            errors.append("body does not match /%s/" % rx)
     if any(k in expect for k in ("json", "json_exact", "paths")):
         try:
             doc = json.loads(text)
@@ -385,19 +425,30 @@ class Runner:
                     raise Failure("still failing after %s s: %s" % (step["retry_s"], e))
                 time.sleep(0.1)
 
-    def request_once(self, step, env, conn=None):
+    def request_once(self, step, env, conn=None, port=None):
         req = dict(step["request"])
         req["headers"] = dict(self.case.get("headers", {}), **req.get("headers", {}))
         req = subst(req, env)
+        if "fails" in step:
+            got = outcome(port or self.server.port, req)
+            want = step["fails"]
+            if not (got[0] == want or (want == "no_answer" and got[0] == "reset")):
+                raise Failure("%s %s: expected the connection to end as %s, got %s" % (
+                    req.get("method", "GET"), req["path"], want,
+                    got[0] + ": " + (str(got[1]) + " " + got[3][:300].decode("utf-8", "replace")
+                                     if got[0] == "answer" else got[1])))
+            return None
         started = time.monotonic()
         try:
-            status, headers, raw = send(self.server.port, req, conn)
+            status, headers, raw = send(port or self.server.port, req, conn)
         except (OSError, http.client.HTTPException) as e:
             raise Failure("%s %s: no answer: %r" % (req.get("method", "GET"), req["path"][:200], e))
         took_ms = (time.monotonic() - started) * 1000
         errors = check(subst(step.get("expect", {}), env), status, headers, raw)
         if "max_ms" in step and took_ms > step["max_ms"]:
             errors.append("the answer took %.0f ms, more than %s ms" % (took_ms, step["max_ms"]))
+        if "min_ms" in step and took_ms < step["min_ms"]:
+            errors.append("the answer took %.0f ms, less than %s ms" % (took_ms, step["min_ms"]))
         if errors:
             raise Failure("%s %s\n  %s\n  response %s %s\n  %s" % (
                 req.get("method", "GET"), req["path"], "\n  ".join(errors), status,
@@ -409,6 +460,10 @@ class Runner:
                 raise Failure("save %s: no %s in %s" % (var, path, raw[:500]))
         for var, name in step.get("save_header", {}).items():
             self.env[var] = headers.get(name.lower())
+        if "body_file" in step:
+            with open(subst(step["body_file"], env), "wb") as f:
+                f.write(raw)
+        return status, headers, raw
 
     def clients(self, spec, body):
         """Runs body(client_index, connection) in spec["clients"] threads; returns errors."""
@@ -484,8 +539,95 @@ class Runner:
             self.receiver_step(subst(step["receiver"], self.env))
         elif "sleep_ms" in step:
             time.sleep(step["sleep_ms"] / 1000)
+        elif "tally" in step:
+            self.tally(step["tally"])
+        elif "twin" in step:
+            self.twin(step["twin"])
         else:
             raise Failure("unknown step kind: %s" % sorted(step))
+
+    def tally(self, spec):
+        """Counts how count sends of one request end, spread over clients threads."""
+        count, nclients = spec.get("count", 1), spec.get("clients", 1)
+        results, lock = [None] * count, threading.Lock()
+
+        def body(c, conn):
+            for i in range(c, count, nclients):
+                req = dict(spec["request"])
+                req["headers"] = dict(self.case.get("headers", {}), **req.get("headers", {}))
+                got = outcome(self.server.port, subst(req, dict(self.env, _c=c, _i=i)))
+                with lock:
+                    results[i] = ("status:%d" % got[1]) if got[0] == "answer" else got[0]
+        errors = self.clients({"clients": nclients}, body)
+        if errors:
+            raise Failure("tally: %s" % errors[:5])
+        counts = {"total": count, "sequence": ",".join(
+            r[7:] if r.startswith("status:") else r for r in results)}
+        for r in results:
+            counts[r] = counts.get(r, 0) + 1
+            if r == "reset":
+                counts["no_answer"] = counts.get("no_answer", 0) + 1
+        want = {k: v for k, v in subst(spec.get("expect", {}), self.env).items()}
+        errors = []
+        for key, m in want.items():
+            match(m, counts.get(key, 0), key, errors)
+        print("tally: %s" % json.dumps({k: v for k, v in counts.items() if k != "sequence"}))
+        if errors:
+            raise Failure("tally %s %s\n  %s\n  outcomes %s" % (
+                spec["request"].get("method", "GET"), spec["request"]["path"],
+                "\n  ".join(errors), json.dumps(counts)))
+        for var, key in spec.get("save", {}).items():
+            self.env[var] = counts.get(key, 0)
+
+    def twin(self, spec):
+        """Two fresh servers, the same requests: the same answers to the byte."""
+        args = subst(self.case.get("args", []) + spec.get("args", []), self.env)
+        servers = []
+        try:
+            for n in range(2):
+                servers.append(Server(self.opts, os.path.join(self.dirs[1], "twin%d-%d" % (
+                    n, len(os.listdir(self.dirs[1])))),
+                    args + (subst(spec.get("args_b", []), self.env) if n else [])))
+            differed = []
+            ignore = {h.lower() for h in spec.get("ignore_headers", [])}
+            for k, step in enumerate(spec["requests"], 1):
+                env = dict(self.env, base="http://127.0.0.1:%d" % servers[0].port,
+                           port=servers[0].port)
+                try:
+                    a = self.request_once(step, env, port=servers[0].port)
+                    b = self.request_once(dict(step, expect={}, save={}), env,
+                                          port=servers[1].port)
+                except Failure as e:
+                    raise Failure("twin request %d: %s" % (k, e))
+                if a is None:
+                    continue  # both ended as step["fails"] says
+                diffs = []
+                if a[0] != b[0]:
+                    diffs.append("status %s vs %s" % (a[0], b[0]))
+                if a[2] != b[2]:
+                    diffs.append("body\n    %s\n  vs\n    %s" % (a[2][:800], b[2][:800]))
+                if spec.get("headers"):
+                    ha = {k2: v for k2, v in a[1].items() if k2 not in ignore}
+                    hb = {k2: v for k2, v in b[1].items() if k2 not in ignore}
+                    if ha != hb:
+                        diffs.append("headers %s vs %s" % (json.dumps(ha), json.dumps(hb)))
+                if diffs and spec.get("differ"):
+                    differed.append(k)
+                elif diffs:
+                    raise Failure("twin request %d (%s %s) differs:\n  %s" % (
+                        k, step["request"].get("method", "GET"), step["request"]["path"],
+                        "\n  ".join(diffs)))
+            if spec.get("differ") and not differed:
+                raise Failure("twin: every answer was the same, a difference was expected")
+            for srv in servers:
+                code = srv.stop(signal.SIGTERM)
+                if code != 0:
+                    raise Failure("twin server: SIGTERM exit %s" % code)
+        finally:
+            for srv in servers:
+                if srv.proc.poll() is None:
+                    srv.proc.kill()
+                    srv.proc.wait()
 
     def receiver_step(self, spec):
         """Waits for a receiver's requests, then checks them."""
