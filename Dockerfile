@@ -7,7 +7,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libcivetweb-dev liblmdb-dev libjansson-dev \
-        libcurl4-openssl-dev libssl-dev \
+        libssl-dev \
     && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEMU_BUILD_TESTS=OFF \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libcivetweb1 liblmdb0 libjansson4 libcurl4 libssl3 \
+        libcivetweb1 liblmdb0 libjansson4 libssl3 \
     && apt-get clean && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/understudy /usr/local/bin/understudy
 # The default fixtures are compiled in; this copy is the reference layout for --fixtures.

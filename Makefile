@@ -5,7 +5,7 @@
 # Pass flags to the server with ARGS, e.g. make run ARGS="--clock 2026-01-01T00:00:00Z".
 
 DEPS := gcc libc6-dev make cmake pkg-config python3 \
-        libcivetweb-dev liblmdb-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev
+        libcivetweb-dev liblmdb-dev libjansson-dev libcmocka-dev libssl-dev
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 ARGS ?=
 

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct app;
 struct http;
 
@@ -27,6 +29,24 @@ int http_form_get(const char *data, size_t len, const char *name, char *buf, siz
 /* URL-decodes len bytes of src (form style: '+' is a space) into dst, NUL-terminated.
  * EMU_BAD_REQUEST when it does not fit or is not valid text. */
 int http_url_decode(const char *src, size_t len, char *dst, size_t dstlen);
+
+/* An HTTP answer read by http_request: status, body (malloc'd, NUL-terminated) and headers
+ * (a new object, names as sent). */
+struct http_answer {
+    int status;
+    char *body;
+    size_t body_len;
+    json_t *headers;
+};
+
+/* Sends one plain-HTTP request (url "http://HOST[:PORT]/path?query") with header lines
+ * ("Name: value") and a body, and reads the answer within timeout_ms. Returns EMU_OK and fills
+ * *out (free it with http_answer_clear), or EMU_INVALID (a URL it cannot take, https
+ * included) or EMU_IO (no answer) with a sentence in err. */
+int http_request(const char *url, const char *method, const char *const *headers, int nheaders,
+                 const char *body, size_t body_len, int timeout_ms, struct http_answer *out,
+                 char *err, size_t errlen);
+void http_answer_clear(struct http_answer *a);
 
 /* Sends GET path to base_url ("http://HOST:PORT") and stores the answer's status in *status.
  * EMU_INVALID for a malformed URL, EMU_IO when nothing answered. */

@@ -60,8 +60,13 @@ void metrics_free(struct metrics *m)
 /* Copies s into out with the escapes Prometheus label values need. */
 static void escape(const char *s, char *out, size_t len)
 {
-    size_t n = 0;
+    size_t n = strcspn(s, "\"\\\n");
 
+    if (s[n] == '\0' && n < len) { /* the usual case: nothing to escape */
+        memcpy(out, s, n + 1);
+        return;
+    }
+    n = 0;
     for (; *s && n + 3 < len; s++) {
         if (*s == '"' || *s == '\\')
             out[n++] = '\\';

@@ -2,8 +2,9 @@
  * [--ignore-field PATH]...`.
  *
  * FILE is the journal as GET /__admin/requests?format=ndjson gives it: one entry a line. Each
- * request is sent again, in order, to the target (libcurl), and its answer is compared with the
- * recorded one: the status, every recorded header but Date (and those ignored), and the body,
+ * request is sent again, in order, to the target, and its answer is compared with the
+ * recorded one: the status, every recorded header but Date and Connection (and those ignored),
+ * and the body,
  * compared as JSON when both sides are JSON (without the ignored fields, given as dotted paths
  * such as meta.request_id) and byte for byte otherwise. Differences are printed one a line. */
 #include "replay.h"
@@ -13,9 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
+#include "err.h"
+#include "http.h"
 #include "jsonx.h"
 
 #define MAX_IGNORED 32
@@ -26,49 +28,6 @@ struct options {
     int nheaders, nfields;
 };
 
-struct answer {
-    long status;
-    char *body;
-    size_t body_len;
-    json_t *headers; /* name (as sent) -> value */
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    struct answer *a = arg;
-    char *grown = realloc(a->body, a->body_len + size * n + 1);
-
-    if (grown == NULL)
-        return 0;
-    a->body = grown;
-    memcpy(a->body + a->body_len, data, size * n);
-    a->body_len += size * n;
-    a->body[a->body_len] = '\0';
-    return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-    struct answer *a = arg;
-    size_t len = size * n;
-    char *colon = memchr(data, ':', len);
-
-    if (colon != NULL) {
-        char name[128];
-        const char *value = colon + 1;
-        size_t vlen;
-
-        snprintf(name, sizeof(name), "%.*s", (int)(colon - data), data);
-        while (value < data + len && *value == ' ')
-            value++;
-        vlen = (size_t)(data + len - value);
-        while (vlen > 0 && (value[vlen - 1] == '\r' || value[vlen - 1] == '\n'))
-            vlen--;
-        json_object_set_new(a->headers, name, json_stringn(value, vlen));
-    }
-    return len;
-}
-
 static int ignored(const char *name, const char *const *list, int n)
 {
     for (int i = 0; i < n; i++)
@@ -78,49 +37,31 @@ static int ignored(const char *name, const char *const *list, int n)
 }
 
 /* Sends one recorded request. */
-static int send_one(const struct options *o, const json_t *entry, struct answer *a)
+static int send_one(const struct options *o, const json_t *entry, struct http_answer *a)
 {
+    static const char *const hop[] = {"Host", "Content-Length", "Connection"};
     const char *query = jsonx_string(entry, "query"), *body = jsonx_string(entry, "request_body");
-    const char *name;
+    const char *name, *lines[64];
+    char url[8192], buf[64][1024], err[512];
     json_t *value;
-    struct curl_slist *headers = NULL;
-    char url[8192], line[2048];
-    CURL *curl = curl_easy_init();
-    CURLcode rc;
+    int n = 0;
 
-    if (curl == NULL)
-        return -1;
     snprintf(url, sizeof(url), "%s%s%s%s", o->target, jsonx_string(entry, "path"), query ? "?" : "",
              query ? query : "");
     json_object_foreach(json_object_get(entry, "request_headers"), name, value)
     {
-        if (ignored(name, (const char *const[]){"Host", "Content-Length", "Connection"}, 3))
+        if (n == 64 || ignored(name, hop, 3))
             continue;
-        snprintf(line, sizeof(line), "%s: %s", name, json_string_value(value));
-        headers = curl_slist_append(headers, line);
+        snprintf(buf[n], sizeof(buf[n]), "%s: %s", name, json_string_value(value));
+        lines[n] = buf[n];
+        n++;
     }
-    headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, jsonx_string(entry, "method"));
-    if (body != NULL) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    if (http_request(url, jsonx_string(entry, "method"), lines, n, body ? body : "",
+                     body ? strlen(body) : 0, 60000, a, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: replay: %s\n", err);
+        return -1;
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, a);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a->status);
-    else
-        fprintf(stderr, "understudy: replay: %s: %s\n", url, curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return rc == CURLE_OK ? 0 : -1;
+    return 0;
 }
 
 /* Removes the member at a dotted path ("meta.request_id"; array items by index). */
@@ -143,7 +84,7 @@ static void drop_path(json_t *doc, const char *path)
     }
 }
 
-static int same_body(const struct options *o, const char *recorded, const struct answer *a)
+static int same_body(const struct options *o, const char *recorded, const struct http_answer *a)
 {
     json_t *x = json_loads(recorded ? recorded : "", JSON_DECODE_ANY, NULL);
     json_t *y = json_loadb(a->body ? a->body : "", a->body_len, JSON_DECODE_ANY, NULL);
@@ -165,7 +106,7 @@ static int same_body(const struct options *o, const char *recorded, const struct
 }
 
 /* Prints every difference of one exchange; returns how many. */
-static int compare(const struct options *o, const json_t *entry, const struct answer *a)
+static int compare(const struct options *o, const json_t *entry, const struct http_answer *a)
 {
     json_int_t seq = json_integer_value(json_object_get(entry, "seq"));
     const char *method = jsonx_string(entry, "method"), *path = jsonx_string(entry, "path");
@@ -174,7 +115,7 @@ static int compare(const struct options *o, const json_t *entry, const struct an
     int differences = 0;
 
     if (json_integer_value(json_object_get(entry, "status")) != a->status) {
-        printf("#%lld %s %s: status %lld, now %ld\n", (long long)seq, method, path,
+        printf("#%lld %s %s: status %lld, now %d\n", (long long)seq, method, path,
                (long long)json_integer_value(json_object_get(entry, "status")), a->status);
         differences++;
     }
@@ -183,7 +124,9 @@ static int compare(const struct options *o, const json_t *entry, const struct an
         const char *have = NULL, *key;
         json_t *v;
 
-        if (strcasecmp(name, "Date") == 0 || ignored(name, o->headers, o->nheaders))
+        /* Date moves with time and Connection is the link's, not the answer's. */
+        if (strcasecmp(name, "Date") == 0 || strcasecmp(name, "Connection") == 0 ||
+            ignored(name, o->headers, o->nheaders))
             continue;
         json_object_foreach(a->headers, key, v) if (strcasecmp(key, name) == 0) have =
             json_string_value(v);
@@ -238,11 +181,10 @@ int replay_main(int argc, char **argv)
         fprintf(stderr, "understudy: replay: cannot read %s\n", o.file);
         return 2;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     while (getline(&line, &cap, fp) > 0) {
         json_error_t jerr;
         json_t *entry = json_loads(line, 0, &jerr);
-        struct answer a = {0, NULL, 0, json_object()};
+        struct http_answer a = {0};
 
         if (entry == NULL) {
             if (strspn(line, " \t\r\n") != strlen(line))
@@ -257,14 +199,12 @@ int replay_main(int argc, char **argv)
         } else if (compare(&o, entry, &a) > 0) {
             differing++;
         }
-        free(a.body);
-        json_decref(a.headers);
+        http_answer_clear(&a);
         json_decref(entry);
     }
     free(line);
     if (fp != stdin)
         fclose(fp);
-    curl_global_cleanup();
     printf("replayed %ld requests: %ld differ\n", sent, differing);
     return differing > 0 ? 1 : 0;
 }

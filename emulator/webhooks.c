@@ -1,4 +1,4 @@
-/* webhooks.c -- the delivery queue, the worker thread, libcurl POSTs and HMAC signatures. */
+/* webhooks.c -- the delivery queue, the worker thread, POSTs and HMAC signatures. */
 #include "webhooks.h"
 
 #include <pthread.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "app.h"
 #include "clock.h"
 #include "err.h"
+#include "http.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
@@ -71,66 +71,38 @@ static void record_attempt(struct webhooks *w, const json_t *d, long status, con
     json_decref(entry);
 }
 
-static size_t discard(char *data, size_t size, size_t n, void *arg)
-{
-    (void)data;
-    (void)arg;
-    return size * n;
-}
-
-/* Ends a transfer early when the server stops. */
-static int keep_going(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a;
-    (void)b;
-    (void)c;
-    (void)d;
-    return atomic_load(&((struct webhooks *)arg)->stopping) ? 1 : 0;
-}
-
 /* One POST; returns the HTTP status, or 0 with a sentence in error. */
-static long post_once(struct webhooks *w, const json_t *d, char *error, size_t errlen)
+static long post_once(const json_t *d, char *error, size_t errlen)
 {
-    const char *body = jsonx_string(d, "body"), *name;
-    struct curl_slist *headers = NULL;
-    char line[600], signature[65];
+    const char *body = jsonx_string(d, "body"), *name, *lines[24];
+    char buf[24][600], signature[65];
+    struct http_answer a;
     json_t *value;
-    long status = 0;
-    CURL *curl = curl_easy_init();
-    CURLcode rc;
+    long status;
+    int n = 0;
 
-    if (curl == NULL) {
-        snprintf(error, errlen, "cannot start a transfer");
-        return 0;
-    }
     webhooks_sign(jsonx_string(d, "secret") ? jsonx_string(d, "secret") : "", body, strlen(body),
                   signature);
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: application/json");
-    snprintf(line, sizeof(line), "X-Webhook-Signature: %s", signature);
-    headers = curl_slist_append(headers, line);
+    snprintf(buf[n], sizeof(buf[n]), "User-Agent: whatsmark-Webhook/1.0");
+    lines[n] = buf[n], n++;
+    snprintf(buf[n], sizeof(buf[n]), "Content-Type: application/json");
+    lines[n] = buf[n], n++;
+    snprintf(buf[n], sizeof(buf[n]), "Accept: application/json");
+    lines[n] = buf[n], n++;
+    snprintf(buf[n], sizeof(buf[n]), "X-Webhook-Signature: %s", signature);
+    lines[n] = buf[n], n++;
     json_object_foreach(json_object_get(d, "headers"), name, value)
     {
-        snprintf(line, sizeof(line), "%s: %s", name, json_string_value(value));
-        headers = curl_slist_append(headers, line);
+        if (n == 24)
+            break;
+        snprintf(buf[n], sizeof(buf[n]), "%s: %s", name, json_string_value(value));
+        lines[n] = buf[n], n++;
     }
-    curl_easy_setopt(curl, CURLOPT_URL, jsonx_string(d, "url"));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "whatsmark-Webhook/1.0");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)TIMEOUT_S);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, keep_going);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
-    rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    else
-        snprintf(error, errlen, "%s", curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    if (http_request(jsonx_string(d, "url"), "POST", lines, n, body, strlen(body), TIMEOUT_S * 1000,
+                     &a, error, errlen) != EMU_OK)
+        return 0;
+    status = a.status;
+    http_answer_clear(&a);
     return status;
 }
 
@@ -156,7 +128,7 @@ static void deliver(struct webhooks *w, const json_t *d)
         long status;
 
         error[0] = '\0';
-        status = post_once(w, d, error, sizeof(error));
+        status = post_once(d, error, sizeof(error));
         if (status >= 200 && status < 300) {
             record_attempt(w, d, status, NULL, 1, 1);
             return;
@@ -200,7 +172,6 @@ int webhooks_start(struct app *app, struct webhooks **out)
         free(w);
         return EMU_NOMEM;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     w->app = app;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
@@ -221,11 +192,11 @@ void webhooks_stop(struct webhooks *w)
     atomic_store(&w->stopping, 1);
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+    if (pthread_timedjoin_np(w->thread, NULL, &(struct timespec){time(NULL) + 2, 0}) != 0)
+        return; /* a delivery still waits on its receiver: the process ends around it */
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     json_decref(w->queue);
-    curl_global_cleanup();
     free(w);
 }
 
