@@ -210,7 +210,7 @@ static void send_fault(struct mg_connection *conn, const struct mg_request_info 
 static void send_response(struct mg_connection *conn, const struct req *req, const struct res *res,
                           int keep_alive)
 {
-    char head[512];
+    char head[512], stack[16384];
     size_t head_len, total;
     char *out;
 
@@ -221,7 +221,7 @@ static void send_response(struct mg_connection *conn, const struct req *req, con
                                 res->content_type ? res->content_type : "application/json",
                                 res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
     total = head_len + res->headers_len + 2 + res->body_len;
-    out = malloc(total);
+    out = total <= sizeof(stack) ? stack : malloc(total); /* most answers fit on the stack */
     if (out == NULL) {
         mg_write(conn, head, head_len);
         mg_write(conn, "\r\n", 2);
@@ -234,7 +234,8 @@ static void send_response(struct mg_connection *conn, const struct req *req, con
     if (res->body_len)
         memcpy(out + head_len + res->headers_len + 2, res->body, res->body_len);
     mg_write(conn, out, total);
-    free(out);
+    if (out != stack)
+        free(out);
 }
 
 static void log_request(struct app *app, const struct req *req, const struct res *res,
@@ -270,7 +271,7 @@ static void record(struct app *app, const struct req *req, const struct res *res
                    int keep_alive)
 {
     struct journal_record r;
-    char head[256], request_headers[8192];
+    char head[256], request_headers[8192], response_stack[2048];
     size_t used = 0, head_len;
     char *response_headers;
 
@@ -296,7 +297,9 @@ static void record(struct app *app, const struct req *req, const struct res *res
         "Date: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
         http_date(req->now_ms), res->content_type ? res->content_type : "application/json",
         res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
-    response_headers = malloc(head_len + res->headers_len + 1);
+    response_headers = head_len + res->headers_len + 1 <= sizeof(response_stack)
+                           ? response_stack
+                           : malloc(head_len + res->headers_len + 1);
     if (response_headers == NULL)
         return;
     memcpy(response_headers, head, head_len);
@@ -318,7 +321,8 @@ static void record(struct app *app, const struct req *req, const struct res *res
     r.response_body_len = res->body_len;
     r.status = res->status;
     journal_add(app->journal, &r);
-    free(response_headers);
+    if (response_headers != response_stack)
+        free(response_headers);
 }
 
 static int on_request(struct mg_connection *conn, void *cbdata)
