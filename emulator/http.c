@@ -381,6 +381,13 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     return status;
 }
 
+/* Every request is answered here, before civetweb looks for files, handlers or password
+ * files (which would cost a stat per request). */
+static int on_begin_request(struct mg_connection *conn)
+{
+    return on_request(conn, mg_get_user_data(mg_get_context(conn)));
+}
+
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
@@ -422,9 +429,10 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
     callbacks.log_message = on_log_message;
+    callbacks.begin_request = on_begin_request;
     mg_init_library(0);
     h->app = app;
-    h->ctx = mg_start(&callbacks, app, options);
+    h->ctx = mg_start(&callbacks, h, options);
     if (h->ctx == NULL) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                  app->cfg.listen);
@@ -432,7 +440,6 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         mg_exit_library();
         return EMU_IO;
     }
-    mg_set_request_handler(h->ctx, "/", on_request, h);
     if (mg_get_server_ports(h->ctx, 4, ports) > 0)
         h->port = (unsigned)ports[0].port;
     *out = h;
