@@ -3,7 +3,6 @@
 #include "fixtures.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,33 +247,6 @@ static int identify(struct fixture_file *f)
     return EMU_NOT_FOUND;
 }
 
-static int read_file(const char *path, char **text, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    long size;
-
-    if (fp == NULL)
-        return errno == ENOENT ? EMU_NOT_FOUND : EMU_IO;
-    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return EMU_IO;
-    }
-    *text = malloc((size_t)size + 1);
-    if (*text == NULL) {
-        fclose(fp);
-        return EMU_NOMEM;
-    }
-    if (fread(*text, 1, (size_t)size, fp) != (size_t)size) {
-        free(*text);
-        fclose(fp);
-        return EMU_IO;
-    }
-    (*text)[size] = '\0';
-    *len = (size_t)size;
-    fclose(fp);
-    return EMU_OK;
-}
-
 static int add_file(struct fixtures *fx, const char *name, const char *origin, char *text,
                     size_t len)
 {
@@ -318,7 +290,7 @@ static int collect_one(struct fixtures *fx, const char *dir, const char *name, i
     int rc;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    rc = read_file(path, &text, &len);
+    rc = jsonx_read_file(path, &text, &len);
     if (rc == EMU_NOT_FOUND && !required)
         return EMU_OK; /* a vendor table without fixtures starts empty */
     if (rc != EMU_OK) {
@@ -469,7 +441,7 @@ int fixtures_check_path(const char *path, char *err, size_t errlen)
     fx = calloc(1, sizeof(*fx));
     if (fx == NULL)
         return EMU_NOMEM;
-    rc = read_file(path, &text, &len);
+    rc = jsonx_read_file(path, &text, &len);
     if (rc != EMU_OK) {
         snprintf(err, errlen, "%s: cannot be read", path);
         fixtures_free(fx);

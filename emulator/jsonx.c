@@ -1,9 +1,13 @@
-/* jsonx.c -- compact dumps, value positions in JSON text, small typed getters. */
+/* jsonx.c -- compact dumps, value positions in JSON text, small typed getters, whole-file reads. */
 #include "jsonx.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
 
 char *jsonx_dump(const json_t *v, size_t *len)
 {
@@ -12,6 +16,33 @@ char *jsonx_dump(const json_t *v, size_t *len)
     if (text != NULL && len != NULL)
         *len = strlen(text);
     return text;
+}
+
+int jsonx_read_file(const char *path, char **text, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    long size;
+
+    if (fp == NULL)
+        return errno == ENOENT ? EMU_NOT_FOUND : EMU_IO;
+    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return EMU_IO;
+    }
+    *text = malloc((size_t)size + 1);
+    if (*text == NULL) {
+        fclose(fp);
+        return EMU_NOMEM;
+    }
+    if (fread(*text, 1, (size_t)size, fp) != (size_t)size) {
+        free(*text);
+        fclose(fp);
+        return EMU_IO;
+    }
+    (*text)[size] = '\0';
+    *len = (size_t)size;
+    fclose(fp);
+    return EMU_OK;
 }
 
 /* A cursor over JSON text already known to be valid: the walker below only needs to skip

@@ -31,6 +31,11 @@ void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, s
  * stack is small, and a hostile body of [[[[... must not overflow it. */
 int jsonx_too_deep(const char *text, size_t len, int max_depth);
 
+/* Reads the whole file at path into new malloc'd text, NUL-terminated (caller frees), with its
+ * length in *len. Returns EMU_OK, EMU_NOT_FOUND when the file does not exist, EMU_NOMEM or
+ * EMU_IO; *text is set only on EMU_OK. */
+int jsonx_read_file(const char *path, char **text, size_t *len);
+
 /* Returns the string at key of obj, or NULL when absent or not a string (borrowed). */
 const char *jsonx_string(const json_t *obj, const char *key);
 

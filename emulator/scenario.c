@@ -261,36 +261,13 @@ int scenario_check(const char *origin, const char *text, size_t len, const json_
     return EMU_OK;
 }
 
-static int read_all(const char *path, char **text, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    long size;
-
-    if (fp == NULL)
-        return EMU_IO;
-    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
-        (*text = malloc((size_t)size + 1)) == NULL) {
-        fclose(fp);
-        return EMU_IO;
-    }
-    if (fread(*text, 1, (size_t)size, fp) != (size_t)size) {
-        free(*text);
-        fclose(fp);
-        return EMU_IO;
-    }
-    (*text)[size] = '\0';
-    *len = (size_t)size;
-    fclose(fp);
-    return EMU_OK;
-}
-
 /* Parses and checks one file; *doc is new on success. */
 static int load_file(const char *path, json_t **doc, char *err, size_t errlen)
 {
     json_error_t jerr;
     char *text;
     size_t len;
-    int rc = read_all(path, &text, &len);
+    int rc = jsonx_read_file(path, &text, &len);
 
     *doc = NULL;
     if (rc != EMU_OK) {
@@ -375,7 +352,7 @@ int scenario_is_scenario_file(const char *path)
         snprintf(tenants, sizeof(tenants), "%s/tenants.json", path);
         return access(tenants, F_OK) != 0;
     }
-    if (read_all(path, &text, &len) != EMU_OK)
+    if (jsonx_read_file(path, &text, &len) != EMU_OK)
         return 0;
     doc = json_loadb(text, len, 0, NULL);
     /* An unparsable file is judged by its words, so its syntax error is still reported. */

@@ -362,20 +362,28 @@ static int seq_write(struct store_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t n)
     return map_mdb(mdb_put(txn->txn, dbi, k, &v, 0), "seq");
 }
 
+/* Reads sequence name's current value into *n; key (of keycap bytes) holds the key k names. */
+static int seq_current(struct store_txn *txn, const char *name, char *key, size_t keycap,
+                       MDB_dbi *dbi, MDB_val *k, uint64_t *n)
+{
+    int rc = dbi_of(txn->st, "core.meta", dbi);
+
+    if (rc != EMU_OK)
+        return rc;
+    snprintf(key, keycap, "seq/%s", name);
+    k->mv_data = key;
+    k->mv_size = strlen(key);
+    return seq_read(txn, *dbi, k, n);
+}
+
 int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value)
 {
     char key[128];
     MDB_dbi dbi;
     MDB_val k;
     uint64_t n;
-    int rc = dbi_of(txn->st, "core.meta", &dbi);
+    int rc = seq_current(txn, name, key, sizeof(key), &dbi, &k, &n);
 
-    if (rc != EMU_OK)
-        return rc;
-    snprintf(key, sizeof(key), "seq/%s", name);
-    k.mv_data = key;
-    k.mv_size = strlen(key);
-    rc = seq_read(txn, dbi, &k, &n);
     if (rc == EMU_OK && value > n)
         rc = seq_write(txn, dbi, &k, value);
     return rc;
@@ -387,14 +395,8 @@ int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out)
     MDB_dbi dbi;
     MDB_val k;
     uint64_t n;
-    int rc = dbi_of(txn->st, "core.meta", &dbi);
+    int rc = seq_current(txn, name, key, sizeof(key), &dbi, &k, &n);
 
-    if (rc != EMU_OK)
-        return rc;
-    snprintf(key, sizeof(key), "seq/%s", name);
-    k.mv_data = key;
-    k.mv_size = strlen(key);
-    rc = seq_read(txn, dbi, &k, &n);
     if (rc == EMU_OK)
         rc = seq_write(txn, dbi, &k, n + 1);
     if (rc == EMU_OK)
