@@ -21,6 +21,7 @@ char *jsonx_dump(const json_t *v, size_t *len)
 int jsonx_read_file(const char *path, char **text, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
+    char *buf;
     long size;
 
     if (fp == NULL)
@@ -29,19 +30,20 @@ int jsonx_read_file(const char *path, char **text, size_t *len)
         fclose(fp);
         return EMU_IO;
     }
-    *text = malloc((size_t)size + 1);
-    if (*text == NULL) {
+    buf = malloc((size_t)size + 1);
+    if (buf == NULL) {
         fclose(fp);
         return EMU_NOMEM;
     }
-    if (fread(*text, 1, (size_t)size, fp) != (size_t)size) {
-        free(*text);
+    if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
+        free(buf);
         fclose(fp);
         return EMU_IO;
     }
-    (*text)[size] = '\0';
-    *len = (size_t)size;
     fclose(fp);
+    buf[size] = '\0';
+    *text = buf;
+    *len = (size_t)size;
     return EMU_OK;
 }
 
