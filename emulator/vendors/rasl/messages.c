@@ -396,6 +396,26 @@ static int validation_failed(struct res *res, json_t *details)
 
 /* ---- the endpoints ---- */
 
+/* The data of a sent message: its ids and phone, then the type's own fields (extra, whose
+ * reference this takes) in their order, then the delivery fields. NULL when out of memory. */
+static json_t *sent_data(json_t *row, json_t *contact, const char *digits, json_t *extra)
+{
+    json_t *data = json_pack("{s:O,s:O,s:s}", "message_id", json_object_get(row, "message_id"),
+                             "contact_id", json_object_get(contact, "id"), "phone", digits);
+    json_t *delivery = json_pack(
+        "{s:s,s:O,s:O,s:O}", "status", "sent", "sent_at", json_object_get(row, "sent_at"),
+        "chat_id", json_object_get(contact, "id"), "chat_message_id", json_object_get(row, "id"));
+
+    if (data == NULL || extra == NULL || delivery == NULL || json_object_update(data, extra) != 0 ||
+        json_object_update(data, delivery) != 0) {
+        json_decref(data);
+        data = NULL;
+    }
+    json_decref(extra);
+    json_decref(delivery);
+    return data;
+}
+
 int rasl_messages_text(struct req *req, struct res *res)
 {
     json_t *details = json_object(), *contact, *row;
@@ -419,12 +439,7 @@ int rasl_messages_text(struct req *req, struct res *res)
     rc = text ? rasl_send_record(req, contact, "text", text, NULL, NULL, NULL, &row) : EMU_NOMEM;
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200,
-                        json_pack("{s:O,s:O,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",
-                                  json_object_get(row, "message_id"), "contact_id",
-                                  json_object_get(contact, "id"), "phone", digits, "message", text,
-                                  "status", "sent", "sent_at", json_object_get(row, "sent_at"),
-                                  "chat_id", json_object_get(contact, "id"), "chat_message_id",
-                                  json_object_get(row, "id")),
+                        sent_data(row, contact, digits, json_pack("{s:s}", "message", text)),
                         "Message sent successfully");
     if (rc == EMU_OK)
         json_decref(row);
@@ -465,16 +480,12 @@ int rasl_messages_media(struct req *req, struct res *res)
     rc = rasl_send_record(req, contact, type, jsonx_string(req->json, "caption"), url, NULL, NULL,
                           &row);
     if (rc == EMU_OK) {
-        rc = rasl_reply(
-            req, res, 200,
-            json_pack("{s:O,s:O,s:s,s:s,s:s,s:s?,s:s?,s:s,s:O,s:O,s:O}", "message_id",
-                      json_object_get(row, "message_id"), "contact_id",
-                      json_object_get(contact, "id"), "phone", digits, "media_type", type,
-                      "media_url", url, "caption", jsonx_string(req->json, "caption"), "filename",
-                      jsonx_string(req->json, "filename"), "status", "sent", "sent_at",
-                      json_object_get(row, "sent_at"), "chat_id", json_object_get(contact, "id"),
-                      "chat_message_id", json_object_get(row, "id")),
-            "Media message sent successfully");
+        rc = rasl_reply(req, res, 200,
+                        sent_data(row, contact, digits,
+                                  json_pack("{s:s,s:s,s:s?,s:s?}", "media_type", type, "media_url",
+                                            url, "caption", jsonx_string(req->json, "caption"),
+                                            "filename", jsonx_string(req->json, "filename"))),
+                        "Media message sent successfully");
         json_decref(row);
     }
     json_decref(contact);
@@ -606,15 +617,11 @@ int rasl_messages_template(struct req *req, struct res *res)
     rc =
         text ? rasl_send_record(req, contact, "template", text, NULL, name, NULL, &row) : EMU_NOMEM;
     if (rc == EMU_OK) {
-        rc = rasl_reply(req, res, 200,
-                        json_pack("{s:O,s:O,s:s,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",
-                                  json_object_get(row, "message_id"), "contact_id",
-                                  json_object_get(contact, "id"), "phone", digits, "template_name",
-                                  name, "language", language, "status", "sent", "sent_at",
-                                  json_object_get(row, "sent_at"), "chat_id",
-                                  json_object_get(contact, "id"), "chat_message_id",
-                                  json_object_get(row, "id")),
-                        "Template message sent successfully");
+        rc = rasl_reply(
+            req, res, 200,
+            sent_data(row, contact, digits,
+                      json_pack("{s:s,s:s}", "template_name", name, "language", language)),
+            "Template message sent successfully");
         json_decref(row);
     }
     free(text);
@@ -728,12 +735,7 @@ int rasl_messages_interactive(struct req *req, struct res *res)
                           NULL, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
-                        json_pack("{s:O,s:O,s:s,s:s,s:s,s:O,s:O,s:O}", "message_id",
-                                  json_object_get(row, "message_id"), "contact_id",
-                                  json_object_get(contact, "id"), "phone", digits, "type", type,
-                                  "status", "sent", "sent_at", json_object_get(row, "sent_at"),
-                                  "chat_id", json_object_get(contact, "id"), "chat_message_id",
-                                  json_object_get(row, "id")),
+                        sent_data(row, contact, digits, json_pack("{s:s}", "type", type)),
                         "Interactive message sent successfully");
         json_decref(row);
     }
