@@ -86,6 +86,14 @@ int req_form(const struct req *req, const char *name, char *buf, size_t len)
     return http_form_get(req->body, req->body_len, name, buf, len);
 }
 
+const struct req_file *req_file(const struct req *req, const char *name)
+{
+    for (int i = 0; i < req->nfiles; i++)
+        if (strcmp(req->files[i].field, name) == 0)
+            return &req->files[i];
+    return NULL;
+}
+
 int req_new_uuid(struct req *req, char out[37])
 {
     char name[96];
@@ -109,6 +117,9 @@ void req_clear(struct req *req)
     req->credential = NULL;
     json_decref(req->deferred);
     req->deferred = NULL;
+    free(req->files);
+    req->files = NULL;
+    req->nfiles = 0;
 }
 
 void res_text(struct res *res, int status, const char *content_type, char *text, size_t len)

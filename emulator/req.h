@@ -30,6 +30,16 @@ struct req_param {
     char value[256];  /* the path segment it captured */
 };
 
+/* A file uploaded in a multipart/form-data body. Every string is NUL-terminated and lives as long
+ * as the request (owned by it, freed by req_clear). */
+struct req_file {
+    const char *field;        /* the form field's name ("media_file") */
+    const char *filename;     /* the file name the client gave; "" when none */
+    const char *content_type; /* the part's Content-Type; "" when none */
+    const char *data;         /* the file's bytes (not NUL-terminated) */
+    size_t len;
+};
+
 struct req {
     struct app *app;
     const char *method;      /* "GET", ... (borrowed) */
@@ -51,6 +61,9 @@ struct req {
     json_t *credential;          /* the credential's stored row; owned, freed by req_clear */
     int64_t now_ms;              /* the emulator clock when the request arrived */
     json_t *deferred; /* webhook deliveries to hand over once the transaction commits; owned */
+    struct req_file *files; /* a multipart body's files: one allocation holding the array and
+                             * the names; owned, freed by req_clear */
+    int nfiles;
 };
 
 struct res {
@@ -85,6 +98,8 @@ int req_query_all(const struct req *req, json_t **out);
 int req_form_all(const struct req *req, json_t **out);
 /* Like req_query, for a form-encoded (application/x-www-form-urlencoded) request body. */
 int req_form(const struct req *req, const char *name, char *buf, size_t len);
+/* Returns the file uploaded under form field name, or NULL. Borrowed from req. */
+const struct req_file *req_file(const struct req *req, const char *name);
 /* Frees what req owns. */
 void req_clear(struct req *req);
 /* Draws the tenant's next id (a UUIDv4) from --seed and the tenant's id sequence, which moves
