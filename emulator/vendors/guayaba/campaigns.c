@@ -6,6 +6,7 @@
  * with the rest of the data. */
 #include "guayaba.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +18,24 @@
 #include "req.h"
 #include "store.h"
 
+/* The longest search text; a longer one is refused, never cut. */
+#define SEARCH_MAX_BYTES 255
+
 struct campaign_filter {
-    char status[16]; /* "" for any */
-    char search[256];
-    json_t *hits; /* the matching campaigns, as stored */
+    const char *status; /* NULL for any; borrowed from the query */
+    const char *search; /* NULL for any; borrowed from the query */
+    json_t *hits;       /* the matching campaigns, as stored */
 };
 
 static int collect_campaign(const char *key, json_t *doc, void *arg)
 {
     struct campaign_filter *f = arg;
-    const char *name = jsonx_string(doc, "name");
+    const char *name = jsonx_string(doc, "name"), *status = jsonx_string(doc, "status");
 
     (void)key;
-    if (f->status[0] && strcmp(f->status, jsonx_string(doc, "status")) != 0)
+    if (f->status && (status == NULL || strcmp(f->status, status) != 0))
         return 0;
-    if (f->search[0] && (name == NULL || strcasestr(name, f->search) == NULL))
+    if (f->search && (name == NULL || strcasestr(name, f->search) == NULL))
         return 0;
     return json_array_append(f->hits, doc) == 0 ? 0 : EMU_NOMEM;
 }
@@ -45,61 +49,73 @@ static int newest_first(const void *a, const void *b)
     return c ? c : strcmp(jsonx_string(x, "id"), jsonx_string(y, "id"));
 }
 
+static int read_filter(struct res *res, const json_t *query, struct campaign_filter *f)
+{
+    int rc = gua_query_string(res, query, "status", &f->status);
+
+    if (rc == EMU_OK && f->status != NULL && f->status[0] == '\0')
+        f->status = NULL; /* "?status=" filters nothing */
+    if (rc == EMU_OK && f->status != NULL && strcmp(f->status, "active") != 0 &&
+        strcmp(f->status, "paused") != 0)
+        rc = res_fail(res, EMU_BAD_REQUEST, "status must be one of: active, paused");
+    if (rc == EMU_OK)
+        rc = gua_query_string(res, query, "search", &f->search);
+    if (rc == EMU_OK && f->search != NULL && strlen(f->search) > SEARCH_MAX_BYTES)
+        rc = res_fail(res, EMU_BAD_REQUEST, "search is too long");
+    if (rc == EMU_OK && f->search != NULL && f->search[0] == '\0')
+        f->search = NULL;
+    return rc;
+}
+
 int gua_campaigns_list(struct req *req, struct res *res)
 {
-    struct campaign_filter f = {"", "", json_array()};
+    struct campaign_filter f = {NULL, NULL, json_array()};
     char prefix[80];
-    int page, limit, rc;
-    size_t total, n;
-    json_t **items = NULL, *data;
+    int limit = 10, rc;
+    json_int_t page = 1;
+    uint64_t first;
+    size_t total;
+    json_t **items = NULL, *data = NULL, *query = NULL;
 
-    if (f.hits == NULL)
-        return EMU_NOMEM;
-    rc = gua_paging(req, res, 10, &page, &limit);
-    if (rc == EMU_OK) {
-        /* A value too long for the buffer is no allowed status: it must not pass as absent. */
-        int qrc = req_query(req, "status", f.status, sizeof(f.status));
-
-        if (qrc == EMU_BAD_REQUEST ||
-            (qrc == EMU_OK && f.status[0] && strcmp(f.status, "active") != 0 &&
-             strcmp(f.status, "paused") != 0))
-            rc = res_fail(res, EMU_BAD_REQUEST, "status must be one of: active, paused");
-    }
-    if (rc == EMU_OK && req_query(req, "search", f.search, sizeof(f.search)) == EMU_BAD_REQUEST)
-        rc = res_fail(res, EMU_BAD_REQUEST, "search is too long");
+    rc = f.hits != NULL ? gua_query(req, res, &query) : EMU_NOMEM;
+    if (rc == EMU_OK)
+        rc = gua_paging(res, query, 10, &page, &limit);
+    if (rc == EMU_OK)
+        rc = read_filter(res, query, &f);
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     if (rc == EMU_OK)
         rc = store_scan(req->txn, GUA_CAMPAIGNS, prefix, collect_campaign, &f);
-    if (rc != EMU_OK) {
-        json_decref(f.hits);
-        return rc;
-    }
     total = json_array_size(f.hits);
-    data = json_array();
-    if (total > 0) {
+    if (rc == EMU_OK && (data = json_array()) == NULL)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK && total > 0) {
         items = malloc(sizeof(*items) * total);
-        if (items == NULL || data == NULL) {
-            free(items);
-            json_decref(f.hits);
-            json_decref(data);
-            return EMU_NOMEM;
-        }
-        for (size_t i = 0; i < total; i++)
+        if (items == NULL)
+            rc = EMU_NOMEM;
+        for (size_t i = 0; items != NULL && i < total; i++)
             items[i] = json_array_get(f.hits, i);
-        qsort(items, total, sizeof(*items), newest_first);
+        if (items != NULL)
+            qsort(items, total, sizeof(*items), newest_first);
     }
-    for (n = (size_t)(page - 1) * (size_t)limit; n < total && n < (size_t)page * (size_t)limit; n++)
+    /* page is at most 2^53 and limit 100, so the product fits in 64 bits */
+    first = (uint64_t)(page - 1) * (uint64_t)limit;
+    for (uint64_t n = first; rc == EMU_OK && n < total && n < first + (uint64_t)limit; n++)
         json_array_append_new(data,
                               json_pack("{s:O,s:O,s:O}", "id", json_object_get(items[n], "id"),
                                         "name", json_object_get(items[n], "name"), "status",
                                         json_object_get(items[n], "status")));
     free(items);
     json_decref(f.hits);
+    json_decref(query); /* f's strings were borrowed from it */
+    if (rc != EMU_OK) {
+        json_decref(data);
+        return rc;
+    }
     return res_json(res, 200,
-                    json_pack("{s:o,s:{s:i,s:i,s:i,s:i}}", "data", data, "pagination", "total",
-                              (int)total, "totalPages",
-                              (int)((total + (size_t)limit - 1) / (size_t)limit), "currentPage",
-                              page, "limit", limit));
+                    json_pack("{s:o,s:{s:I,s:I,s:I,s:i}}", "data", data, "pagination", "total",
+                              (json_int_t)total, "totalPages",
+                              (json_int_t)((total + (size_t)limit - 1) / (size_t)limit),
+                              "currentPage", page, "limit", limit));
 }
 
 int gua_campaign_get(struct req *req, const char *id, json_t **out)

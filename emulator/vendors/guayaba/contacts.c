@@ -9,6 +9,7 @@
  * with the fields and key order the vendor's documentation shows for it. */
 #include "guayaba.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "field.h"
 #include "jsonx.h"
 #include "req.h"
 #include "store.h"
@@ -45,102 +47,128 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* ---- validation of request fields; each records the vendor's sentence on failure ---- */
+/* ---- validation of request fields; each records the vendor's sentence on failure ----
+ *
+ * Every member is read through field.h, so a value of another JSON type than the field takes is
+ * a 400 naming the field: "<field> must be a string" for free text, the format's own sentence
+ * for UUIDs and time zones (a number is no more a UUID than "Q1" is), "customVariables must be
+ * an object". JSON null reads as absent where a field is optional. */
 
 static int need_phone(struct res *res, const json_t *body, const char *key, const char **out)
 {
-    json_t *v = json_object_get(body, key);
-
-    if (v == NULL || json_is_null(v))
+    switch (field_string(body, key, out)) {
+    case FIELD_ABSENT:
+    case FIELD_NULL:
         return res_fail(res, EMU_BAD_REQUEST, "%s is required", key);
-    if (!json_is_string(v))
+    case FIELD_WRONG_TYPE:
         return res_fail(res, EMU_BAD_REQUEST, "%s must be a string", key);
-    if (!gua_is_e164(json_string_value(v)))
+    case FIELD_OK:
+        break;
+    }
+    if (!gua_is_e164(*out))
         return res_fail(res, EMU_BAD_REQUEST,
                         "%s must be a valid phone number in E.164 format (e.g. +11234567890)", key);
-    *out = json_string_value(v);
     return EMU_OK;
 }
 
-/* An optional UUID member: *out stays NULL when absent. */
+/* An optional UUID member: *out stays NULL when absent or null. */
 static int opt_uuid(struct res *res, const json_t *body, const char *key, const char **out)
 {
-    json_t *v = json_object_get(body, key);
+    enum field_state s = field_string(body, key, out);
 
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
+    if (s == FIELD_OK && jsonx_is_uuid(*out))
         return EMU_OK;
-    if (!jsonx_is_uuid(json_string_value(v)))
-        return res_fail(res, EMU_BAD_REQUEST, "%s must be a valid UUID", key);
-    *out = json_string_value(v);
-    return EMU_OK;
+    *out = NULL;
+    if (s == FIELD_ABSENT || s == FIELD_NULL)
+        return EMU_OK;
+    return res_fail(res, EMU_BAD_REQUEST, "%s must be a valid UUID", key);
 }
 
+/* The name member: *out is the JSON value to store (a string, or null to clear it), NULL when
+ * absent. */
 static int opt_name(struct res *res, const json_t *body, json_t **out)
 {
-    json_t *v = json_object_get(body, "name");
+    const char *name;
+    enum field_state s = field_string(body, "name", &name);
 
     *out = NULL;
-    if (v == NULL)
-        return EMU_OK;
-    if (!json_is_string(v) && !json_is_null(v))
+    if (s == FIELD_WRONG_TYPE)
         return res_fail(res, EMU_BAD_REQUEST, "name must be a string");
-    if (json_is_string(v) && utf8_chars(json_string_value(v)) > NAME_MAX_CHARS)
+    if (s == FIELD_OK && utf8_chars(name) > NAME_MAX_CHARS)
         return res_fail(res, EMU_BAD_REQUEST, "name must be at most %d characters", NAME_MAX_CHARS);
-    *out = v;
+    if (s != FIELD_ABSENT)
+        *out = json_object_get(body, "name");
     return EMU_OK;
 }
 
 static int opt_timezone(struct res *res, const json_t *body, const char **out)
 {
-    json_t *v = json_object_get(body, "timezone");
+    enum field_state s = field_string(body, "timezone", out);
 
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
+    if (s == FIELD_OK && gua_timezone_valid(*out))
         return EMU_OK;
-    if (!gua_timezone_valid(json_string_value(v)))
-        return res_fail(res, EMU_BAD_REQUEST,
-                        "timezone must be a valid IANA timezone (e.g. America/New_York)");
-    *out = json_string_value(v);
-    return EMU_OK;
+    *out = NULL;
+    if (s == FIELD_ABSENT || s == FIELD_NULL)
+        return EMU_OK;
+    return res_fail(res, EMU_BAD_REQUEST,
+                    "timezone must be a valid IANA timezone (e.g. America/New_York)");
 }
 
 static int opt_variables(struct res *res, const json_t *body, json_t **out)
 {
-    json_t *v = json_object_get(body, "customVariables"), *value;
+    enum field_state s = field_object(body, "customVariables", out);
+    char clip[GUA_CLIP_SIZE];
     const char *key;
+    json_t *value;
 
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return EMU_OK;
-    if (!json_is_object(v))
+    if (s != FIELD_OK)
+        *out = NULL;
+    if (s == FIELD_WRONG_TYPE)
         return res_fail(res, EMU_BAD_REQUEST, "customVariables must be an object");
-    json_object_foreach(v, key, value)
+    if (s != FIELD_OK)
+        return EMU_OK;
+    json_object_foreach(*out, key, value)
     {
-        if (!json_is_string(value))
-            return res_fail(res, EMU_BAD_REQUEST, "customVariables.%s must be a string", key);
+        if (field_state_of(value, JSON_STRING) != FIELD_OK) {
+            *out = NULL;
+            return res_fail(res, EMU_BAD_REQUEST, "customVariables.%s must be a string",
+                            gua_clip(key, clip));
+        }
     }
-    *out = v;
     return EMU_OK;
+}
+
+/* Refuses a status name the tenant does not have, listing the ones it has. */
+static int known_status(struct req *req, struct res *res, const char *name)
+{
+    char names[512], clip[GUA_CLIP_SIZE];
+
+    if (gua_status_known(req, name))
+        return EMU_OK;
+    gua_status_names(req, names, sizeof(names));
+    return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
+                    gua_clip(name, clip), names);
 }
 
 static int opt_status(struct req *req, struct res *res, const json_t *body, const char **out)
 {
-    json_t *v = json_object_get(body, "status");
-    char names[512];
+    enum field_state s = field_string(body, "status", out);
+    int rc = EMU_OK;
 
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
+    if (s == FIELD_OK && (rc = known_status(req, res, *out)) == EMU_OK)
         return EMU_OK;
-    if (!json_is_string(v))
-        return res_fail(res, EMU_BAD_REQUEST, "status must be a string");
-    if (!gua_status_known(req, json_string_value(v))) {
-        gua_status_names(req, names, sizeof(names));
-        return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
-                        json_string_value(v), names);
-    }
-    *out = json_string_value(v);
-    return EMU_OK;
+    *out = NULL;
+    if (s == FIELD_ABSENT || s == FIELD_NULL)
+        return EMU_OK;
+    return s == FIELD_WRONG_TYPE ? res_fail(res, EMU_BAD_REQUEST, "status must be a string") : rc;
+}
+
+/* 1 when the body gives member key a value (present and not null). */
+static int given(const json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+
+    return v != NULL && !json_is_null(v);
 }
 
 /* ---- storage ---- */
@@ -378,8 +406,7 @@ int gua_contacts_update_by_phone(struct req *req, struct res *res)
     int rc;
 
     rc = need_phone(res, req->json, "phone", &phone);
-    if (rc == EMU_OK && member(req->json, "status") == json_null() &&
-        member(req->json, "campaignId") == json_null())
+    if (rc == EMU_OK && !given(req->json, "status") && !given(req->json, "campaignId"))
         rc =
             res_fail(res, EMU_BAD_REQUEST, "At least one of status or campaignId must be provided");
     if (rc == EMU_OK)
@@ -529,10 +556,15 @@ int gua_contacts_fulfill(struct req *req, struct res *res)
 
 /* ---- GET /contacts ---- */
 
+/* The longest search text, and the longest status list (the tenant's statuses once over
+ * fit in far less); longer values are refused, never cut. campaignId takes any number of ids. */
+#define SEARCH_MAX_BYTES      255
+#define STATUS_LIST_MAX_BYTES 2047
+
 struct contact_query {
-    json_t *statuses;  /* names to keep, or NULL for all */
-    json_t *campaigns; /* campaign ids to keep, or NULL for all */
-    char search[256];
+    json_t *statuses;   /* names to keep, or NULL for all */
+    json_t *campaigns;  /* campaign ids to keep, or NULL for all */
+    const char *search; /* "" for all; borrowed from the query object */
     int by_name, by_phone;
     const char *sort_by;
     int descending;
@@ -583,7 +615,7 @@ static int keep_contact(const char *key, json_t *doc, void *arg)
         return 0;
     if (q->campaigns && !in_list(q->campaigns, jsonx_string(doc, "campaignId")))
         return 0;
-    if (q->search[0]) {
+    if (q->search != NULL && q->search[0]) {
         const char *name = jsonx_string(doc, "name"), *phone = jsonx_string(doc, "phoneNumber");
         int hit = (q->by_name && name && strcasestr(name, q->search)) ||
                   (q->by_phone && phone && strstr(phone, q->search));
@@ -609,83 +641,83 @@ static int compare_contacts(const void *a, const void *b, void *arg)
     return c ? c : strcmp(jsonx_string(x, "id"), jsonx_string(y, "id"));
 }
 
-/* Reads an optional query word (an enum value). A value too long for buf is no allowed word,
- * so it reads as "?" and fails the caller's check instead of being ignored as if absent. */
-static int query_word(struct req *req, const char *name, char *buf, size_t len)
+/* Reads an optional enum parameter: *out is NULL when absent or empty, else one of words
+ * (NULL-terminated); anything else is the 400 "<name> must be one of: <words>". */
+static int query_word(struct res *res, const json_t *query, const char *name,
+                      const char *const *words, const char **out)
 {
-    int rc = req_query(req, name, buf, len);
+    char list[128] = "";
+    int rc = gua_query_string(res, query, name, out);
 
-    if (rc == EMU_BAD_REQUEST)
-        snprintf(buf, len, "?");
-    return rc == EMU_BAD_REQUEST ? EMU_OK : rc;
+    if (rc != EMU_OK || *out == NULL || (*out)[0] == '\0') {
+        *out = NULL;
+        return rc;
+    }
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (strcmp(*out, words[i]) == 0) {
+            *out = words[i];
+            return EMU_OK;
+        }
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", words[i]);
+    }
+    return res_fail(res, EMU_BAD_REQUEST, "%s must be one of: %s", name, list);
 }
 
-static int read_query(struct req *req, struct res *res, struct contact_query *q)
+static int read_query(struct req *req, struct res *res, const json_t *query,
+                      struct contact_query *q)
 {
-    char buf[2048];
+    static const char *const search_by[] = {"name", "phone", NULL};
+    static const char *const sort_by[] = {"createdAt", "fulfilledAt", "reAddedAt", NULL};
+    static const char *const sort_order[] = {"asc", "desc", NULL};
+    const char *text, *word;
+    size_t i;
+    json_t *item;
     int rc;
 
-    rc = req_query(req, "status", buf, sizeof(buf));
-    if (rc == EMU_BAD_REQUEST)
+    rc = gua_query_string(res, query, "status", &text);
+    if (rc == EMU_OK && text != NULL && strlen(text) > STATUS_LIST_MAX_BYTES)
         return res_fail(res, EMU_BAD_REQUEST, "status is too long");
-    if (rc == EMU_OK && buf[0]) {
-        size_t i;
-        json_t *name;
-
-        q->statuses = split_list(buf);
-        json_array_foreach(q->statuses, i, name)
+    if (rc == EMU_OK && text != NULL && text[0]) {
+        q->statuses = split_list(text);
+        if (q->statuses == NULL)
+            return EMU_NOMEM;
+        json_array_foreach(q->statuses, i, item)
         {
-            char names[512];
-
-            if (!gua_status_known(req, json_string_value(name))) {
-                gua_status_names(req, names, sizeof(names));
-                return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
-                                json_string_value(name), names);
-            }
+            if ((rc = known_status(req, res, json_string_value(item))) != EMU_OK)
+                return rc;
         }
     }
-    rc = req_query(req, "campaignId", buf, sizeof(buf));
-    if (rc == EMU_BAD_REQUEST)
-        return res_fail(res, EMU_BAD_REQUEST, "campaignId is too long");
-    if (rc == EMU_OK && buf[0]) {
-        size_t i;
-        json_t *id;
-
-        q->campaigns = split_list(buf);
-        json_array_foreach(q->campaigns, i, id)
+    if (rc == EMU_OK)
+        rc = gua_query_string(res, query, "campaignId", &text);
+    if (rc == EMU_OK && text != NULL && text[0]) {
+        q->campaigns = split_list(text);
+        if (q->campaigns == NULL)
+            return EMU_NOMEM;
+        json_array_foreach(q->campaigns, i, item)
         {
-            if (!jsonx_is_uuid(json_string_value(id)))
+            if (!jsonx_is_uuid(json_string_value(item)))
                 return res_fail(res, EMU_BAD_REQUEST,
                                 "campaignId must be a UUID or a comma-separated list of UUIDs");
         }
     }
-    if (req_query(req, "search", q->search, sizeof(q->search)) == EMU_BAD_REQUEST)
+    if (rc == EMU_OK)
+        rc = gua_query_string(res, query, "search", &q->search);
+    if (rc == EMU_OK && q->search != NULL && strlen(q->search) > SEARCH_MAX_BYTES)
         return res_fail(res, EMU_BAD_REQUEST, "search is too long");
     q->by_name = q->by_phone = 1;
-    if (query_word(req, "searchBy", buf, 32) == EMU_OK && buf[0]) {
-        if (strcmp(buf, "name") != 0 && strcmp(buf, "phone") != 0)
-            return res_fail(res, EMU_BAD_REQUEST, "searchBy must be one of: name, phone");
-        q->by_name = strcmp(buf, "name") == 0;
+    if (rc == EMU_OK)
+        rc = query_word(res, query, "searchBy", search_by, &word);
+    if (rc == EMU_OK && word != NULL) {
+        q->by_name = strcmp(word, "name") == 0;
         q->by_phone = !q->by_name;
     }
-    q->sort_by = "createdAt";
-    if (query_word(req, "sortBy", buf, 32) == EMU_OK && buf[0]) {
-        if (strcmp(buf, "createdAt") == 0 || strcmp(buf, "fulfilledAt") == 0 ||
-            strcmp(buf, "reAddedAt") == 0)
-            q->sort_by = strcmp(buf, "createdAt") == 0     ? "createdAt"
-                         : strcmp(buf, "fulfilledAt") == 0 ? "fulfilledAt"
-                                                           : "reAddedAt";
-        else
-            return res_fail(res, EMU_BAD_REQUEST,
-                            "sortBy must be one of: createdAt, fulfilledAt, reAddedAt");
-    }
-    q->descending = 1;
-    if (query_word(req, "sortOrder", buf, 32) == EMU_OK && buf[0]) {
-        if (strcmp(buf, "asc") != 0 && strcmp(buf, "desc") != 0)
-            return res_fail(res, EMU_BAD_REQUEST, "sortOrder must be one of: asc, desc");
-        q->descending = strcmp(buf, "desc") == 0;
-    }
-    return EMU_OK;
+    if (rc == EMU_OK)
+        rc = query_word(res, query, "sortBy", sort_by, &word);
+    q->sort_by = rc == EMU_OK && word != NULL ? word : "createdAt";
+    if (rc == EMU_OK)
+        rc = query_word(res, query, "sortOrder", sort_order, &word);
+    q->descending = !(rc == EMU_OK && word != NULL && strcmp(word, "asc") == 0);
+    return rc;
 }
 
 /* {id, name} of a contact's campaign, looked up once per campaign per request. */
@@ -708,15 +740,19 @@ static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
 int gua_contacts_list(struct req *req, struct res *res)
 {
     struct contact_query q = {0};
-    json_t **items = NULL, *contacts = json_array(), *cache = json_object();
+    json_t **items = NULL, *contacts = json_array(), *cache = json_object(), *query = NULL;
     char prefix[80];
-    int page, limit, rc;
+    int limit = 25, rc;
+    json_int_t page = 1;
+    uint64_t first;
     size_t total = 0;
 
     q.hits = json_array();
-    rc = q.hits && contacts && cache ? gua_paging(req, res, 25, &page, &limit) : EMU_NOMEM;
+    rc = q.hits && contacts && cache ? gua_query(req, res, &query) : EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = read_query(req, res, &q);
+        rc = gua_paging(res, query, 25, &page, &limit);
+    if (rc == EMU_OK)
+        rc = read_query(req, res, query, &q);
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     if (rc == EMU_OK)
         rc = store_scan(req->txn, GUA_CONTACTS, prefix, keep_contact, &q);
@@ -729,8 +765,9 @@ int gua_contacts_list(struct req *req, struct res *res)
         if (items != NULL)
             qsort_r(items, total, sizeof(*items), compare_contacts, &q);
     }
-    for (size_t n = (size_t)(page - 1) * (size_t)limit;
-         rc == EMU_OK && n < total && n < (size_t)page * (size_t)limit; n++) {
+    /* page is at most 2^53 and limit 100, so the product fits in 64 bits */
+    first = (uint64_t)(page - 1) * (uint64_t)limit;
+    for (uint64_t n = first; rc == EMU_OK && n < total && n < first + (uint64_t)limit; n++) {
         const json_t *c = items[n];
         json_t *ref = campaign_ref(req, cache, jsonx_string(c, "campaignId"));
         json_t *campaigns = json_is_null(ref) ? json_array() : json_pack("[O]", ref);
@@ -748,13 +785,14 @@ int gua_contacts_list(struct req *req, struct res *res)
     json_decref(q.statuses);
     json_decref(q.campaigns);
     json_decref(cache);
+    json_decref(query); /* q.search was borrowed from it */
     if (rc != EMU_OK) {
         json_decref(contacts);
         return rc;
     }
     return res_json(res, 200,
-                    json_pack("{s:o,s:{s:i,s:i,s:i}}", "contacts", contacts, "pagination", "total",
-                              (int)total, "page", page, "limit", limit));
+                    json_pack("{s:o,s:{s:I,s:I,s:i}}", "contacts", contacts, "pagination", "total",
+                              (json_int_t)total, "page", page, "limit", limit));
 }
 
 /* ---- fixtures ---- */

@@ -57,8 +57,23 @@ int gua_splitter_row_key(const json_t *row, size_t index, char *key, size_t keyl
                          const char **field, char *msg, size_t msglen);
 
 /* guayaba.c: request helpers shared by the resources */
-/* Reads ?page= and ?limit= (defaults 1 and default_limit; limit at most 100). */
-int gua_paging(struct req *req, struct res *res, int default_limit, int *page, int *limit);
+/* Reads the whole query string as Express does: *out is a new object mapping each name to its
+ * decoded value, a string; a name given twice, or with brackets ("status[]", "status[a]"),
+ * maps to an array or an object, so it fails any check for a string instead of being read as
+ * one of its values. A value with an encoded NUL is a 400 (recorded in res). */
+int gua_query(struct req *req, struct res *res, json_t **out);
+/* A query string parameter that must be a string: *out is borrowed from query, NULL when the
+ * parameter is absent. Anything else is the 400 "<name> must be a string". */
+int gua_query_string(struct res *res, const json_t *query, const char *name, const char **out);
+/* Reads page and limit from query (defaults 1 and default_limit; limit at most 100; page any
+ * whole number from 1 to 2^53). */
+int gua_paging(struct res *res, const json_t *query, int default_limit, json_int_t *page,
+               int *limit);
+/* Copies text into buf (GUA_CLIP_SIZE bytes) for a message that quotes a client's value: a
+ * value longer than fits is cut at a character boundary and ends in "...", so the message
+ * around it stays whole. Returns buf. */
+#define GUA_CLIP_SIZE 72
+const char *gua_clip(const char *text, char buf[GUA_CLIP_SIZE]);
 /* 1 when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */
 int gua_is_e164(const char *s);
 /* 1 when tz looks like an IANA zone name ("America/New_York", "UTC"). */
