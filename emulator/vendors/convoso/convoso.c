@@ -9,6 +9,7 @@
 #include "convoso.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,72 @@ query:
         return value;
     free(value);
     return NULL;
+}
+
+/* Writes d as PHP's (string) cast does (precision 14): "1.5", "100", "0.0001", "1.0E+15",
+ * "1.0E-5" -- the text a PHP endpoint compares when a JSON body carries a number. */
+static void php_float_text(double d, char out[CV_NUMBER_TEXT])
+{
+    static const char zeros[] = "00000000000000"; /* padding: at most 14 (fixed), 3 (fraction) */
+    char sci[40], digits[16];
+    const char *sign = d < 0 ? "-" : "";
+    int exp, decpt, n = 0;
+
+    if (d == 0) {
+        snprintf(out, CV_NUMBER_TEXT, "%s0", signbit(d) ? "-" : "");
+        return;
+    }
+    snprintf(sci, sizeof(sci), "%.13e", fabs(d)); /* "d.ddddddddddddde+XX": 14 digits */
+    for (const char *p = sci; *p != 'e'; p++)
+        if (*p != '.')
+            digits[n++] = *p;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    exp = atoi(strchr(sci, 'e') + 1);
+    decpt = exp + 1;
+    if (decpt < -3 || decpt > 14) /* PHP's zend_gcvt switches to an exponent here */
+        snprintf(out, CV_NUMBER_TEXT, "%s%c.%sE%c%d", sign, digits[0], n > 1 ? digits + 1 : "0",
+                 exp < 0 ? '-' : '+', abs(exp));
+    else if (decpt <= 0)
+        snprintf(out, CV_NUMBER_TEXT, "%s0.%.*s%s", sign, -decpt, zeros, digits);
+    else if (n <= decpt)
+        snprintf(out, CV_NUMBER_TEXT, "%s%s%.*s", sign, digits, decpt - n, zeros);
+    else
+        snprintf(out, CV_NUMBER_TEXT, "%s%.*s.%s", sign, decpt, digits, digits + decpt);
+}
+
+int cv_text(struct req *req, struct res *res, const char *name, char **out)
+{
+    json_t *v = req->json ? json_object_get(req->json, name) : NULL;
+    char number[CV_NUMBER_TEXT] = "";
+
+    *out = NULL;
+    if (v == NULL) { /* not in a JSON body: the form or the query string */
+        *out = cv_param(req, name);
+        return EMU_OK;
+    }
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        *out = strdup(json_string_value(v));
+        return *out ? EMU_OK : EMU_NOMEM;
+    case JSON_INTEGER:
+        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        php_float_text(json_real_value(v), number);
+        break;
+    case JSON_TRUE:
+        snprintf(number, sizeof(number), "1");
+        break;
+    case JSON_FALSE: /* PHP's false, like null, is the empty string */
+    case JSON_NULL:
+        break;
+    default: /* arrays and objects never get this far (load_json_body); refused all the same */
+        return res_fail(res, EMU_BAD_REQUEST, "Nested parameters are not supported");
+    }
+    *out = strdup(number);
+    return *out ? EMU_OK : EMU_NOMEM;
 }
 
 /* auth_token names a credential of some tenant; a token with per_second gets that many

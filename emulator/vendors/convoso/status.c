@@ -142,10 +142,14 @@ static int match_status(const char *key, json_t *doc, void *arg)
 
 int cv_status_search(struct req *req, struct res *res)
 {
-    struct search s = {cv_param(req, "query"), json_array()};
+    struct search s = {NULL, json_array()};
     char prefix[80];
-    int rc = EMU_OK;
+    int rc = cv_text(req, res, "query", &s.query);
 
+    if (rc != EMU_OK) {
+        json_decref(s.hits);
+        return rc;
+    }
     if (s.query == NULL)
         s.query = strdup("");
     if (s.hits == NULL || s.query == NULL)
@@ -177,19 +181,12 @@ static const char *default_color(char *const values[NFLAGS])
     return "#FFAA00";
 }
 
-/* The parameters a call may send, read once and freed together. */
+/* The parameters a call may send, read once and freed together. Each is read with cv_text, so
+ * a JSON number or boolean reads as the text PHP makes of it and then meets the parameter's
+ * own check (an abbreviation of 7 is "7": 6061). */
 struct params {
     char *name, *code, *hex, *flags[NFLAGS];
 };
-
-static void read_params(struct req *req, struct params *p)
-{
-    p->name = cv_param(req, "name");
-    p->code = cv_param(req, "status");
-    p->hex = cv_param(req, "hex_color");
-    for (size_t i = 0; i < NFLAGS; i++)
-        p->flags[i] = cv_param(req, flags[i].name);
-}
 
 static void free_params(struct params *p)
 {
@@ -198,6 +195,21 @@ static void free_params(struct params *p)
     free(p->hex);
     for (size_t i = 0; i < NFLAGS; i++)
         free(p->flags[i]);
+}
+
+static int read_params(struct req *req, struct res *res, struct params *p)
+{
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    rc = cv_text(req, res, "name", &p->name);
+    if (rc == EMU_OK)
+        rc = cv_text(req, res, "status", &p->code);
+    if (rc == EMU_OK)
+        rc = cv_text(req, res, "hex_color", &p->hex);
+    for (size_t i = 0; rc == EMU_OK && i < NFLAGS; i++)
+        rc = cv_text(req, res, flags[i].name, &p->flags[i]);
+    return rc;
 }
 
 static int insert(struct req *req, struct res *res, struct params *p)
@@ -289,10 +301,10 @@ static int update(struct req *req, struct res *res, struct params *p)
 int cv_status_insert(struct req *req, struct res *res)
 {
     struct params p;
-    int rc;
+    int rc = read_params(req, res, &p);
 
-    read_params(req, &p);
-    rc = insert(req, res, &p);
+    if (rc == EMU_OK)
+        rc = insert(req, res, &p);
     free_params(&p);
     return rc;
 }
@@ -300,10 +312,10 @@ int cv_status_insert(struct req *req, struct res *res)
 int cv_status_update(struct req *req, struct res *res)
 {
     struct params p;
-    int rc;
+    int rc = read_params(req, res, &p);
 
-    read_params(req, &p);
-    rc = update(req, res, &p);
+    if (rc == EMU_OK)
+        rc = update(req, res, &p);
     free_params(&p);
     return rc;
 }
