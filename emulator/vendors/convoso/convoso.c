@@ -24,6 +24,9 @@
 #include "store.h"
 #include "vendors.h"
 
+/* A token's own limit stays within an int. */
+#define PER_SECOND_MAX 1000000000
+
 struct cv_error {
     const char *code; /* "6069", or NULL for the general errors, which carry no code */
     int http;
@@ -315,13 +318,15 @@ static int cv_check_credential(const json_t *cred, const char **field, char *msg
 
     if (token == NULL || *token == '\0' || strlen(token) > 200) {
         *field = "auth_token";
-        snprintf(msg, msglen, "\"auth_token\" must be a non-empty string");
+        snprintf(msg, msglen, "\"auth_token\" must be a non-empty string of at most 200 bytes");
         return EMU_INVALID;
     }
     if (per != NULL && !json_is_null(per) &&
-        (!json_is_integer(per) || json_integer_value(per) < 1)) {
+        (!json_is_integer(per) || json_integer_value(per) < 1 ||
+         json_integer_value(per) > PER_SECOND_MAX)) {
         *field = "per_second";
-        snprintf(msg, msglen, "\"per_second\" must be null or a whole number of at least 1");
+        snprintf(msg, msglen, "\"per_second\" must be null or a whole number from 1 to %d",
+                 PER_SECOND_MAX);
         return EMU_INVALID;
     }
     return EMU_OK;

@@ -23,6 +23,9 @@
 
 #define READS_PER_MINUTE  100
 #define WRITES_PER_MINUTE 30
+/* A tenant's own limits stay within an int; a key is at most what authentication reads. */
+#define LIMIT_MAX         1000000000
+#define API_KEY_MAX_BYTES 400
 
 /* The vendor's error catalogue: what each documented failure looks like on the wire. Entries
  * are addressable by name, so an injected error renders exactly as a real one. */
@@ -128,7 +131,7 @@ static int gua_authenticate(struct req *req, struct res *res)
     int is_read = strcmp(req->method, "GET") == 0;
     int limit, rc;
 
-    if (key == NULL || *key == '\0' || strlen(key) > 400)
+    if (key == NULL || *key == '\0' || strlen(key) > API_KEY_MAX_BYTES)
         return EMU_UNAUTHORIZED;
     snprintf(store_key, sizeof(store_key), "guayaba/%s", key);
     rc = store_get(req->txn, "core.credentials", store_key, &cred);
@@ -156,9 +159,10 @@ static int gua_check_credential(const json_t *cred, const char **field, char *ms
     const char *limits[] = {"reads_per_minute", "writes_per_minute"};
     json_t *unlimited = json_object_get(cred, "unlimited");
 
-    if (key == NULL || *key == '\0') {
+    if (key == NULL || *key == '\0' || strlen(key) > API_KEY_MAX_BYTES) {
         *field = "api_key";
-        snprintf(msg, msglen, "\"api_key\" must be a non-empty string");
+        snprintf(msg, msglen, "\"api_key\" must be a non-empty string of at most %d bytes",
+                 API_KEY_MAX_BYTES);
         return EMU_INVALID;
     }
     if (unlimited != NULL && !json_is_boolean(unlimited)) {
@@ -169,9 +173,11 @@ static int gua_check_credential(const json_t *cred, const char **field, char *ms
     for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(cred, limits[i]);
 
-        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                          json_integer_value(v) > LIMIT_MAX)) {
             *field = limits[i];
-            snprintf(msg, msglen, "\"%s\" must be a whole number of at least 1", limits[i]);
+            snprintf(msg, msglen, "\"%s\" must be a whole number from 1 to %d", limits[i],
+                     LIMIT_MAX);
             return EMU_INVALID;
         }
     }
