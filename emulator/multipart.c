@@ -292,8 +292,10 @@ static int take_part(struct parser *ps, const char *head, const char *head_end, 
     }
     if (rc == EMU_OK && ((name && !form_text_ok(name, strlen(name))) ||
                          (filename && !form_text_ok(filename, strlen(filename))) ||
-                         (type && !form_text_ok(type, strlen(type)))))
-        rc = fail(ps, "A multipart part's name, file name or type is not UTF-8 text");
+                         (type && !form_text_ok(type, strlen(type))))) {
+        fail(ps, "A multipart part's name, file name or type is not UTF-8 text");
+        rc = EMU_UNPROCESSABLE;
+    }
     if (rc != EMU_OK || !form_data || name == NULL)
         goto skip;
     if (filename != NULL) { /* an upload */
@@ -314,7 +316,8 @@ static int take_part(struct parser *ps, const char *head, const char *head_end, 
         return EMU_OK; /* the upload owns the three strings */
     }
     if (!form_text_ok(data, data_len)) {
-        rc = fail(ps, "The multipart field \"%s\" is not UTF-8 text", name);
+        fail(ps, "The multipart field \"%s\" is not UTF-8 text", name);
+        rc = EMU_UNPROCESSABLE;
     } else if (!(ps->flags & FORM_PHP) || ps->vars < FORM_PHP_MAX_VARS) {
         ps->vars++;
         rc = form_add(ps->fields, name, strlen(name), json_stringn_nocheck(data, data_len),

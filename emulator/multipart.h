@@ -34,8 +34,10 @@
  * and their NUL-terminated names, or NULL with *nfiles 0 when there is none; each upload's data
  * points into body, which must outlive the block. With files (or nfiles) NULL, uploads are
  * skipped.
- * On failure (EMU_BAD_REQUEST, with a sentence in why; EMU_NOMEM) nothing is allocated:
- * *fields and *files are NULL and *nfiles is 0. why may be NULL. */
+ * On failure nothing is allocated: *fields and *files are NULL and *nfiles is 0. The errors:
+ * EMU_BAD_REQUEST, a body that is not multipart/form-data as it says; EMU_UNPROCESSABLE, a
+ * well-formed body with a text field, name or file name that is not UTF-8 without NUL bytes;
+ * both with a sentence in why (which may be NULL); EMU_NOMEM. */
 int multipart_parse(const char *content_type, const char *body, size_t len, unsigned flags,
                     json_t **fields, struct req_file **files, int *nfiles, char *why,
                     size_t whylen);

@@ -196,9 +196,9 @@ static int read_laravel(struct req *req, struct res *res, const char *type)
         req->nfiles = 0;
         rc = multipart_parse(type, req->body, req->body_len, FORM_PHP, &req->json, &req->files,
                              &req->nfiles, why, sizeof(why));
-        if (rc == EMU_BAD_REQUEST && strstr(why, "UTF-8") != NULL)
-            return res_fail(res, rc, "%s", why);
-        if (rc == EMU_BAD_REQUEST) /* PHP drops what it cannot parse */
+        if (rc == EMU_UNPROCESSABLE) /* text we cannot hold, as for an urlencoded body */
+            return res_fail(res, EMU_BAD_REQUEST, "%s", why);
+        if (rc == EMU_BAD_REQUEST) /* PHP drops a body it cannot parse */
             return no_input(req);
         return rc;
     }

@@ -33,8 +33,8 @@ static void parse(struct parsed *p, const char *type, const char *body, size_t l
         assert_null(p->fields);
         assert_null(p->files);
         assert_int_equal(p->nfiles, 0);
-        assert_true(p->rc == EMU_BAD_REQUEST || p->rc == EMU_NOMEM);
-        assert_true(p->rc != EMU_BAD_REQUEST || p->why[0] != '\0');
+        assert_true(p->rc == EMU_BAD_REQUEST || p->rc == EMU_UNPROCESSABLE || p->rc == EMU_NOMEM);
+        assert_true(p->rc == EMU_NOMEM || p->why[0] != '\0');
     } else {
         assert_non_null(p->fields);
         assert_true(p->nfiles >= 0);
@@ -265,8 +265,13 @@ static void test_malformed(void **state)
         "--XyZ\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--XyZx",    /* not it */
         "--XyZ\r\nContent-Disposition: form-data; name=\"x\r\n\r\n1\r\n--XyZ--", /* quote */
         "--XyZ\r\nno colon here\r\n\r\n1\r\n--XyZ--",
-        "--XyZ\r\nContent-Disposition: form-data; name=x\r\n\r\n\xff\xfe\r\n--XyZ--", /* text */
+    };
+    /* well-formed, but with text that is not UTF-8 */
+    static const char *not_text[] = {
+        "--XyZ\r\nContent-Disposition: form-data; name=x\r\n\r\n\xff\xfe\r\n--XyZ--",
         "--XyZ\r\nContent-Disposition: form-data; name=\"\xc3\"\r\n\r\n1\r\n--XyZ--",
+        "--XyZ\r\nContent-Disposition: form-data; name=f; filename=\"\xc3\"\r\n\r\n1\r\n"
+        "--XyZ--",
     };
     /* "--XyZx" is no delimiter: all before the closing one is a preamble, and no part is left */
     static const char only_preamble[] =
@@ -281,12 +286,17 @@ static void test_malformed(void **state)
         if (p.rc != EMU_BAD_REQUEST)
             fail_msg("body %zu: expected an error, got %d", i, p.rc);
     }
+    for (size_t i = 0; i < sizeof(not_text) / sizeof(not_text[0]); i++) {
+        parse(&p, CT, not_text[i], strlen(not_text[i]), 0);
+        if (p.rc != EMU_UNPROCESSABLE)
+            fail_msg("text %zu: expected EMU_UNPROCESSABLE, got %d", i, p.rc);
+    }
     parse(&p, CT, only_preamble, sizeof(only_preamble) - 1, 0);
     assert_int_equal(p.rc, EMU_OK);
     assert_int_equal(json_object_size(p.fields), 0);
     done(&p);
     parse(&p, CT, nul, sizeof(nul) - 1, 0); /* a NUL in a text field */
-    assert_int_equal(p.rc, EMU_BAD_REQUEST);
+    assert_int_equal(p.rc, EMU_UNPROCESSABLE);
     assert_non_null(strstr(p.why, "UTF-8"));
 }
 
