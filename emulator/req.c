@@ -190,7 +190,8 @@ static int read_laravel(struct req *req, struct res *res, const char *type)
         return rc;
     }
     /* PHP parses multipart bodies of POST requests only */
-    if (form_media_is(type, "multipart/form-data") && strcmp(req->method, "POST") == 0) {
+    if (form_media_is(type, "multipart/form-data") && req->method != NULL &&
+        strcmp(req->method, "POST") == 0) {
         free(req->files);
         req->files = NULL;
         req->nfiles = 0;
