@@ -184,12 +184,13 @@ static void load_form_params(struct req *req)
 }
 
 /* The parameter name, whole: from the body (JSON, form or multipart) when it has it, else from
- * the query string. New malloc'd text, or NULL when absent. */
+ * the query string; a repeated name gives its last value. New malloc'd text, or NULL when
+ * absent. */
 char *cv_param(struct req *req, const char *name)
 {
     const char *query_value;
-    json_t *v;
-    char number[64];
+    json_t *v, *query = NULL;
+    char number[64], *out;
 
     if (req->json == NULL && req->body_len > 0)
         load_form_params(req);
@@ -207,9 +208,13 @@ char *cv_param(struct req *req, const char *name)
             number[0] = '\0';
         return strdup(number);
     }
-    if (req_query_value(req, name, &query_value) == EMU_OK)
-        return strdup(query_value);
-    return NULL;
+    /* the query string as PHP reads it: the last of a repeated name wins */
+    if (req->query == NULL || req_query_all(req, &query) != EMU_OK)
+        return NULL;
+    query_value = json_string_value(json_object_get(query, name));
+    out = query_value ? strdup(query_value) : NULL;
+    json_decref(query);
+    return out;
 }
 
 /* auth_token names a credential of some tenant; a token with per_second gets that many
