@@ -1,4 +1,5 @@
-/* req.c -- request accessors and response building. */
+/* req.c -- request accessors, request bodies read as each vendor's framework reads them, and
+ * response building. */
 #include "req.h"
 
 #include <stdarg.h>
@@ -9,9 +10,11 @@
 
 #include "app.h"
 #include "err.h"
-#include "http.h"
+#include "form.h"
 #include "jsonx.h"
+#include "multipart.h"
 #include "store.h"
+#include "vendors.h"
 
 const char *req_header(const struct req *req, const char *name)
 {
@@ -31,59 +34,200 @@ const char *req_param(const struct req *req, const char *name)
     return NULL;
 }
 
-int req_query(const struct req *req, const char *name, char *buf, size_t len)
+/* Copies value (malloc'd, freed here) into buf when it fits. */
+static int copy_out(char *value, char *buf, size_t len)
 {
-    if (req->query == NULL)
-        return EMU_NOT_FOUND;
-    return http_form_get(req->query, strlen(req->query), name, buf, len);
+    size_t n = strlen(value);
+    int rc = n < len ? EMU_OK : EMU_BAD_REQUEST;
+
+    if (rc == EMU_OK)
+        memcpy(buf, value, n + 1);
+    free(value);
+    return rc;
 }
 
-/* Parses "a=1&b=2" (len bytes) into a new object of URL-decoded names and values. */
-static int parse_form(const char *p, size_t total, json_t **out)
+/* Keeps value (malloc'd, taken over) alive until req_clear and lends it out in *out. */
+static int keep(struct req *req, char *value, const char **out)
 {
-    const char *end = p + total;
-    json_t *all = json_object();
+    json_t *s;
 
-    *out = NULL;
-    if (all == NULL)
+    if (req->kept == NULL && (req->kept = json_array()) == NULL) {
+        free(value);
         return EMU_NOMEM;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
-        size_t len = amp ? (size_t)(amp - p) : (size_t)(end - p), name_len;
-        char name[256], value[2048];
-
-        eq = memchr(p, '=', len);
-        name_len = eq ? (size_t)(eq - p) : len;
-        if (name_len > 0 && name_len < sizeof(name) &&
-            http_url_decode(p, name_len, name, sizeof(name)) == EMU_OK) {
-            value[0] = '\0';
-            if (eq != NULL)
-                http_url_decode(eq + 1, len - name_len - 1, value, sizeof(value));
-            json_object_set_new(all, name, json_string(value));
-        }
-        p += len + (amp != NULL);
     }
-    *out = all;
+    s = json_string_nocheck(value); /* form_find checked it is text */
+    free(value);
+    if (s == NULL || json_array_append_new(req->kept, s) != 0)
+        return EMU_NOMEM;
+    *out = json_string_value(s);
     return EMU_OK;
+}
+
+int req_query(const struct req *req, const char *name, char *buf, size_t len)
+{
+    char *value;
+    int rc;
+
+    if (req->query == NULL)
+        return EMU_NOT_FOUND;
+    rc = form_find(req->query, strlen(req->query), name, &value);
+    return rc == EMU_OK ? copy_out(value, buf, len) : rc;
+}
+
+int req_query_value(struct req *req, const char *name, const char **out)
+{
+    char *value;
+    int rc;
+
+    if (req->query == NULL)
+        return EMU_NOT_FOUND;
+    rc = form_find(req->query, strlen(req->query), name, &value);
+    return rc == EMU_OK ? keep(req, value, out) : rc;
 }
 
 int req_query_all(const struct req *req, json_t **out)
 {
     const char *q = req->query ? req->query : "";
 
-    return parse_form(q, strlen(q), out);
+    return form_parse(q, strlen(q), 0, out);
 }
 
 int req_form_all(const struct req *req, json_t **out)
 {
-    return parse_form(req->body, req->body_len, out);
+    return form_parse(req->body, req->body_len, 0, out);
 }
 
 int req_form(const struct req *req, const char *name, char *buf, size_t len)
 {
+    char *value;
+    int rc;
+
     if (req->body_len == 0)
         return EMU_NOT_FOUND;
-    return http_form_get(req->body, req->body_len, name, buf, len);
+    rc = form_find(req->body, req->body_len, name, &value);
+    return rc == EMU_OK ? copy_out(value, buf, len) : rc;
+}
+
+int req_form_value(struct req *req, const char *name, const char **out)
+{
+    char *value;
+    int rc;
+
+    if (req->body_len == 0)
+        return EMU_NOT_FOUND;
+    rc = form_find(req->body, req->body_len, name, &value);
+    return rc == EMU_OK ? keep(req, value, out) : rc;
+}
+
+static int no_input(struct req *req)
+{
+    req->json = json_object();
+    return req->json ? EMU_OK : EMU_NOMEM;
+}
+
+/* The body (text, len bytes) as a JSON object into req->json; an empty body is {}. */
+static int read_json(struct req *req, struct res *res, const char *text, size_t len)
+{
+    json_error_t jerr;
+
+    if (len == 0)
+        return no_input(req);
+    if (jsonx_too_deep(text, len, REQ_MAX_JSON_DEPTH))
+        return res_fail(res, EMU_BAD_JSON, "nesting deeper than %d levels", REQ_MAX_JSON_DEPTH);
+    req->json = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+    if (req->json == NULL)
+        return res_fail(res, EMU_BAD_JSON, "%s at line %d, column %d", jerr.text, jerr.line,
+                        jerr.column);
+    if (!json_is_object(req->json))
+        return res_fail(res, EMU_BAD_REQUEST, "Request body must be a JSON object");
+    return EMU_OK;
+}
+
+/* Express's JSON parser takes application/json and any "type/subtype+json". */
+static int express_json_type(const char *type)
+{
+    const char *p = type, *end, *slash;
+
+    if (type == NULL)
+        return 0;
+    if (form_media_is(type, "application/json"))
+        return 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    end = p + strcspn(p, ";");
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    slash = memchr(p, '/', (size_t)(end - p));
+    return slash != NULL && slash > p && end - slash > 6 && strncasecmp(end - 5, "+json", 5) == 0 &&
+           memchr(p, ' ', (size_t)(end - p)) == NULL;
+}
+
+/* Laravel's Request::isJson(): the Content-Type mentions "/json" or "+json". */
+static int laravel_json_type(const char *type)
+{
+    return type != NULL && (strcasestr(type, "/json") != NULL || strcasestr(type, "+json") != NULL);
+}
+
+static int read_laravel(struct req *req, struct res *res, const char *type)
+{
+    char why[256];
+    int rc;
+
+    if (laravel_json_type(type)) {
+        /* json_decode() that fails, or gives no array, is no input */
+        if (req->body_len > 0 && !jsonx_too_deep(req->body, req->body_len, REQ_MAX_JSON_DEPTH))
+            req->json = json_loadb(req->body, req->body_len, 0, NULL);
+        if (json_is_object(req->json))
+            return EMU_OK;
+        json_decref(req->json);
+        req->json = NULL;
+        return no_input(req);
+    }
+    if (form_media_is(type, "application/x-www-form-urlencoded")) {
+        rc = form_parse(req->body, req->body_len, FORM_PHP, &req->json);
+        if (rc == EMU_BAD_REQUEST)
+            return res_fail(res, rc, "Form field names and values must be UTF-8 text");
+        return rc;
+    }
+    /* PHP parses multipart bodies of POST requests only */
+    if (form_media_is(type, "multipart/form-data") && req->method != NULL &&
+        strcmp(req->method, "POST") == 0) {
+        free(req->files);
+        req->files = NULL;
+        req->nfiles = 0;
+        rc = multipart_parse(type, req->body, req->body_len, FORM_PHP, &req->json, &req->files,
+                             &req->nfiles, why, sizeof(why));
+        if (rc == EMU_UNPROCESSABLE) /* text we cannot hold, as for an urlencoded body */
+            return res_fail(res, EMU_BAD_REQUEST, "%s", why);
+        if (rc == EMU_BAD_REQUEST) /* PHP drops a body it cannot parse */
+            return no_input(req);
+        return rc;
+    }
+    return no_input(req);
+}
+
+int req_read_body(struct req *req, struct res *res, int kind)
+{
+    const char *type = req_header(req, "Content-Type");
+    const char *text = req->body;
+    size_t len = req->body_len;
+
+    json_decref(req->json);
+    req->json = NULL;
+    switch (kind) {
+    case VENDOR_BODY_EXPRESS:
+        if (!express_json_type(type))
+            return no_input(req);
+        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark */
+            text += 3;
+            len -= 3;
+        }
+        return read_json(req, res, text, len);
+    case VENDOR_BODY_LARAVEL:
+        return read_laravel(req, res, type);
+    default:
+        return read_json(req, res, text, len);
+    }
 }
 
 const struct req_file *req_file(const struct req *req, const char *name)
@@ -120,6 +264,8 @@ void req_clear(struct req *req)
     free(req->files);
     req->files = NULL;
     req->nfiles = 0;
+    json_decref(req->kept);
+    req->kept = NULL;
 }
 
 void res_text(struct res *res, int status, const char *content_type, char *text, size_t len)

@@ -19,6 +19,8 @@ struct store_txn;
 
 #define REQ_MAX_HEADERS 64
 #define REQ_MAX_PARAMS  8
+/* Vendors' bodies are a few levels deep; JSON nested deeper is refused before parsing. */
+#define REQ_MAX_JSON_DEPTH 64
 
 struct req_header {
     const char *name; /* borrowed */
@@ -64,6 +66,7 @@ struct req {
     struct req_file *files; /* a multipart body's files: one allocation holding the array and
                              * the names; owned, freed by req_clear */
     int nfiles;
+    json_t *kept; /* values handed out by req_query_value and req_form_value; owned */
 };
 
 struct res {
@@ -88,16 +91,41 @@ struct res {
 const char *req_header(const struct req *req, const char *name);
 /* Returns the path parameter captured as {name}, or NULL. Borrowed from req. */
 const char *req_param(const struct req *req, const char *name);
+/* Query and form values are read whole, whatever their length; names compare exactly after
+ * decoding, and a repeated name gives its first value (the *_all readers: its last). Decoded text
+ * that is not UTF-8, or holds a NUL, is EMU_BAD_REQUEST. */
+
 /* Copies the URL-decoded value of query parameter name into buf. EMU_NOT_FOUND when absent,
- * EMU_BAD_REQUEST when it does not fit. */
+ * EMU_BAD_REQUEST when it does not fit or is not text. For values of any length, use
+ * req_query_value. */
 int req_query(const struct req *req, const char *name, char *buf, size_t len);
+/* Sets *out to the whole URL-decoded value of query parameter name, borrowed from req (it lives
+ * until req_clear). EMU_NOT_FOUND, EMU_BAD_REQUEST (not text) or EMU_NOMEM. */
+int req_query_value(struct req *req, const char *name, const char **out);
 /* Parses the whole query string into a new object of URL-decoded names and values (the last
- * of a repeated name wins). *out is a new reference. */
+ * of a repeated name wins). *out is a new reference. EMU_BAD_REQUEST, EMU_NOMEM. */
 int req_query_all(const struct req *req, json_t **out);
 /* Like req_query_all, for a form-encoded request body. */
 int req_form_all(const struct req *req, json_t **out);
 /* Like req_query, for a form-encoded (application/x-www-form-urlencoded) request body. */
 int req_form(const struct req *req, const char *name, char *buf, size_t len);
+/* Like req_query_value, for a form-encoded request body. */
+int req_form_value(struct req *req, const char *name, const char **out);
+/* Reads the body into req->json as the framework of a vendor of the given kind does (enum
+ * vendor_body, vendors.h), and a multipart body's uploads into req->files:
+ *   VENDOR_BODY_JSON: the body is JSON whatever its Content-Type; an empty body is {}; bad JSON
+ *     is EMU_BAD_JSON, nesting past REQ_MAX_JSON_DEPTH and anything but an object EMU_BAD_REQUEST.
+ *   VENDOR_BODY_EXPRESS: as VENDOR_BODY_JSON when the Content-Type is application/json or
+ *     any type "+json" (parameters aside) after skipping a UTF-8 byte order mark; any other body
+ *     is not read: {}.
+ *   VENDOR_BODY_LARAVEL: a Content-Type containing "/json" or "+json" is JSON, and JSON that
+ *     does not decode to an object is no input ({}); an urlencoded body, and on POST a multipart
+ *     one, are fields named as PHP names them (form.h) with string values; a multipart body that
+ *     does not parse is no input, text that is not UTF-8 is EMU_BAD_REQUEST; any other body is
+ *     {}.
+ *   VENDOR_BODY_PARAMS: the vendor reads its parameters itself; as VENDOR_BODY_JSON.
+ * Errors carry a sentence in res. */
+int req_read_body(struct req *req, struct res *res, int kind);
 /* Returns the file uploaded under form field name, or NULL. Borrowed from req. */
 const struct req_file *req_file(const struct req *req, const char *name);
 /* Frees what req owns. */

@@ -111,26 +111,11 @@ int router_match(const struct vendor *const *list, struct req *req)
     return path_known ? EMU_NO_METHOD : EMU_NO_ROUTE;
 }
 
-/* Vendors' bodies are a few levels deep; anything past this is refused before parsing. */
-#define ROUTER_MAX_JSON_DEPTH 64
-
+/* Reads the body into req->json (and a multipart body's uploads into req->files) as the owning
+ * vendor's framework reads it: JSON only for Express, JSON and forms for Laravel (req.h). */
 static int parse_json_body(struct req *req, struct res *res)
 {
-    json_error_t jerr;
-
-    if (req->body_len == 0) { /* an absent body reads as an empty object */
-        req->json = json_object();
-        return req->json ? EMU_OK : EMU_NOMEM;
-    }
-    if (jsonx_too_deep(req->body, req->body_len, ROUTER_MAX_JSON_DEPTH))
-        return res_fail(res, EMU_BAD_JSON, "nesting deeper than %d levels", ROUTER_MAX_JSON_DEPTH);
-    req->json = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
-    if (req->json == NULL)
-        return res_fail(res, EMU_BAD_JSON, "%s at line %d, column %d", jerr.text, jerr.line,
-                        jerr.column);
-    if (!json_is_object(req->json))
-        return res_fail(res, EMU_BAD_REQUEST, "Request body must be a JSON object");
-    return EMU_OK;
+    return req_read_body(req, res, req->vendor->body);
 }
 
 static int run_route(struct app *app, struct req *req, struct res *res)

@@ -27,6 +27,14 @@ struct table_def {
                    char *msg, size_t msglen);
 };
 
+/* How a vendor's framework reads a request body into req->json (routes with ROUTE_JSON). */
+enum vendor_body {
+    VENDOR_BODY_JSON = 0, /* JSON whatever the Content-Type; bad JSON is an error (the admin API) */
+    VENDOR_BODY_EXPRESS,  /* Express's JSON parser: a JSON Content-Type only, a BOM skipped */
+    VENDOR_BODY_LARAVEL,  /* JSON, urlencoded and multipart forms; undecodable JSON is no input */
+    VENDOR_BODY_PARAMS,   /* flat parameters of the query, a form or JSON: the vendor reads them */
+};
+
 struct vendor {
     const char *name;               /* "guayaba": in logs, fixtures/<name>/, /__admin */
     const char *const *prefixes;    /* path prefixes it owns, NULL-ended; "" = all other paths */
@@ -46,6 +54,7 @@ struct vendor {
     /* The credentials a tenant made at run time gets when none are given: a new array of
      * credential rows named after the tenant (wm_t1_full, cv_t1_token, gua_t1_key, ...). */
     json_t *(*default_credentials)(const char *tenant);
+    enum vendor_body body; /* how request bodies are read */
     /* Optional: rebuilds derived data (indexes) of one tenant after its fixtures were seeded. */
     int (*after_seed)(struct store_txn *txn, const char *tenant);
 };

@@ -17,7 +17,9 @@
 
 #include "app.h"
 #include "err.h"
+#include "form.h"
 #include "jsonx.h"
+#include "multipart.h"
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
@@ -169,19 +171,37 @@ static int load_json_body(struct req *req, struct res *res)
     return EMU_OK;
 }
 
+/* The body's parameters, once, into req->json: a JSON body was read by authentication; a
+ * multipart/form-data body gives its text fields (uploads are ignored), any other body is read
+ * as application/x-www-form-urlencoded. Names are literal, as the vendor takes flat parameters
+ * only. A body that does not parse gives no parameters, as PHP gives none. */
+static void load_form_params(struct req *req)
+{
+    const char *type = req_header(req, "Content-Type");
+    json_t *fields = NULL;
+
+    if (form_media_is(type, "multipart/form-data"))
+        multipart_parse(type, req->body, req->body_len, 0, &fields, NULL, NULL, NULL, 0);
+    else
+        form_parse(req->body, req->body_len, 0, &fields);
+    req->json = fields ? fields : json_object();
+}
+
+/* The parameter name, whole: from the body (JSON, form or multipart) when it has it, else from
+ * the query string; a repeated name gives its last value. New malloc'd text, or NULL when
+ * absent. */
 char *cv_param(struct req *req, const char *name)
 {
-    char *value;
-    size_t len;
+    const char *query_value;
+    json_t *v, *query = NULL;
+    char number[64], *out;
 
-    if (req->json != NULL) {
-        json_t *v = json_object_get(req->json, name);
-        char number[64];
-
-        if (v == NULL)
-            goto query;
-        if (json_is_string(v))
-            return strdup(json_string_value(v));
+    if (req->json == NULL && req->body_len > 0)
+        load_form_params(req);
+    v = json_object_get(req->json, name);
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (v != NULL) {
         if (json_is_integer(v))
             snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v))
@@ -192,22 +212,13 @@ char *cv_param(struct req *req, const char *name)
             number[0] = '\0';
         return strdup(number);
     }
-    if (req->body_len > 0) {
-        len = req->body_len + 1; /* a decoded value is never longer than its encoding */
-        value = malloc(len);
-        if (value != NULL && req_form(req, name, value, len) == EMU_OK)
-            return value;
-        free(value);
-    }
-query:
-    if (req->query == NULL)
+    /* the query string as PHP reads it: the last of a repeated name wins */
+    if (req->query == NULL || req_query_all(req, &query) != EMU_OK)
         return NULL;
-    len = strlen(req->query) + 1;
-    value = malloc(len);
-    if (value != NULL && req_query(req, name, value, len) == EMU_OK)
-        return value;
-    free(value);
-    return NULL;
+    query_value = json_string_value(json_object_get(query, name));
+    out = query_value ? strdup(query_value) : NULL;
+    json_decref(query);
+    return out;
 }
 
 /* Writes d as PHP's (string) cast does (precision 14): "1.5", "100", "0.0001", "1.0E+15",
@@ -372,4 +383,5 @@ const struct vendor vendor_convoso = {
     .has_error = cv_has_error,
     .authenticate = cv_authenticate,
     .reply_error = cv_reply_error,
+    .body = VENDOR_BODY_PARAMS,
 };

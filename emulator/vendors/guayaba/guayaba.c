@@ -519,5 +519,6 @@ const struct vendor vendor_guayaba = {
     .has_error = gua_has_error,
     .authenticate = gua_authenticate,
     .reply_error = gua_reply_error,
+    .body = VENDOR_BODY_EXPRESS,
     .after_seed = gua_contacts_index,
 };

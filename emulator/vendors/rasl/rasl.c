@@ -568,5 +568,6 @@ const struct vendor vendor_rasl = {
     .has_error = rasl_has_error,
     .authenticate = rasl_authenticate,
     .reply_error = rasl_reply_error,
+    .body = VENDOR_BODY_LARAVEL,
     .after_seed = rasl_after_seed,
 };
