@@ -312,13 +312,36 @@ int res_header(struct res *res, const char *name, const char *fmt, ...)
     return EMU_OK;
 }
 
+/* Cuts text (len bytes, a NUL at len) back to its last whole UTF-8 character: a sentence cut
+ * by a fixed buffer must not end mid-character, or the JSON that carries it is not valid. */
+static void trim_partial_utf8(char *text, size_t len)
+{
+    size_t start = len, need;
+
+    while (start > 0 && len - start < 4 && ((unsigned char)text[start - 1] & 0xC0) == 0x80)
+        start--; /* back over continuation bytes to the lead byte */
+    if (start == 0)
+        return;
+    start--;
+    if (((unsigned char)text[start] & 0x80) == 0)
+        return; /* ends with ASCII: whole */
+    need = ((unsigned char)text[start] & 0xE0) == 0xC0   ? 2
+           : ((unsigned char)text[start] & 0xF0) == 0xE0 ? 3
+                                                         : 4;
+    if (len - start < need)
+        text[start] = '\0';
+}
+
 int res_fail(struct res *res, int err, const char *fmt, ...)
 {
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+    n = vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof(res->detail))
+        trim_partial_utf8(res->detail, sizeof(res->detail) - 1);
     return err;
 }
 

@@ -317,6 +317,25 @@ static void test_read_body(void **state)
     }
 }
 
+/* A sentence longer than res->detail is cut at a character boundary, never mid-character. */
+static void test_fail_cuts_whole_characters(void **state)
+{
+    struct res res = {0};
+    char value[1200];
+
+    (void)state;
+    for (size_t i = 0; i + 2 < sizeof(value); i += 2)
+        memcpy(value + i, "\xc3\xa9", 2); /* é, two bytes each */
+    value[sizeof(value) - 2] = '\0';
+    assert_int_equal(res_fail(&res, EMU_BAD_REQUEST, "x%s", value), EMU_BAD_REQUEST);
+    /* "x" then whole two-byte characters: an odd length */
+    assert_int_equal(strlen(res.detail) % 2, 1);
+    assert_true(strlen(res.detail) >= sizeof(res.detail) - 3);
+    res_fail(&res, EMU_BAD_REQUEST, "%s", value);
+    assert_int_equal(strlen(res.detail) % 2, 0);
+    res_clear(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_php_names),
         cmocka_unit_test(test_php_bounds),
         cmocka_unit_test(test_read_body),
+        cmocka_unit_test(test_fail_cuts_whole_characters),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

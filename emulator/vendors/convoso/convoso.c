@@ -190,37 +190,6 @@ static void load_form_params(struct req *req)
 /* The parameter name, whole: from the body (JSON, form or multipart) when it has it, else from
  * the query string; a repeated name gives its last value. New malloc'd text, or NULL when
  * absent. */
-char *cv_param(struct req *req, const char *name)
-{
-    const char *query_value;
-    json_t *v, *query = NULL;
-    char number[64], *out;
-
-    if (req->json == NULL && req->body_len > 0)
-        load_form_params(req);
-    v = json_object_get(req->json, name);
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
-    if (v != NULL) {
-        if (json_is_integer(v))
-            snprintf(number, sizeof(number), "%lld", (long long)json_integer_value(v));
-        else if (json_is_real(v))
-            snprintf(number, sizeof(number), "%g", json_real_value(v));
-        else if (json_is_boolean(v))
-            snprintf(number, sizeof(number), "%s", json_is_true(v) ? "true" : "false");
-        else
-            number[0] = '\0';
-        return strdup(number);
-    }
-    /* the query string as PHP reads it: the last of a repeated name wins */
-    if (req->query == NULL || req_query_all(req, &query) != EMU_OK)
-        return NULL;
-    query_value = json_string_value(json_object_get(query, name));
-    out = query_value ? strdup(query_value) : NULL;
-    json_decref(query);
-    return out;
-}
-
 /* Writes d as PHP's (string) cast does (precision 14): "1.5", "100", "0.0001", "1.0E+15",
  * "1.0E-5" -- the text a PHP endpoint compares when a JSON body carries a number. */
 static void php_float_text(double d, char out[CV_NUMBER_TEXT])
@@ -254,36 +223,67 @@ static void php_float_text(double d, char out[CV_NUMBER_TEXT])
         snprintf(out, CV_NUMBER_TEXT, "%s%.*s.%s", sign, decpt, digits, digits + decpt);
 }
 
+/* Writes a JSON scalar other than a string as PHP's (string) cast does: integers as digits,
+ * reals by php_float_text, true as "1", false and null as "". 0 for arrays and objects. */
+static int php_scalar_text(const json_t *v, char number[CV_NUMBER_TEXT])
+{
+    number[0] = '\0';
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+        snprintf(number, CV_NUMBER_TEXT, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return 1;
+    case JSON_REAL:
+        php_float_text(json_real_value(v), number);
+        return 1;
+    case JSON_TRUE:
+        snprintf(number, CV_NUMBER_TEXT, "1");
+        return 1;
+    case JSON_FALSE: /* PHP's false, like null, is the empty string */
+    case JSON_NULL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+char *cv_param(struct req *req, const char *name)
+{
+    const char *query_value;
+    json_t *v, *query = NULL;
+    char number[CV_NUMBER_TEXT], *out;
+
+    if (req->json == NULL && req->body_len > 0)
+        load_form_params(req);
+    v = json_object_get(req->json, name);
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (v != NULL) /* a JSON scalar reads as PHP's text of it; arrays and objects as nothing */
+        return strdup(php_scalar_text(v, number) ? number : "");
+    /* the query string as PHP reads it: the last of a repeated name wins */
+    if (req->query == NULL || req_query_all(req, &query) != EMU_OK)
+        return NULL;
+    query_value = json_string_value(json_object_get(query, name));
+    out = query_value ? strdup(query_value) : NULL;
+    json_decref(query);
+    return out;
+}
+
 int cv_text(struct req *req, struct res *res, const char *name, char **out)
 {
     json_t *v = req->json ? json_object_get(req->json, name) : NULL;
-    char number[CV_NUMBER_TEXT] = "";
+    char number[CV_NUMBER_TEXT];
 
     *out = NULL;
     if (v == NULL) { /* not in a JSON body: the form or the query string */
         *out = cv_param(req, name);
         return EMU_OK;
     }
-    switch (json_typeof(v)) {
-    case JSON_STRING:
+    if (json_is_string(v))
         *out = strdup(json_string_value(v));
-        return *out ? EMU_OK : EMU_NOMEM;
-    case JSON_INTEGER:
-        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
-    case JSON_REAL:
-        php_float_text(json_real_value(v), number);
-        break;
-    case JSON_TRUE:
-        snprintf(number, sizeof(number), "1");
-        break;
-    case JSON_FALSE: /* PHP's false, like null, is the empty string */
-    case JSON_NULL:
-        break;
-    default: /* arrays and objects never get this far (load_json_body); refused all the same */
+    else if (php_scalar_text(v, number))
+        *out = strdup(number);
+    else /* arrays and objects never get this far (load_json_body); refused all the same */
         return res_fail(res, EMU_BAD_REQUEST, "Nested parameters are not supported");
-    }
-    *out = strdup(number);
     return *out ? EMU_OK : EMU_NOMEM;
 }
 
