@@ -3,12 +3,14 @@
 #include "fixtures.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "err.h"
+#include "field.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
@@ -70,6 +72,23 @@ static int valid_tenant_id(const char *id)
         if (!islower((unsigned char)id[i]) && !isdigit((unsigned char)id[i]) && id[i] != '-' &&
             id[i] != '_')
             return 0;
+    return 1;
+}
+
+int fixtures_credential_numbers_ok(const json_t *cred, const char **bad)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)cred, key, v)
+    {
+        json_int_t n;
+
+        if (json_is_number(v) && (field_integer_of(v, 0, &n) != FIELD_OK || n < 0 || n > INT_MAX)) {
+            *bad = key;
+            return 0;
+        }
+    }
     return 1;
 }
 
@@ -149,6 +168,13 @@ static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
                 if (v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK) {
                     path[4].key = field;
                     rc = fail_at(f, path, field ? 5 : 4, err, errlen, msg);
+                    goto out;
+                }
+                if (!fixtures_credential_numbers_ok(cred, &field)) {
+                    path[4].key = field;
+                    snprintf(msg, sizeof(msg), "\"%s\" must be a whole number from 0 to 2147483647",
+                             field);
+                    rc = fail_at(f, path, 5, err, errlen, msg);
                     goto out;
                 }
             }

@@ -49,11 +49,13 @@ int scenarios_describe(struct scenarios *s, const char *name, json_t **out);
 /* Forgets the counters of tenant (NULL: all). */
 void scenarios_reset_counters(struct scenarios *s, const char *tenant);
 
-/* Decides whether a rule answers req instead of its vendor. May sleep (delay_ms). Returns
- * EMU_OK to go on (res->answered set when the answer is already in res) or EMU_VENDOR with
- * res->vendor_error naming the catalogue entry to render; res->inject keeps the rule's
- * overrides for scenario_finish. */
-int scenario_apply(struct scenarios *s, struct req *req, struct res *res);
+/* Decides whether a rule answers req instead of its vendor. Returns EMU_OK to go on
+ * (res->answered set when the answer is already in res) or EMU_VENDOR with res->vendor_error
+ * naming the catalogue entry to render; res->inject keeps the rule's overrides for
+ * scenario_finish. *delay_ms is the rule's delay (0: none): the caller waits it out before
+ * answering or going on, with no transaction open, so a delayed request holds nothing another
+ * request needs. Never sleeps itself. */
+int scenario_apply(struct scenarios *s, struct req *req, struct res *res, int *delay_ms);
 /* Applies a rule's status, headers and body overrides to a rendered answer. */
 void scenario_finish(struct res *res);
 

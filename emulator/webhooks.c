@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -42,6 +43,57 @@ void webhooks_sign(const char *secret, const char *body, size_t len, char out[65
     for (unsigned int i = 0; i < mac_len && i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", mac[i]);
     out[64] = '\0';
+}
+
+int webhooks_url_valid(const char *url)
+{
+    const char *host, *end, *port = NULL;
+    size_t scheme;
+
+    if (url == NULL)
+        return 0;
+    for (const char *p = url; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return 0; /* control characters and spaces: never part of a URL (RFC 3986) */
+    if (strncasecmp(url, "http://", 7) == 0)
+        scheme = 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        scheme = 8;
+    else
+        return 0;
+    host = url + scheme;
+    end = host + strcspn(host, "/?#");
+    if (memchr(host, '@', (size_t)(end - host)) != NULL)
+        host = (const char *)memchr(host, '@', (size_t)(end - host)) + 1; /* user info */
+    if (*host == '[') {                                                   /* an IPv6 literal */
+        const char *close = memchr(host, ']', (size_t)(end - host));
+
+        if (close == NULL || close == host + 1)
+            return 0;
+        port = close[1] == ':' ? close + 2 : NULL;
+        if (close + 1 != end && port == NULL)
+            return 0;
+    } else {
+        const char *colon = memchr(host, ':', (size_t)(end - host));
+
+        if ((colon ? colon : end) == host)
+            return 0; /* no host */
+        port = colon ? colon + 1 : NULL;
+    }
+    if (port != NULL) {
+        long n = 0;
+
+        if (port == end || (size_t)(end - port) > 5)
+            return 0;
+        for (const char *p = port; p < end; p++) {
+            if (*p < '0' || *p > '9')
+                return 0;
+            n = n * 10 + (*p - '0');
+        }
+        if (n < 1 || n > 65535)
+            return 0;
+    }
+    return 1;
 }
 
 /* Appends one attempt to the delivery's outbox entry, and the outcome when it is final. */

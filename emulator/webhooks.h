@@ -27,6 +27,11 @@ void webhooks_stop(struct webhooks *w);
  * failed. */
 void webhooks_enqueue(struct webhooks *w, const json_t *deliveries);
 
+/* 1 when url is an absolute http:// or https:// URL (scheme in any case) with a host, an
+ * optional port from 1 to 65535, and no spaces or control characters anywhere: what a tenant's
+ * webhook_url must be. */
+int webhooks_url_valid(const char *url);
+
 /* Writes the lowercase hex HMAC-SHA256 of body under secret into out[65]. */
 void webhooks_sign(const char *secret, const char *body, size_t len, char out[65]);
 
