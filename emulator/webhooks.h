@@ -18,8 +18,9 @@ struct webhooks;
 
 /* Starts the worker. EMU_NOMEM or EMU_INTERNAL on failure. */
 int webhooks_start(struct app *app, struct webhooks **out);
-/* Stops the worker: a transfer in flight is cut short, queued deliveries are dropped. NULL is
- * fine. */
+/* Stops the worker and joins it, at once: a POST in flight is abandoned (its outcome is not
+ * recorded), queued deliveries are dropped. Once it returns nothing here touches the store,
+ * so the store may be closed. NULL is fine. */
 void webhooks_stop(struct webhooks *w);
 
 /* Queues each delivery of the array deliveries (borrowed): objects {tenant, outbox_key, url,
