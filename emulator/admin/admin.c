@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "err.h"
@@ -697,11 +698,63 @@ static int admin_snapshot_list(struct req *req, struct res *res)
     return res_json(res, 200, json_pack("{s:o}", "snapshots", names));
 }
 
+/* Splits "host[:port]" (len bytes) into host and port, with default_port when none is given. */
+static int host_port(const char *s, size_t len, int default_port, char *host, size_t hostlen,
+                     long *port)
+{
+    const char *colon = NULL;
+
+    for (size_t i = len; i-- > 0 && s[i] != ']';) /* the last ':' outside an IPv6 literal */
+        if (s[i] == ':') {
+            colon = s + i;
+            break;
+        }
+    *port = default_port;
+    if (colon != NULL) {
+        char *end;
+
+        *port = strtol(colon + 1, &end, 10);
+        if (end != s + len || colon + 1 == end)
+            return 0;
+        len = (size_t)(colon - s);
+    }
+    if (len == 0 || len >= hostlen)
+        return 0;
+    memcpy(host, s, len);
+    host[len] = '\0';
+    return 1;
+}
+
+/* A state-changing call that carries an Origin must come from the server's own origin:
+ * browsers send Origin on cross-site requests, so a web page the user happens to visit cannot
+ * drive the admin API, while curl and test code (no Origin) are unaffected. */
+static int same_origin(const struct req *req)
+{
+    const char *origin = req_header(req, "Origin"), *host = req_header(req, "Host"), *rest;
+    char ohost[256], hhost[256];
+    long oport, hport;
+    int https, dport;
+
+    if (origin == NULL || strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return 1;
+    https = strncasecmp(origin, "https://", 8) == 0;
+    if (!https && strncasecmp(origin, "http://", 7) != 0)
+        return 0; /* "null" and other schemes are never this server */
+    rest = origin + (https ? 8 : 7);
+    dport = https ? 443 : 80;
+    return host != NULL && host_port(rest, strlen(rest), dport, ohost, sizeof(ohost), &oport) &&
+           host_port(host, strlen(host), dport, hhost, sizeof(hhost), &hport) &&
+           strcasecmp(ohost, hhost) == 0 && oport == hport;
+}
+
 static int admin_authenticate(struct req *req, struct res *res)
 {
     const char *want = req->app->cfg.admin_token;
     const char *auth = req_header(req, "Authorization");
 
+    if (!same_origin(req))
+        return res_fail(res, EMU_FORBIDDEN,
+                        "admin calls that change state are not taken from another origin");
     if (want == NULL)
         return EMU_OK;
     if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, want) != 0)
