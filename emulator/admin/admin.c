@@ -450,45 +450,47 @@ static int read_filter(struct req *req, struct res *res, const json_t *body, str
                        struct journal_filter *f)
 {
     static const char *const names[] = {"tenant", "vendor", "method", "path", "status"};
-    const char **targets[] = {&f->tenant, &f->vendor, &f->method, &f->path, NULL};
-    json_int_t status;
+    const char **targets[] = {&f->tenant, &f->vendor, &f->method, &f->path};
+    json_t *status = NULL;
+    json_int_t n;
     int rc = EMU_OK;
 
     memset(f, 0, sizeof(*f));
     memset(t, 0, sizeof(*t));
     for (size_t i = 0; rc == EMU_OK && i < 5; i++) {
-        json_t *v = json_object_get(body, names[i]);
+        const char *str = NULL;
+        enum field_state st;
 
         if (body == NULL) {
             rc = query_text(req, names[i], &t->text[i]);
             if (rc == EMU_BAD_REQUEST)
                 rc = res_fail(res, EMU_BAD_REQUEST, "?%s= is not valid text", names[i]);
-        } else if (json_is_string(v)) {
-            t->text[i] = strdup(json_string_value(v));
+        } else if (i == 4) {
+            status = json_incref(json_object_get(body, names[i])); /* checked below */
+        } else if ((st = field_string(body, names[i], &str)) == FIELD_OK) {
+            t->text[i] = strdup(str);
             rc = t->text[i] ? EMU_OK : EMU_NOMEM;
-        } else if (i == 4 && json_is_number(v)) {
-            t->text[i] = json_dumps(v, JSON_ENCODE_ANY); /* checked as a status below */
-            rc = t->text[i] ? EMU_OK : EMU_NOMEM;
-        } else if (v != NULL && !json_is_null(v)) {
+        } else if (st == FIELD_WRONG_TYPE) {
             rc = res_fail(res, EMU_BAD_REQUEST, "\"%s\" must be a string", names[i]);
         }
         if (rc == EMU_OK && t->text[i] != NULL && t->text[i][0] == '\0') {
             free(t->text[i]); /* empty: no filter */
             t->text[i] = NULL;
         }
-        if (rc == EMU_OK && t->text[i] != NULL && targets[i] != NULL)
+        if (rc == EMU_OK && t->text[i] != NULL && i < 4)
             *targets[i] = t->text[i];
     }
-    if (rc == EMU_OK && t->text[4] != NULL) {
-        json_t *v = json_string(t->text[4]);
-
-        if (v == NULL || !whole_number(v, 100, 599, &status))
+    if (rc == EMU_OK && body == NULL && t->text[4] != NULL &&
+        (status = json_string(t->text[4])) == NULL)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK && !field_is_empty(status)) { /* a number, or a numeric string */
+        if (!whole_number(status, 100, 599, &n))
             rc =
                 res_fail(res, EMU_BAD_REQUEST, "\"status\" must be an HTTP status from 100 to 599");
         else
-            f->status = (int)status;
-        json_decref(v);
+            f->status = (int)n;
     }
+    json_decref(status);
     if (rc != EMU_OK)
         filter_free(t);
     return rc;
