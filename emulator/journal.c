@@ -213,7 +213,7 @@ static json_t *body_string(const struct jentry *e, enum piece which)
     return v ? v : json_null();
 }
 
-/* The entry in SPEC §8's shape. New reference. */
+/* One entry as GET /__admin/requests shows it (see the README). New reference. */
 static json_t *render(const struct jentry *e)
 {
     char when[32];

@@ -1,9 +1,9 @@
 /* journal.h -- every request and its answer, in memory, bounded by count and by bytes.
  *
- * Entries are kept oldest first and shown in the shape GET /__admin/requests gives (SPEC §8);
- * when a bound would be passed the oldest entries are dropped and counted, so memory
- * stays flat under any load and a reader can tell whether its window is complete. The admin
- * API itself is not journaled. */
+ * Entries are kept oldest first and shown in the shape GET /__admin/requests gives (see the
+ * README); when a bound would be passed the oldest entries are dropped and counted, so memory stays
+ * flat under any load and a reader can tell whether its window is complete. The admin API itself is
+ * not journaled. */
 #ifndef EMU_JOURNAL_H
 #define EMU_JOURNAL_H
 

@@ -1,9 +1,9 @@
 /* scenario.h -- injected behaviour: named lists of rules that answer instead of a vendor.
  *
  * A scenario file is {"name", "description", "rules": [{"match", "after", "times",
- * "probability", "respond"}]} (SPEC §4). Scenarios are known from the built-in library
- * (scenarios/, compiled in), from --scenarios at start (which also activates them for every
- * tenant) and from PUT /__admin/scenarios/{name}; a request can name known ones in
+ * "probability", "respond"}]} (the README describes each member). Scenarios are known from the
+ * built-in library (scenarios/, compiled in), from --scenarios at start (which also activates them
+ * for every tenant) and from PUT /__admin/scenarios/{name}; a request can name known ones in
  * X-Understudy-Scenario, or ask for a single catalogue error with X-Understudy-Error. The
  * dispatcher asks scenario_apply once the tenant is known and before the vendor's own logic
  * runs; the first matching rule wins. Counters ("after", "times") are kept per rule and per
