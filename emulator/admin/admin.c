@@ -380,7 +380,7 @@ static int check_setting(struct res *res, const char *vendor, const char *key, c
                         "a host and no spaces or control characters",
                         vendor);
     if (json_is_number(v) && field_integer_of(v, 0, &n) != FIELD_OK)
-        return res_fail(res, EMU_BAD_REQUEST, "%s.%s must be a whole number of at most 15 digits",
+        return res_fail(res, EMU_BAD_REQUEST, "%s.%s must be a whole number from -2^53 to 2^53",
                         vendor, key);
     return EMU_OK;
 }
