@@ -73,9 +73,10 @@ static int no_tenant(struct res *res, const char *value)
 }
 
 /* Reads ?tenant=. *tenant is NULL when the query has none, or buf holding the id of a tenant
- * that exists (in the store, or with in_fixtures also one of the fixture set's). Any other
- * value -- empty, too long, undecodable, unknown -- answers 404, so a call meant for one
- * tenant never falls back to all of them. Needs req->txn. */
+ * that exists in the store (with in_fixtures: any well-formed id, which the caller looks up in
+ * the store and the fixtures itself). Any other value -- empty, too long, undecodable,
+ * unknown -- answers 404, so a call meant for one tenant never falls back to all of them.
+ * Needs req->txn. */
 static int query_tenant(struct req *req, struct res *res, int in_fixtures,
                         char buf[ADMIN_TENANT_MAX + 1], const char **tenant)
 {
