@@ -22,8 +22,9 @@ int clock_init(struct clock *c, const char *spec)
 {
     int64_t at = -1;
 
-    if (spec != NULL && strcmp(spec, "real") != 0 && clock_parse_rfc3339(spec, &at) != EMU_OK)
-        return EMU_INVALID;
+    if (spec != NULL && strcmp(spec, "real") != 0 &&
+        (clock_parse_rfc3339(spec, &at) != EMU_OK || at < 0 || at > CLOCK_MAX_MS))
+        return EMU_INVALID; /* before 1970 would read as "real" below */
     pthread_mutex_init(&c->lock, NULL);
     c->initial_ms = at;
     c->offset_ms = 0;
@@ -55,14 +56,22 @@ void clock_freeze(struct clock *c, int64_t at_ms)
     pthread_mutex_unlock(&c->lock);
 }
 
-void clock_advance(struct clock *c, int64_t ms)
+int clock_advance(struct clock *c, int64_t ms)
 {
+    int64_t now;
+    int rc = EMU_INVALID;
+
     pthread_mutex_lock(&c->lock);
-    if (c->frozen)
-        c->frozen_ms += ms;
-    else
-        c->offset_ms += ms;
+    now = c->frozen ? c->frozen_ms : real_ms() + c->offset_ms;
+    if (ms >= 0 && now <= CLOCK_MAX_MS - ms) { /* written so the sum itself cannot overflow */
+        if (c->frozen)
+            c->frozen_ms += ms;
+        else
+            c->offset_ms += ms;
+        rc = EMU_OK;
+    }
     pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 void clock_real(struct clock *c)

@@ -27,9 +27,14 @@ void clock_destroy(struct clock *c);
 /* Milliseconds since the epoch, by the emulator clock. */
 int64_t clock_now_ms(struct clock *c);
 
+/* The last instant the clock can show, 9999-12-31T23:59:59.999Z: every formatter writes four
+ * digits of year. The first is the epoch, 0. */
+#define CLOCK_MAX_MS 253402300799999LL
+
 void clock_freeze(struct clock *c, int64_t at_ms);
-/* Moves the clock forward (frozen or not) by ms. */
-void clock_advance(struct clock *c, int64_t ms);
+/* Moves the clock forward (frozen or not) by ms. EMU_INVALID, and the clock is unchanged, when
+ * ms is negative or now + ms would pass CLOCK_MAX_MS. */
+int clock_advance(struct clock *c, int64_t ms);
 /* Back to real time, with no offset. */
 void clock_real(struct clock *c);
 /* Back to what --clock said at start. */

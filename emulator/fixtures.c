@@ -3,12 +3,14 @@
 #include "fixtures.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "err.h"
+#include "field.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
@@ -70,6 +72,23 @@ static int valid_tenant_id(const char *id)
         if (!islower((unsigned char)id[i]) && !isdigit((unsigned char)id[i]) && id[i] != '-' &&
             id[i] != '_')
             return 0;
+    return 1;
+}
+
+int fixtures_credential_numbers_ok(const json_t *cred, const char **bad)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)cred, key, v)
+    {
+        json_int_t n;
+
+        if (json_is_number(v) && (field_integer_of(v, 0, &n) != FIELD_OK || n < 0 || n > INT_MAX)) {
+            *bad = key;
+            return 0;
+        }
+    }
     return 1;
 }
 
@@ -149,6 +168,13 @@ static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
                 if (v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK) {
                     path[4].key = field;
                     rc = fail_at(f, path, field ? 5 : 4, err, errlen, msg);
+                    goto out;
+                }
+                if (!fixtures_credential_numbers_ok(cred, &field)) {
+                    path[4].key = field;
+                    snprintf(msg, sizeof(msg), "\"%s\" must be a whole number from 0 to 2147483647",
+                             field);
+                    rc = fail_at(f, path, 5, err, errlen, msg);
                     goto out;
                 }
             }
@@ -539,8 +565,21 @@ static int collect_creds(const char *key, json_t *doc, void *arg)
     return 0;
 }
 
-/* Deletes a tenant's data from every table, or all data when tenant is NULL. */
-static int wipe(struct store_txn *txn, const char *tenant)
+/* Empties table of prefix ("": all). With checkpoint the deletion is committed at once, so
+ * the next table's deletion can use the pages this one frees: on a full store even a deletion
+ * needs a few new pages (LMDB copies each page it changes). */
+static int wipe_table(struct store_txn *txn, const char *table, const char *prefix, int checkpoint)
+{
+    int rc = store_del_prefix(txn, table, prefix);
+
+    if (rc == EMU_OK && checkpoint)
+        rc = store_txn_checkpoint(txn);
+    return rc;
+}
+
+/* Deletes a tenant's data from every table, or all data when tenant is NULL; with checkpoint,
+ * one table at a time (see wipe_table). */
+static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
 {
     char prefix[80];
     int rc = EMU_OK;
@@ -548,16 +587,16 @@ static int wipe(struct store_txn *txn, const char *tenant)
     snprintf(prefix, sizeof(prefix), "%s/", tenant ? tenant : "");
     for (int i = 0; rc == EMU_OK && vendors[i] != NULL; i++)
         for (const struct table_def *t = vendors[i]->tables; rc == EMU_OK && t && t->name; t++)
-            rc = store_del_prefix(txn, t->name, tenant ? prefix : "");
+            rc = wipe_table(txn, t->name, tenant ? prefix : "", checkpoint);
     if (rc == EMU_OK)
-        rc = outbox_clear(txn, tenant);
+        rc = wipe_table(txn, OUTBOX_TABLE, tenant ? prefix : "", checkpoint);
     if (rc != EMU_OK)
         return rc;
     if (tenant == NULL) {
-        rc = store_del_prefix(txn, "core.tenants", "");
+        rc = wipe_table(txn, "core.tenants", "", checkpoint);
         if (rc == EMU_OK)
-            rc = store_del_prefix(txn, "core.credentials", "");
-        return rc == EMU_OK ? store_del_prefix(txn, "core.meta", "") : rc;
+            rc = wipe_table(txn, "core.credentials", "", checkpoint);
+        return rc == EMU_OK ? wipe_table(txn, "core.meta", "", checkpoint) : rc;
     } else {
         struct cred_sweep sw = {tenant, json_array()};
         size_t i;
@@ -575,6 +614,8 @@ static int wipe(struct store_txn *txn, const char *tenant)
         snprintf(seq, sizeof(seq), "seq/ids/%s", tenant);
         if (rc == EMU_OK && store_del(txn, "core.meta", seq) == EMU_STORE)
             rc = EMU_STORE;
+        if (rc == EMU_OK && checkpoint)
+            rc = store_txn_checkpoint(txn);
         return rc;
     }
 }
@@ -588,7 +629,28 @@ static const json_t *fixture_tenant(const struct fixtures *fx, const char *id)
     return NULL;
 }
 
+/* Wipes tenant's data (NULL: all) and writes it afresh; with checkpoint the wipe is committed
+ * first, so the pages it frees can hold the new rows. */
+static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
+                int checkpoint);
+
 int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant)
+{
+    int rc = seed(fx, txn, tenant, 0);
+
+    /* A full store cannot take the new rows in the transaction that frees the old ones: LMDB
+     * reuses a page only once the transaction that freed it has committed. So on a full store
+     * the wipe is committed on its own and the rows written after it. */
+    if (rc == EMU_STORE_FULL) {
+        rc = store_txn_restart(txn);
+        if (rc == EMU_OK)
+            rc = seed(fx, txn, tenant, 1);
+    }
+    return rc;
+}
+
+static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
+                int checkpoint)
 {
     size_t i;
     json_t *t, *runtime = NULL;
@@ -597,7 +659,7 @@ int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *
     /* A tenant made at run time is reset to a fresh copy of the tenant it was made from. */
     if (tenant != NULL && fixture_tenant(fx, tenant) == NULL &&
         store_get(txn, "core.tenants", tenant, &runtime) == EMU_OK) {
-        rc = wipe(txn, tenant);
+        rc = wipe(txn, tenant, checkpoint);
         if (rc == EMU_OK && fixture_tenant(fx, jsonx_string(runtime, "from")) != NULL)
             rc = seed_tenant(fx, txn, runtime, jsonx_string(runtime, "from"));
         else if (rc == EMU_OK)
@@ -605,7 +667,7 @@ int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *
         json_decref(runtime);
         return rc;
     }
-    rc = wipe(txn, tenant);
+    rc = wipe(txn, tenant, checkpoint);
     json_array_foreach(fx->tenants, i, t)
     {
         if (rc != EMU_OK)
@@ -652,7 +714,7 @@ int fixtures_delete_tenant(struct store_txn *txn, const char *id)
     int rc = store_get(txn, "core.tenants", id, &existing);
 
     json_decref(existing);
-    return rc == EMU_OK ? wipe(txn, id) : rc;
+    return rc == EMU_OK ? wipe(txn, id, 0) : rc;
 }
 
 int fixtures_store_is_seeded(struct store_txn *txn)

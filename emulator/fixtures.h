@@ -23,6 +23,11 @@ void fixtures_free(struct fixtures *fx);
 /* Checks one fixture file or a whole set directory without loading it for use. */
 int fixtures_check_path(const char *path, char *err, size_t errlen);
 
+/* 1 when every number among the members of cred (a credential row) is a whole number from 0
+ * to INT_MAX, as rate limits are counted; otherwise 0 with *bad naming the first member that
+ * is not. */
+int fixtures_credential_numbers_ok(const json_t *cred, const char **bad);
+
 /* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
  * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
 int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);

@@ -1,6 +1,12 @@
-/* journal.c -- a FIFO of raw exchanges under one mutex, rendered as JSON when read. */
+/* journal.c -- a FIFO of raw exchanges under one mutex, rendered as JSON when read.
+ *
+ * Entries are reference-counted: a reader takes references to the entries it will show while
+ * holding the lock, and renders them after letting it go, so journal_add (which every request
+ * calls) never waits for a reader's rendering; an entry dropped meanwhile is freed by whichever
+ * of the journal and the reader lets go of it last. */
 #include "journal.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +36,7 @@ enum piece {
 
 struct jentry {
     struct jentry *next;
+    atomic_int refs; /* the journal's list holds one; each reader rendering it another */
     uint64_t seq;
     int64_t time_ms, duration_us;
     int status;
@@ -42,6 +49,7 @@ struct jentry {
 
 struct journal {
     pthread_mutex_t lock;
+    pthread_mutex_t render_lock; /* readers render one at a time: their memory adds up to one */
     struct jentry *head, *tail;
     size_t count, bytes, max_entries, max_bytes;
     atomic_ullong seq;
@@ -56,9 +64,16 @@ int journal_new(struct journal **out, size_t max_entries, size_t max_bytes)
     if (j == NULL)
         return EMU_NOMEM;
     pthread_mutex_init(&j->lock, NULL);
+    pthread_mutex_init(&j->render_lock, NULL);
     j->max_entries = max_entries;
     j->max_bytes = max_bytes;
     return EMU_OK;
+}
+
+static void entry_release(struct jentry *e)
+{
+    if (atomic_fetch_sub(&e->refs, 1) == 1)
+        free(e);
 }
 
 static void drop_head(struct journal *j)
@@ -70,7 +85,7 @@ static void drop_head(struct journal *j)
         j->tail = NULL;
     j->count--;
     j->bytes -= e->bytes;
-    free(e);
+    entry_release(e);
 }
 
 void journal_clear(struct journal *j)
@@ -88,6 +103,7 @@ void journal_free(struct journal *j)
         return;
     journal_clear(j);
     pthread_mutex_destroy(&j->lock);
+    pthread_mutex_destroy(&j->render_lock);
     free(j);
 }
 
@@ -122,6 +138,7 @@ void journal_add(struct journal *j, const struct journal_record *r)
     if (e == NULL)
         return;
     e->next = NULL;
+    atomic_init(&e->refs, 1);
     e->seq = atomic_fetch_add(&j->seq, 1) + 1;
     e->time_ms = r->time_ms;
     e->duration_us = r->duration_us;
@@ -196,7 +213,7 @@ static json_t *body_string(const struct jentry *e, enum piece which)
     return v ? v : json_null();
 }
 
-/* The entry in SPEC §8's shape. New reference. */
+/* One entry as GET /__admin/requests shows it (see the README). New reference. */
 static json_t *render(const struct jentry *e)
 {
     char when[32];
@@ -222,75 +239,143 @@ static int matches(const struct jentry *e, const struct journal_filter *f)
            (f->status == 0 || f->status == e->status);
 }
 
-int journal_query(struct journal *j, const struct journal_filter *f, size_t limit, json_t **out,
-                  size_t *total, uint64_t *dropped)
+/* Takes a reference to each of the newest `limit` (0: all) matching entries, oldest first,
+ * under the lock: *picked is a new array of *n entries for release_all. */
+static int pick(struct journal *j, const struct journal_filter *f, size_t limit,
+                struct jentry ***picked, size_t *n, size_t *total, uint64_t *dropped)
 {
-    size_t n = 0, skip;
+    size_t matched = 0, skip, k = 0;
+    int rc = EMU_OK;
 
-    *out = json_array();
-    if (*out == NULL)
-        return EMU_NOMEM;
     pthread_mutex_lock(&j->lock);
     for (struct jentry *e = j->head; e != NULL; e = e->next)
-        n += matches(e, f);
-    skip = limit > 0 && n > limit ? n - limit : 0; /* the newest `limit`, oldest first */
-    for (struct jentry *e = j->head; e != NULL; e = e->next) {
+        matched += matches(e, f);
+    skip = limit > 0 && matched > limit ? matched - limit : 0; /* the newest `limit` */
+    *picked = malloc(sizeof(**picked) * (matched - skip + 1));
+    for (struct jentry *e = j->head; *picked != NULL && e != NULL; e = e->next) {
         if (!matches(e, f))
             continue;
         if (skip > 0) {
             skip--;
             continue;
         }
-        json_array_append_new(*out, render(e));
+        atomic_fetch_add(&e->refs, 1);
+        (*picked)[k++] = e;
     }
-    *total = n;
+    if (*picked == NULL)
+        rc = EMU_NOMEM;
+    *n = k;
+    *total = matched;
     *dropped = j->dropped;
     pthread_mutex_unlock(&j->lock);
-    return EMU_OK;
+    return rc;
 }
 
-int journal_ndjson(struct journal *j, const struct journal_filter *f, char **out, size_t *len)
+static void release_all(struct jentry **picked, size_t n)
 {
-    size_t cap = 4096, used = 0;
-    char *text = malloc(cap);
+    for (size_t i = 0; i < n; i++)
+        entry_release(picked[i]);
+    free(picked);
+}
 
-    pthread_mutex_lock(&j->lock);
-    for (struct jentry *e = j->head; text != NULL && e != NULL; e = e->next) {
-        json_t *entry;
-        char *line;
-        size_t n = 0;
+/* A growing text buffer; text is NULL after a failed allocation. */
+struct text {
+    char *text;
+    size_t len, cap;
+};
 
-        if (!matches(e, f))
-            continue;
-        entry = render(e);
-        line = entry ? jsonx_dump(entry, &n) : NULL;
-        json_decref(entry);
-        if (line == NULL)
-            continue;
-        if (used + n + 2 > cap) {
-            char *grown = realloc(text, (used + n + 2) * 2);
+static void put(struct text *t, const char *s, size_t n)
+{
+    if (t->text != NULL && t->len + n + 1 > t->cap) {
+        size_t cap = (t->len + n + 1) * 2;
+        char *grown = realloc(t->text, cap);
 
-            if (grown == NULL) {
-                free(text);
-                text = NULL;
-                free(line);
-                break;
-            }
-            text = grown;
-            cap = (used + n + 2) * 2;
-        }
-        memcpy(text + used, line, n);
-        used += n;
-        text[used++] = '\n';
-        free(line);
+        if (grown == NULL)
+            free(t->text);
+        t->text = grown;
+        t->cap = cap;
     }
-    pthread_mutex_unlock(&j->lock);
-    if (text == NULL)
-        return EMU_NOMEM;
-    text[used] = '\0';
-    *out = text;
-    *len = used;
-    return EMU_OK;
+    if (t->text != NULL) {
+        memcpy(t->text + t->len, s, n);
+        t->len += n;
+        t->text[t->len] = '\0';
+    }
+}
+
+size_t journal_read_budget(const struct journal *j)
+{
+    return j->max_bytes > JOURNAL_READ_MIN_BUDGET ? j->max_bytes : JOURNAL_READ_MIN_BUDGET;
+}
+
+int journal_render(struct journal *j, const struct journal_filter *f, size_t limit, int ndjson,
+                   char **out, size_t *len)
+{
+    struct jentry **picked;
+    char **lines, tail[128];
+    size_t *lens, n, total, used = 0, first, budget = journal_read_budget(j);
+    uint64_t dropped;
+    struct text t = {NULL, 0, 0};
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    pthread_mutex_lock(&j->render_lock);
+    rc = pick(j, f, limit, &picked, &n, &total, &dropped);
+    lines = rc == EMU_OK ? calloc(n + 1, sizeof(*lines)) : NULL;
+    lens = rc == EMU_OK ? calloc(n + 1, sizeof(*lens)) : NULL;
+    if (rc == EMU_OK && (lines == NULL || lens == NULL))
+        rc = EMU_NOMEM;
+    /* Newest first, so that when the budget runs out it is the oldest that are left out. */
+    first = n;
+    while (rc == EMU_OK && first > 0) {
+        json_t *entry = render(picked[first - 1]);
+        char *line = entry ? jsonx_dump(entry, &lens[first - 1]) : NULL;
+
+        json_decref(entry);
+        if (line == NULL) {
+            rc = EMU_NOMEM;
+        } else if (used + lens[first - 1] + 1 > budget && first < n) {
+            free(line); /* over the budget: this one and older ones are not shown */
+            break;
+        } else {
+            lines[--first] = line;
+            used += lens[first] + 1;
+        }
+    }
+    if (picked != NULL)
+        release_all(picked, n);
+    if (rc == EMU_OK) {
+        t.cap = used + 256;
+        t.text = malloc(t.cap);
+        if (t.text != NULL)
+            t.text[0] = '\0';
+        if (!ndjson)
+            put(&t, "{\"requests\":[", 13);
+        for (size_t i = first; i < n; i++) {
+            if (!ndjson && i > first)
+                put(&t, ",", 1);
+            put(&t, lines[i], lens[i]);
+            if (ndjson)
+                put(&t, "\n", 1);
+        }
+        snprintf(tail, sizeof(tail), "],\"total\":%zu,\"dropped\":%llu%s}", total,
+                 (unsigned long long)dropped, first > 0 ? ",\"truncated\":true" : "");
+        if (!ndjson)
+            put(&t, tail, strlen(tail));
+        rc = t.text != NULL ? EMU_OK : EMU_NOMEM;
+    }
+    for (size_t i = first; lines != NULL && i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lens);
+    pthread_mutex_unlock(&j->render_lock);
+#ifdef __GLIBC__
+    if (used > JOURNAL_READ_MIN_BUDGET)
+        malloc_trim(0); /* give the entries' rendering back to the system, not to the arena */
+#endif
+    *out = t.text;
+    *len = t.len;
+    return rc;
 }
 
 void journal_count(struct journal *j, const struct journal_filter *f, size_t *count, int *complete)

@@ -1,9 +1,9 @@
 /* journal.h -- every request and its answer, in memory, bounded by count and by bytes.
  *
- * Entries are kept oldest first and shown in the shape GET /__admin/requests gives (SPEC §8);
- * when a bound would be passed the oldest entries are dropped and counted, so memory
- * stays flat under any load and a reader can tell whether its window is complete. The admin
- * API itself is not journaled. */
+ * Entries are kept oldest first and shown in the shape GET /__admin/requests gives (see the
+ * README); when a bound would be passed the oldest entries are dropped and counted, so memory stays
+ * flat under any load and a reader can tell whether its window is complete. The admin API itself is
+ * not journaled. */
 #ifndef EMU_JOURNAL_H
 #define EMU_JOURNAL_H
 
@@ -37,13 +37,22 @@ void journal_free(struct journal *j);
  * so keeping the journal costs a request little more than a copy. */
 void journal_add(struct journal *j, const struct journal_record *r);
 
-/* The matching entries, oldest first, at most limit (0: all) of the newest: *out is a new
- * array of entries. *total counts all matches; *dropped is the entries dropped since the last
- * clear. */
-int journal_query(struct journal *j, const struct journal_filter *f, size_t limit, json_t **out,
-                  size_t *total, uint64_t *dropped);
-/* Writes the matching entries as NDJSON (one compact entry a line) into a new malloc'd text. */
-int journal_ndjson(struct journal *j, const struct journal_filter *f, char **out, size_t *len);
+/* A read renders at most journal_read_budget() bytes of entries: --journal-max-bytes, and
+ * never less than this, so a small journal can still show a large entry. */
+#define JOURNAL_READ_MIN_BUDGET ((size_t)1 << 20)
+
+/* Renders the matching entries, oldest first, at most limit (0: all) of the newest, into a new
+ * malloc'd text (*out, *len bytes): as GET /__admin/requests answers,
+ * {"requests":[...],"total":N,"dropped":D}, or with ndjson one compact entry a
+ * line. total counts every match, dropped the entries dropped since the last clear. When the
+ * entries' text would pass the read budget the oldest are left out and "truncated":true is added
+ * (in NDJSON the lines simply start later). The journal's lock is held only to pick the entries,
+ * never while rendering, so requests are never held up by a read; reads render one at a
+ * time, so all of them together hold about two budgets of memory at most. */
+int journal_render(struct journal *j, const struct journal_filter *f, size_t limit, int ndjson,
+                   char **out, size_t *len);
+/* The bytes of entry text one read may render (see journal_render). */
+size_t journal_read_budget(const struct journal *j);
 /* How many entries match, and whether none was dropped since the last clear. */
 void journal_count(struct journal *j, const struct journal_filter *f, size_t *count, int *complete);
 void journal_clear(struct journal *j);

@@ -1,7 +1,9 @@
 /* router.c -- path matching over the vendors' route tables, and the request pipeline. */
 #include "router.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "err.h"
@@ -118,11 +120,26 @@ static int parse_json_body(struct req *req, struct res *res)
     return req_read_body(req, res, req->vendor->body);
 }
 
+/* Waits out a scenario's delay. Called with no transaction open: a delayed request keeps
+ * neither the store's writer nor a reader slot while it waits. */
+static void wait_ms(int ms)
+{
+    struct timespec left = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (ms > 0 && nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+}
+
+/* Authentication (which also counts the rate limits) and the scenario decision read the store
+ * only, so they run in a read transaction; the write transaction, which LMDB serialises, is
+ * opened afterwards and only for routes that write, so no request waits for the writer on
+ * behalf of a client that is refused, throttled, answered by a scenario or delayed. */
 static int run_route(struct app *app, struct req *req, struct res *res)
 {
     const struct route *r = req->route;
     int writable = (r->flags & ROUTE_WRITE) != 0;
-    int rc = store_txn_begin(app->store, writable, &req->txn);
+    int delay_ms = 0;
+    int rc = store_txn_begin(app->store, 0, &req->txn);
 
     if (rc != EMU_OK)
         return rc;
@@ -131,14 +148,18 @@ static int run_route(struct app *app, struct req *req, struct res *res)
     /* Scenarios decide here, once the tenant is known and before the vendor's own logic runs,
      * whether to answer instead (an injected error, delay or fault). */
     if (rc == EMU_OK && app->scenarios != NULL)
-        rc = scenario_apply(app->scenarios, req, res);
-    if (rc == EMU_OK && res->answered) {
+        rc = scenario_apply(app->scenarios, req, res, &delay_ms);
+    if (rc != EMU_OK || res->answered || writable || delay_ms > 0) {
         store_txn_abort(req->txn);
         req->txn = NULL;
-        return EMU_OK;
     }
-    if (rc == EMU_OK && (r->flags & ROUTE_JSON))
-        rc = parse_json_body(req, res);
+    wait_ms(delay_ms);
+    if (rc != EMU_OK || res->answered)
+        return rc;
+    if (r->flags & ROUTE_JSON)
+        rc = parse_json_body(req, res); /* before the writer is taken: parsing can be long */
+    if (rc == EMU_OK && req->txn == NULL)
+        rc = store_txn_begin(app->store, writable, &req->txn);
     if (rc == EMU_OK)
         rc = r->handler(req, res);
     if (rc == EMU_OK && writable)

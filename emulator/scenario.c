@@ -121,6 +121,57 @@ static int strings_only(const struct where *w, struct jsonx_step *path, size_t n
     return EMU_OK;
 }
 
+/* RFC 9110 5.1: a field name is a token, one or more of these characters. */
+static int is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr(extra, *s) != NULL))
+            return 0;
+    return 1;
+}
+
+/* RFC 9110 5.5: a field value holds no CR, LF, NUL or other control character (a tab is
+ * allowed); len counts every byte, so a NUL inside the JSON string is seen too. */
+static int is_field_value(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* respond.headers go out on the wire as they are: each name must be a token and each value
+ * plain text, or one scenario could split an answer in two. */
+static int check_headers(const struct where *w, struct jsonx_step *path, size_t n,
+                         const json_t *headers)
+{
+    const char *name;
+    json_t *value;
+    char msg[200];
+
+    json_object_foreach((json_t *)headers, name, value)
+    {
+        path[n].key = name;
+        if (!is_token(name)) {
+            snprintf(msg, sizeof(msg),
+                     "header names must be HTTP tokens (letters, digits and !#$%%&'*+-.^_`|~)");
+            return fail(w, path, n + 1, msg);
+        }
+        if (!is_field_value(json_string_value(value), json_string_length(value)))
+            return fail(w, path, n + 1,
+                        "header values must not hold CR, LF, NUL or other control characters");
+    }
+    return EMU_OK;
+}
+
 static int check_rule(const struct where *w, const json_t *rule, size_t index)
 {
     static const char *const rule_keys[] = {"match",   "after",       "times", "probability",
@@ -210,7 +261,9 @@ static int check_rule(const struct where *w, const json_t *rule, size_t index)
         return fail(w, path, 4, "\"status\" must be an HTTP status from 100 to 599");
     path[3].key = "headers";
     v = json_object_get(respond, "headers");
-    if (v != NULL && !json_is_null(v) && (rc = strings_only(w, path, 4, v, "headers")) != EMU_OK)
+    if (v != NULL && !json_is_null(v) &&
+        ((rc = strings_only(w, path, 4, v, "headers")) != EMU_OK ||
+         (rc = check_headers(w, path, 4, v)) != EMU_OK))
         return rc;
     path[3].key = "delay_ms";
     v = json_object_get(respond, "delay_ms");
@@ -376,8 +429,10 @@ static void activate(struct scenarios *s, const char *name, const char *tenant)
 
     json_array_foreach(s->active, i, a)
     {
+        const char *there = jsonx_string(a, "tenant"); /* NULL: every tenant */
+
         if (strcmp(jsonx_string(a, "name"), name) == 0 &&
-            json_equal(json_object_get(a, "tenant"), tenant ? json_string(tenant) : json_null()))
+            (there == NULL ? tenant == NULL : tenant != NULL && strcmp(there, tenant) == 0))
             return; /* already active there */
     }
     json_array_append_new(s->active, json_pack("{s:s,s:s?}", "name", name, "tenant", tenant));
@@ -737,12 +792,13 @@ static int decide(struct scenarios *s, struct req *req, json_t **respond, char *
     return fired;
 }
 
-int scenario_apply(struct scenarios *s, struct req *req, struct res *res)
+int scenario_apply(struct scenarios *s, struct req *req, struct res *res, int *delay_ms)
 {
     const char *one_off = req_header(req, "X-Understudy-Error");
     json_t *respond = NULL, *delay, *error, *fault;
     char rule[160];
 
+    *delay_ms = 0;
     if (req->vendor == &vendor_admin)
         return EMU_OK; /* the emulator's own API is never the one failing */
     if (one_off != NULL && req->vendor && req->vendor->has_error &&
@@ -757,8 +813,8 @@ int scenario_apply(struct scenarios *s, struct req *req, struct res *res)
     snprintf(res->scenario, sizeof(res->scenario), "%s", rule);
     metrics_fault(req->app->metrics, rule);
     delay = json_object_get(respond, "delay_ms");
-    if (json_is_integer(delay) && json_integer_value(delay) > 0)
-        usleep((useconds_t)json_integer_value(delay) * 1000);
+    if (json_is_integer(delay) && json_integer_value(delay) > 0) /* checked: at most 60000 */
+        *delay_ms = (int)json_integer_value(delay);
     error = json_object_get(respond, "error");
     fault = json_object_get(respond, "fault");
     if (json_is_string(fault))

@@ -1,9 +1,9 @@
 /* scenario.h -- injected behaviour: named lists of rules that answer instead of a vendor.
  *
  * A scenario file is {"name", "description", "rules": [{"match", "after", "times",
- * "probability", "respond"}]} (SPEC §4). Scenarios are known from the built-in library
- * (scenarios/, compiled in), from --scenarios at start (which also activates them for every
- * tenant) and from PUT /__admin/scenarios/{name}; a request can name known ones in
+ * "probability", "respond"}]} (the README describes each member). Scenarios are known from the
+ * built-in library (scenarios/, compiled in), from --scenarios at start (which also activates them
+ * for every tenant) and from PUT /__admin/scenarios/{name}; a request can name known ones in
  * X-Understudy-Scenario, or ask for a single catalogue error with X-Understudy-Error. The
  * dispatcher asks scenario_apply once the tenant is known and before the vendor's own logic
  * runs; the first matching rule wins. Counters ("after", "times") are kept per rule and per
@@ -49,11 +49,13 @@ int scenarios_describe(struct scenarios *s, const char *name, json_t **out);
 /* Forgets the counters of tenant (NULL: all). */
 void scenarios_reset_counters(struct scenarios *s, const char *tenant);
 
-/* Decides whether a rule answers req instead of its vendor. May sleep (delay_ms). Returns
- * EMU_OK to go on (res->answered set when the answer is already in res) or EMU_VENDOR with
- * res->vendor_error naming the catalogue entry to render; res->inject keeps the rule's
- * overrides for scenario_finish. */
-int scenario_apply(struct scenarios *s, struct req *req, struct res *res);
+/* Decides whether a rule answers req instead of its vendor. Returns EMU_OK to go on
+ * (res->answered set when the answer is already in res) or EMU_VENDOR with res->vendor_error
+ * naming the catalogue entry to render; res->inject keeps the rule's overrides for
+ * scenario_finish. *delay_ms is the rule's delay (0: none): the caller waits it out before
+ * answering or going on, with no transaction open, so a delayed request holds nothing another
+ * request needs. Never sleeps itself. */
+int scenario_apply(struct scenarios *s, struct req *req, struct res *res, int *delay_ms);
 /* Applies a rule's status, headers and body overrides to a rendered answer. */
 void scenario_finish(struct res *res);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -19,8 +20,17 @@
 
 #define STORE_MAX_TABLES 48
 
+/* Pages kept back from ordinary writes: a full store must still be able to commit the
+ * deletions that empty it (each copies a few pages, and the list of the pages it frees is
+ * itself written, about 8 bytes a page), so the map LMDB gets is larger than --map-size by
+ * this much, and writes are refused once their data would pass --map-size. */
+#define STORE_RESERVE_MIN_PAGES 64
+
 struct store {
     MDB_env *env;
+    size_t soft_pages; /* --map-size in pages: ordinary commits stay within it */
+    size_t page_size;
+    size_t map_size; /* --map-size, as asked */
     int ntables;
     const char *names[STORE_MAX_TABLES]; /* borrowed from the caller's static lists */
     MDB_dbi dbis[STORE_MAX_TABLES];
@@ -29,6 +39,8 @@ struct store {
 struct store_txn {
     struct store *st;
     MDB_txn *txn;
+    int writable;
+    int maintenance; /* 1: may use the reserve (a full store being emptied and reseeded) */
 };
 
 static int map_mdb(int rc, const char *what)
@@ -62,6 +74,13 @@ static int add_table(struct store *st, const char *name)
     return EMU_OK;
 }
 
+static size_t reserve_pages(const struct store *st)
+{
+    size_t for_free_list = st->soft_pages / 256; /* twice 8 bytes for each page of the map */
+
+    return for_free_list > STORE_RESERVE_MIN_PAGES ? for_free_list : STORE_RESERVE_MIN_PAGES;
+}
+
 int store_open(struct store **out, const char *dir, size_t map_size, const char *const *tables)
 {
     struct store *st = calloc(1, sizeof(*st));
@@ -82,11 +101,14 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
         free(st);
         return EMU_IO;
     }
+    st->page_size = (size_t)sysconf(_SC_PAGESIZE); /* LMDB's page size is the OS's */
+    st->map_size = map_size;
+    st->soft_pages = map_size / st->page_size;
     rc = mdb_env_create(&st->env);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(st->env, (MDB_dbi)st->ntables);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_mapsize(st->env, map_size);
+        rc = mdb_env_set_mapsize(st->env, map_size + reserve_pages(st) * st->page_size);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxreaders(st->env, 1024);
     if (rc == MDB_SUCCESS)
@@ -142,6 +164,8 @@ int store_txn_begin(struct store *st, int writable, struct store_txn **out)
     if (t == NULL)
         return EMU_NOMEM;
     t->st = st;
+    t->writable = writable;
+    t->maintenance = 0;
     rc = mdb_txn_begin(st->env, NULL, writable ? 0 : MDB_RDONLY, &t->txn);
     if (rc != MDB_SUCCESS) {
         free(t);
@@ -151,10 +175,33 @@ int store_txn_begin(struct store *st, int writable, struct store_txn **out)
     return EMU_OK;
 }
 
+/* The pages txn's data would occupy once committed: every table's tree and the table of
+ * tables. (Free pages are not counted: LMDB reuses them.) */
+static size_t data_pages(struct store_txn *txn)
+{
+    size_t pages = 0;
+    MDB_stat stat;
+
+    if (mdb_stat(txn->txn, 1 /* the table of tables */, &stat) == MDB_SUCCESS)
+        pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+    for (int i = 0; i < txn->st->ntables; i++)
+        if (mdb_stat(txn->txn, txn->st->dbis[i], &stat) == MDB_SUCCESS)
+            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+    return pages;
+}
+
 int store_txn_commit(struct store_txn *txn)
 {
-    int rc = mdb_txn_commit(txn->txn);
+    int rc;
 
+    if (txn->txn == NULL) {
+        rc = MDB_BAD_TXN;
+    } else if (txn->writable && !txn->maintenance && data_pages(txn) > txn->st->soft_pages) {
+        mdb_txn_abort(txn->txn); /* past --map-size: the reserve is kept for emptying */
+        rc = MDB_MAP_FULL;
+    } else {
+        rc = mdb_txn_commit(txn->txn);
+    }
     free(txn);
     return map_mdb(rc, "commit");
 }
@@ -163,8 +210,35 @@ void store_txn_abort(struct store_txn *txn)
 {
     if (txn == NULL)
         return;
-    mdb_txn_abort(txn->txn);
+    if (txn->txn != NULL)
+        mdb_txn_abort(txn->txn);
     free(txn);
+}
+
+int store_txn_checkpoint(struct store_txn *txn)
+{
+    int rc = txn->txn != NULL ? mdb_txn_commit(txn->txn) : MDB_BAD_TXN;
+
+    txn->txn = NULL;
+    txn->maintenance = 1;
+    if (rc == MDB_SUCCESS)
+        rc = mdb_txn_begin(txn->st->env, NULL, 0, &txn->txn);
+    if (rc != MDB_SUCCESS)
+        txn->txn = NULL;
+    return map_mdb(rc, "checkpoint");
+}
+
+int store_txn_restart(struct store_txn *txn)
+{
+    int rc;
+
+    if (txn->txn != NULL)
+        mdb_txn_abort(txn->txn);
+    txn->maintenance = 1;
+    rc = mdb_txn_begin(txn->st->env, NULL, 0, &txn->txn);
+    if (rc != MDB_SUCCESS)
+        txn->txn = NULL;
+    return map_mdb(rc, "restart");
 }
 
 static int make_key(const char *key, MDB_val *k)
@@ -412,5 +486,5 @@ void store_usage(struct store *st, size_t *used, size_t *map_size)
     mdb_env_info(st->env, &info);
     mdb_env_stat(st->env, &stat);
     *used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
-    *map_size = info.me_mapsize;
+    *map_size = st->map_size; /* as asked: the reserve beyond it is not for data */
 }

@@ -18,7 +18,10 @@ struct store;
 struct store_txn;
 
 /* Opens (creating) the environment in dir with the given map size and tables (NULL-ended;
- * "core.meta" is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise. */
+ * "core.meta" is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
+ * Commits whose data would pass map_size fail with EMU_STORE_FULL; LMDB's map is a little
+ * larger (a reserve of at least 64 pages, and 1/256 of the map) so that a full store can
+ * still be emptied (see store_txn_restart). */
 int store_open(struct store **out, const char *dir, size_t map_size, const char *const *tables);
 /* Flushes and closes; NULL is fine. No transaction may be open. */
 void store_close(struct store *st);
@@ -29,6 +32,17 @@ int store_txn_begin(struct store *st, int writable, struct store_txn **out);
 int store_txn_commit(struct store_txn *txn);
 /* Aborts and frees txn; NULL is fine. */
 void store_txn_abort(struct store_txn *txn);
+/* For a write transaction that must free pages before it can write: commits what txn holds
+ * and goes on in a new write transaction under the same handle. Pages freed before the
+ * checkpoint (a table emptied) can be written after it, which LMDB does not allow within one
+ * transaction, so a full store can be emptied and refilled. Another writer may run in
+ * between. On failure txn holds no transaction: commit then fails and abort just frees it. */
+int store_txn_checkpoint(struct store_txn *txn);
+/* Throws away what write transaction txn did (after a failure, such as EMU_STORE_FULL, that
+ * leaves it unusable) and goes on in a new write transaction under the same handle. From then
+ * on txn may use the reserve beyond the map size: for emptying a full store and reseeding it,
+ * which must not fail for want of room. */
+int store_txn_restart(struct store_txn *txn);
 
 /* *out is a new reference. EMU_NOT_FOUND when absent. */
 int store_get(struct store_txn *txn, const char *table, const char *key, json_t **out);

@@ -18,14 +18,20 @@ struct webhooks;
 
 /* Starts the worker. EMU_NOMEM or EMU_INTERNAL on failure. */
 int webhooks_start(struct app *app, struct webhooks **out);
-/* Stops the worker: a transfer in flight is cut short, queued deliveries are dropped. NULL is
- * fine. */
+/* Stops the worker and joins it, at once: a POST in flight is abandoned (its outcome is not
+ * recorded), queued deliveries are dropped. Once it returns nothing here touches the store,
+ * so the store may be closed. NULL is fine. */
 void webhooks_stop(struct webhooks *w);
 
 /* Queues each delivery of the array deliveries (borrowed): objects {tenant, outbox_key, url,
  * secret, event, body, headers{}}. A delivery the full queue cannot take is recorded as
  * failed. */
 void webhooks_enqueue(struct webhooks *w, const json_t *deliveries);
+
+/* 1 when url is an absolute http:// or https:// URL (scheme in any case) with a host, an
+ * optional port from 1 to 65535, and no spaces or control characters anywhere: what a tenant's
+ * webhook_url must be. */
+int webhooks_url_valid(const char *url);
 
 /* Writes the lowercase hex HMAC-SHA256 of body under secret into out[65]. */
 void webhooks_sign(const char *secret, const char *body, size_t len, char out[65]);

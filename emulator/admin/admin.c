@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "err.h"
+#include "field.h"
 #include "fixtures.h"
 #include "journal.h"
 #include "jsonx.h"
@@ -21,6 +23,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "vendors.h"
+#include "webhooks.h"
 
 static int admin_health(struct req *req, struct res *res)
 {
@@ -35,14 +38,84 @@ static int admin_ready(struct req *req, struct res *res)
     return res_json(res, ready ? 200 : 503, json_pack("{s:b}", "ready", ready));
 }
 
+/* The URL-decoded value of query parameter name, read whole: *out is a new string, or NULL
+ * when the query has no such parameter. EMU_BAD_REQUEST when the value cannot be decoded (an
+ * encoded NUL, text that is not UTF-8). */
+static int query_text(const struct req *req, const char *name, char **out)
+{
+    size_t len = req->query ? strlen(req->query) + 1 : 0;
+    int rc;
+
+    *out = NULL;
+    if (len == 0)
+        return EMU_OK;
+    *out = malloc(len); /* a decoded value is never longer than the query it came from */
+    if (*out == NULL)
+        return EMU_NOMEM;
+    rc = req_query(req, name, *out, len);
+    if (rc != EMU_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc == EMU_NOT_FOUND ? EMU_OK : rc;
+}
+
+/* Tenant ids are at most 32 characters (see fixtures_copy_tenant); the buffers that hold one
+ * have room to spare. */
+#define ADMIN_TENANT_MAX 64
+
+/* Answers the 404 for a ?tenant= that names no tenant; long values are not echoed whole. */
+static int no_tenant(struct res *res, const char *value)
+{
+    if (value != NULL && strlen(value) <= ADMIN_TENANT_MAX)
+        return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", value);
+    return res_fail(res, EMU_NOT_FOUND, "?tenant= names no tenant");
+}
+
+/* Reads ?tenant=. *tenant is NULL when the query has none, or buf holding the id of a tenant
+ * that exists in the store (with in_fixtures: any well-formed id, which the caller looks up in
+ * the store and the fixtures itself). Any other value -- empty, too long, undecodable,
+ * unknown -- answers 404, so a call meant for one tenant never falls back to all of them.
+ * Needs req->txn. */
+static int query_tenant(struct req *req, struct res *res, int in_fixtures,
+                        char buf[ADMIN_TENANT_MAX + 1], const char **tenant)
+{
+    char *value;
+    json_t *row = NULL;
+    int rc = query_text(req, "tenant", &value);
+
+    *tenant = NULL;
+    if (rc == EMU_NOMEM || (rc == EMU_OK && value == NULL))
+        return rc;
+    if (rc == EMU_OK && value[0] != '\0' && strlen(value) <= ADMIN_TENANT_MAX) {
+        rc = in_fixtures ? EMU_OK : store_get(req->txn, "core.tenants", value, &row);
+        json_decref(row);
+        if (rc == EMU_OK) {
+            snprintf(buf, ADMIN_TENANT_MAX + 1, "%s", value);
+            *tenant = buf;
+        }
+    } else {
+        rc = EMU_NOT_FOUND;
+    }
+    if (rc == EMU_NOT_FOUND)
+        rc = no_tenant(res, value);
+    free(value);
+    return rc;
+}
+
 /* POST /__admin/reset[?tenant=]: data back to the fixtures, rate windows cleared; a whole
- * reset also puts the clock back to what --clock said. */
+ * reset also puts the clock back to what --clock said. A tenant of the fixture set that was
+ * deleted can be reset: it comes back. */
 static int admin_reset(struct req *req, struct res *res)
 {
-    char tenant[64], prefix[80];
-    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
-    int rc = fixtures_seed(req->app->fixtures, req->txn, has_tenant ? tenant : NULL);
+    char buf[ADMIN_TENANT_MAX + 1], prefix[ADMIN_TENANT_MAX + 2];
+    const char *tenant;
+    int rc = query_tenant(req, res, 1, buf, &tenant), has_tenant;
 
+    if (rc != EMU_OK)
+        return rc;
+    has_tenant = tenant != NULL;
+    rc = fixtures_seed(req->app->fixtures, req->txn, tenant);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s' in the fixtures", tenant);
     if (rc != EMU_OK)
@@ -86,27 +159,45 @@ static int admin_clock_get(struct req *req, struct res *res)
     return clock_answer(req, res);
 }
 
-/* POST /__admin/clock: {"freeze": RFC3339} | {"advance_s": n} | {"real": true}. */
+/* How far one advance may move the clock: far enough for any token expiry or rate window a
+ * test needs, and small enough that no sum of advances leaves the years the clock can show. */
+#define CLOCK_ADVANCE_MAX_S (100.0 * 365.25 * 86400.0)
+
+/* POST /__admin/clock: {"freeze": RFC3339} | {"advance_s": n} | {"real": true}. A value the
+ * clock cannot take is a 400 and the clock is left as it was. */
 static int admin_clock_set(struct req *req, struct res *res)
 {
-    json_t *freeze = json_object_get(req->json, "freeze");
-    json_t *advance = json_object_get(req->json, "advance_s");
-    json_t *real = json_object_get(req->json, "real");
+    const char *freeze = NULL;
+    double advance = 0;
+    int real = 0, rc;
+    enum field_state fs = field_string(req->json, "freeze", &freeze);
+    enum field_state as = field_number(req->json, "advance_s", 0, &advance);
+    enum field_state rs = field_boolean(req->json, "real", 0, &real);
     int64_t at;
 
-    if ((freeze != NULL) + (advance != NULL) + (real != NULL) != 1)
+    if ((fs != FIELD_ABSENT) + (as != FIELD_ABSENT) + (rs != FIELD_ABSENT) != 1)
         return res_fail(res, EMU_BAD_REQUEST,
                         "send exactly one of \"freeze\", \"advance_s\" or \"real\"");
-    if (freeze != NULL) {
-        if (clock_parse_rfc3339(json_string_value(freeze), &at) != EMU_OK)
+    if (fs != FIELD_ABSENT) {
+        if (fs != FIELD_OK || clock_parse_rfc3339(freeze, &at) != EMU_OK)
             return res_fail(res, EMU_BAD_REQUEST, "\"freeze\" must be an RFC 3339 instant");
+        if (at < 0 || at > CLOCK_MAX_MS)
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "\"freeze\" must be an instant from 1970 to 9999 (UTC)");
         clock_freeze(&req->app->clock, at);
-    } else if (advance != NULL) {
-        if (!json_is_number(advance) || json_number_value(advance) < 0)
+    } else if (as != FIELD_ABSENT) {
+        /* field_number gives only finite numbers; the bound keeps the product in range. */
+        if (as != FIELD_OK || advance < 0)
             return res_fail(res, EMU_BAD_REQUEST, "\"advance_s\" must be a number >= 0");
-        clock_advance(&req->app->clock, (int64_t)(json_number_value(advance) * 1000.0));
+        if (advance > CLOCK_ADVANCE_MAX_S)
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "\"advance_s\" must be at most 100 years (3155760000 seconds)");
+        rc = clock_advance(&req->app->clock, (int64_t)(advance * 1000.0 + 0.5));
+        if (rc != EMU_OK)
+            return res_fail(res, EMU_BAD_REQUEST,
+                            "\"advance_s\" would move the clock past the year 9999");
     } else {
-        if (!json_is_true(real))
+        if (rs != FIELD_OK || !real)
             return res_fail(res, EMU_BAD_REQUEST, "\"real\" must be true");
         clock_real(&req->app->clock);
     }
@@ -116,21 +207,30 @@ static int admin_clock_set(struct req *req, struct res *res)
 /* GET /__admin/outbox[?tenant=&phone=]: what would have been sent, oldest first. */
 static int admin_outbox_get(struct req *req, struct res *res)
 {
-    char tenant[64], phone[64];
-    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
-    int has_phone = req_query(req, "phone", phone, sizeof(phone)) == EMU_OK && phone[0];
+    char buf[ADMIN_TENANT_MAX + 1];
+    const char *tenant;
+    char *phone = NULL;
     json_t *outbox;
-    int rc = outbox_read(req->txn, has_tenant ? tenant : NULL, has_phone ? phone : NULL, &outbox);
+    int rc = query_tenant(req, res, 0, buf, &tenant);
 
+    if (rc == EMU_OK)
+        rc = query_text(req, "phone", &phone);
+    if (rc == EMU_BAD_REQUEST)
+        return res_fail(res, EMU_BAD_REQUEST, "?phone= is not valid text");
+    if (rc == EMU_OK)
+        rc = outbox_read(req->txn, tenant, phone && phone[0] ? phone : NULL, &outbox);
+    free(phone);
     return rc == EMU_OK ? res_json(res, 200, outbox) : rc;
 }
 
 static int admin_outbox_delete(struct req *req, struct res *res)
 {
-    char tenant[64];
-    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
-    int rc = outbox_clear(req->txn, has_tenant ? tenant : NULL);
+    char buf[ADMIN_TENANT_MAX + 1];
+    const char *tenant;
+    int rc = query_tenant(req, res, 0, buf, &tenant);
 
+    if (rc == EMU_OK)
+        rc = outbox_clear(req->txn, tenant);
     return rc == EMU_OK ? res_json(res, 200, json_pack("{s:b}", "cleared", 1)) : rc;
 }
 
@@ -182,6 +282,11 @@ static int tenant_credentials(struct req *req, struct res *res, const char *id, 
                 v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK)
                 return res_fail(res, EMU_BAD_REQUEST, "credentials.%s[%zu]: %s", name, i,
                                 json_is_object(cred) ? msg : "must be an object");
+            if (!fixtures_credential_numbers_ok(cred, &field))
+                return res_fail(res, EMU_BAD_REQUEST,
+                                "credentials.%s[%zu]: \"%s\" must be a whole number from 0 to "
+                                "2147483647",
+                                name, i, field);
             snprintf(key, sizeof(key), "%s/%s", v->name, jsonx_string(cred, v->credential_field));
             if (store_get(req->txn, "core.credentials", key, &taken) == EMU_OK) {
                 json_decref(taken);
@@ -202,15 +307,20 @@ static int tenant_credentials(struct req *req, struct res *res, const char *id, 
  * from's fixture data; answers 201 with its credentials. */
 static int admin_tenants_create(struct req *req, struct res *res)
 {
-    const char *id = jsonx_string(req->json, "id"), *from = jsonx_string(req->json, "from");
-    json_t *credentials;
+    const char *id = NULL, *from = "demo";
+    json_t *credentials = NULL;
+    enum field_state fs;
     int rc;
 
-    if (id == NULL)
-        return res_fail(res, EMU_BAD_REQUEST, "\"id\" is required");
-    if (from == NULL)
-        from = "demo";
-    rc = tenant_credentials(req, res, id, json_object_get(req->json, "credentials"), &credentials);
+    if (field_string(req->json, "id", &id) != FIELD_OK)
+        return res_fail(res, EMU_BAD_REQUEST, "\"id\" is required, a string");
+    fs = field_string(req->json, "from", &from);
+    if (fs != FIELD_OK && fs != FIELD_ABSENT)
+        return res_fail(res, EMU_BAD_REQUEST, "\"from\" must be the id of a fixture tenant");
+    fs = field_object(req->json, "credentials", &credentials);
+    if (fs != FIELD_OK && fs != FIELD_ABSENT)
+        return res_fail(res, EMU_BAD_REQUEST, "\"credentials\" must be an object of vendors");
+    rc = tenant_credentials(req, res, id, credentials, &credentials);
     if (rc != EMU_OK) {
         json_decref(credentials);
         return rc;
@@ -258,11 +368,30 @@ static int admin_tenants_get(struct req *req, struct res *res)
     return rc == EMU_OK ? res_json(res, 200, tenant) : rc;
 }
 
-/* PUT /__admin/tenants/{id}: {"<vendor>": {settings}}; only the keys sent change. */
+/* Refuses a setting no vendor could use: a webhook URL the worker could not post to safely,
+ * or a number that is fractional or too large to be read exactly. */
+static int check_setting(struct res *res, const char *vendor, const char *key, const json_t *v)
+{
+    json_int_t n;
+
+    if (strcmp(key, "webhook_url") == 0 && !json_is_null(v) &&
+        (!json_is_string(v) || !webhooks_url_valid(json_string_value(v))))
+        return res_fail(res, EMU_BAD_REQUEST,
+                        "%s.webhook_url must be null or an absolute http:// or https:// URL with "
+                        "a host and no spaces or control characters",
+                        vendor);
+    if (json_is_number(v) && field_integer_of(v, 0, &n) != FIELD_OK)
+        return res_fail(res, EMU_BAD_REQUEST, "%s.%s must be a whole number from -2^53 to 2^53",
+                        vendor, key);
+    return EMU_OK;
+}
+
+/* PUT /__admin/tenants/{id}: {"<vendor>": {settings}}; only the keys sent change, and nothing
+ * does when one of them is refused. */
 static int admin_tenants_update(struct req *req, struct res *res)
 {
-    const char *id = req_param(req, "id"), *vendor;
-    json_t *tenant, *settings, *changes;
+    const char *id = req_param(req, "id"), *vendor, *key;
+    json_t *tenant, *settings, *changes, *value;
     int rc = store_get(req->txn, "core.tenants", id, &tenant);
 
     if (rc == EMU_NOT_FOUND)
@@ -279,6 +408,13 @@ static int admin_tenants_update(struct req *req, struct res *res)
             return res_fail(res, EMU_BAD_REQUEST,
                             "\"%s\" is not a vendor with settings (an object is expected)", vendor);
         }
+        json_object_foreach(changes, key, value)
+        {
+            if ((rc = check_setting(res, vendor, key, value)) != EMU_OK) {
+                json_decref(tenant);
+                return rc;
+            }
+        }
         if (json_object_get(settings, vendor) == NULL)
             json_object_set_new(settings, vendor, json_object());
         json_object_update(json_object_get(settings, vendor), changes);
@@ -290,68 +426,115 @@ static int admin_tenants_update(struct req *req, struct res *res)
     return rc;
 }
 
-/* The journal filter a request asks for: from the query string, or from a JSON body. The
- * strings live in buf. */
+/* The journal filter a request asks for, from the query string or from a JSON body. The
+ * strings are read whole and live in text[] (freed by filter_free). An empty value filters
+ * nothing. A filter is a filter, not a tenant selector: a tenant that no longer exists can
+ * still be looked for in the journal. */
 struct filter_text {
-    char tenant[64], vendor[32], method[16], path[512], status[8];
+    char *text[5];
 };
 
-static void read_filter(struct req *req, const json_t *body, struct filter_text *t,
-                        struct journal_filter *f)
+static void filter_free(struct filter_text *t)
 {
-    static const char *const names[] = {"tenant", "vendor", "method", "path", "status"};
-    char *slots[] = {t->tenant, t->vendor, t->method, t->path, t->status};
-    size_t sizes[] = {sizeof(t->tenant), sizeof(t->vendor), sizeof(t->method), sizeof(t->path),
-                      sizeof(t->status)};
-    const char **targets[] = {&f->tenant, &f->vendor, &f->method, &f->path, NULL};
-
-    memset(f, 0, sizeof(*f));
-    for (size_t i = 0; i < 5; i++) {
-        json_t *v = json_object_get(body, names[i]);
-
-        slots[i][0] = '\0';
-        if (json_is_string(v))
-            snprintf(slots[i], sizes[i], "%s", json_string_value(v));
-        else if (json_is_integer(v))
-            snprintf(slots[i], sizes[i], "%lld", (long long)json_integer_value(v));
-        else if (body == NULL && req_query(req, names[i], slots[i], sizes[i]) != EMU_OK)
-            slots[i][0] = '\0';
-        if (slots[i][0] != '\0' && targets[i] != NULL)
-            *targets[i] = slots[i];
-    }
-    f->status = atoi(t->status);
+    for (size_t i = 0; i < 5; i++)
+        free(t->text[i]);
 }
 
-/* GET /__admin/requests: the journal, oldest first; ?format=ndjson for replay files. */
+/* A whole number from min to max read from a query value or a JSON member (v, borrowed);
+ * numeric strings count. */
+static int whole_number(const json_t *v, json_int_t min, json_int_t max, json_int_t *out)
+{
+    return field_integer_of(v, FIELD_LENIENT, out) == FIELD_OK && *out >= min && *out <= max;
+}
+
+static int read_filter(struct req *req, struct res *res, const json_t *body, struct filter_text *t,
+                       struct journal_filter *f)
+{
+    static const char *const names[] = {"tenant", "vendor", "method", "path", "status"};
+    const char **targets[] = {&f->tenant, &f->vendor, &f->method, &f->path};
+    json_t *status = NULL;
+    json_int_t n;
+    int rc = EMU_OK;
+
+    memset(f, 0, sizeof(*f));
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; rc == EMU_OK && i < 5; i++) {
+        const char *str = NULL;
+        enum field_state st;
+
+        if (body == NULL) {
+            rc = query_text(req, names[i], &t->text[i]);
+            if (rc == EMU_BAD_REQUEST)
+                rc = res_fail(res, EMU_BAD_REQUEST, "?%s= is not valid text", names[i]);
+        } else if (i == 4) {
+            status = json_incref(json_object_get(body, names[i])); /* checked below */
+        } else if ((st = field_string(body, names[i], &str)) == FIELD_OK) {
+            t->text[i] = strdup(str);
+            rc = t->text[i] ? EMU_OK : EMU_NOMEM;
+        } else if (st == FIELD_WRONG_TYPE) {
+            rc = res_fail(res, EMU_BAD_REQUEST, "\"%s\" must be a string", names[i]);
+        }
+        if (rc == EMU_OK && t->text[i] != NULL && t->text[i][0] == '\0') {
+            free(t->text[i]); /* empty: no filter */
+            t->text[i] = NULL;
+        }
+        if (rc == EMU_OK && t->text[i] != NULL && i < 4)
+            *targets[i] = t->text[i];
+    }
+    if (rc == EMU_OK && body == NULL && t->text[4] != NULL &&
+        (status = json_string(t->text[4])) == NULL)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK && !field_is_empty(status)) { /* a number, or a numeric string */
+        if (!whole_number(status, 100, 599, &n))
+            rc =
+                res_fail(res, EMU_BAD_REQUEST, "\"status\" must be an HTTP status from 100 to 599");
+        else
+            f->status = (int)n;
+    }
+    json_decref(status);
+    if (rc != EMU_OK)
+        filter_free(t);
+    return rc;
+}
+
+/* GET /__admin/requests: the journal, oldest first; ?format=ndjson for replay files; ?limit=n
+ * for the newest n. A read renders at most the journal's read budget (see journal.h). */
 static int admin_requests_get(struct req *req, struct res *res)
 {
     struct filter_text text;
     struct journal_filter f;
-    char limit[16], format[16];
-    json_t *entries;
-    size_t total, len;
-    uint64_t dropped;
-    char *ndjson;
-    int rc;
+    char *format = NULL, *limit = NULL, *out = NULL;
+    json_int_t n = 0;
+    size_t len;
+    int rc = read_filter(req, res, NULL, &text, &f);
 
-    read_filter(req, NULL, &text, &f);
-    if (req_query(req, "format", format, sizeof(format)) == EMU_OK &&
-        strcmp(format, "ndjson") == 0) {
-        rc = journal_ndjson(req->app->journal, &f, &ndjson, &len);
-        if (rc == EMU_OK)
-            res_text(res, 200, "application/x-ndjson", ndjson, len);
-        return rc;
-    }
-    rc = journal_query(req->app->journal, &f,
-                       req_query(req, "limit", limit, sizeof(limit)) == EMU_OK
-                           ? (size_t)strtoul(limit, NULL, 10)
-                           : 0,
-                       &entries, &total, &dropped);
     if (rc != EMU_OK)
         return rc;
-    return res_json(res, 200,
-                    json_pack("{s:o,s:I,s:I}", "requests", entries, "total", (json_int_t)total,
-                              "dropped", (json_int_t)dropped));
+    rc = query_text(req, "format", &format);
+    if (rc == EMU_OK)
+        rc = query_text(req, "limit", &limit);
+    if (rc == EMU_BAD_REQUEST)
+        rc = res_fail(res, EMU_BAD_REQUEST, "?format= and ?limit= must be valid text");
+    if (rc == EMU_OK && limit != NULL) {
+        json_t *v = json_string(limit);
+
+        if (v == NULL || !whole_number(v, 0, (json_int_t)1 << 53, &n))
+            rc = res_fail(res, EMU_BAD_REQUEST, "?limit= must be a whole number >= 0");
+        json_decref(v);
+    }
+    if (rc == EMU_OK)
+        rc = journal_render(req->app->journal, &f, (size_t)n,
+                            format != NULL && strcmp(format, "ndjson") == 0, &out, &len);
+    if (rc == EMU_OK)
+        res_text(res, 200,
+                 format != NULL && strcmp(format, "ndjson") == 0
+                     ? "application/x-ndjson"
+                     : "application/json; charset=utf-8",
+                 out, len);
+    free(format);
+    free(limit);
+    filter_free(&text);
+    return rc;
 }
 
 static int admin_requests_delete(struct req *req, struct res *res)
@@ -366,10 +549,12 @@ static int admin_requests_count(struct req *req, struct res *res)
     struct filter_text text;
     struct journal_filter f;
     size_t count;
-    int complete;
+    int complete, rc = read_filter(req, res, req->json, &text, &f);
 
-    read_filter(req, req->json, &text, &f);
+    if (rc != EMU_OK)
+        return rc;
     journal_count(req->app->journal, &f, &count, &complete);
+    filter_free(&text);
     return res_json(res, 200,
                     json_pack("{s:I,s:b}", "count", (json_int_t)count, "complete", complete));
 }
@@ -413,14 +598,16 @@ static int admin_scenarios_get(struct req *req, struct res *res)
 /* PUT /__admin/scenarios/{name}[?tenant=]: the body is the scenario; it becomes active. */
 static int admin_scenarios_put(struct req *req, struct res *res)
 {
-    const char *name = req_param(req, "name");
-    char tenant[64], err[600];
-    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
-    json_t *doc = json_deep_copy(req->json);
+    const char *name = req_param(req, "name"), *tenant;
+    char buf[ADMIN_TENANT_MAX + 1], err[600];
+    json_t *doc;
     char *text;
     size_t len;
-    int rc;
+    int rc = query_tenant(req, res, 0, buf, &tenant);
 
+    if (rc != EMU_OK)
+        return rc;
+    doc = json_deep_copy(req->json);
     if (doc == NULL)
         return EMU_NOMEM;
     json_object_set_new(doc, "name", json_string(name));
@@ -432,7 +619,7 @@ static int admin_scenarios_put(struct req *req, struct res *res)
         return res_fail(res, EMU_BAD_REQUEST, "%s", err);
     }
     if (rc == EMU_OK)
-        rc = scenarios_put(req->app->scenarios, name, doc, has_tenant ? tenant : NULL);
+        rc = scenarios_put(req->app->scenarios, name, doc, tenant);
     json_decref(doc);
     if (rc != EMU_OK)
         return rc;
@@ -442,11 +629,13 @@ static int admin_scenarios_put(struct req *req, struct res *res)
 /* DELETE /__admin/scenarios[/{name}][?tenant=]: deactivates; the scenario stays known. */
 static int admin_scenarios_delete(struct req *req, struct res *res)
 {
-    const char *name = req_param(req, "name");
-    char tenant[64];
-    int has_tenant = req_query(req, "tenant", tenant, sizeof(tenant)) == EMU_OK && tenant[0];
-    int rc = scenarios_deactivate(req->app->scenarios, name, has_tenant ? tenant : NULL);
+    const char *name = req_param(req, "name"), *tenant;
+    char buf[ADMIN_TENANT_MAX + 1];
+    int rc = query_tenant(req, res, 0, buf, &tenant);
 
+    if (rc != EMU_OK)
+        return rc;
+    rc = scenarios_deactivate(req->app->scenarios, name, tenant);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "scenario '%s' is not active", name);
     return rc == EMU_OK ? res_json(res, 200, json_pack("{s:s?}", "deactivated", name)) : rc;
@@ -512,11 +701,63 @@ static int admin_snapshot_list(struct req *req, struct res *res)
     return res_json(res, 200, json_pack("{s:o}", "snapshots", names));
 }
 
+/* Splits "host[:port]" (len bytes) into host and port, with default_port when none is given. */
+static int host_port(const char *s, size_t len, int default_port, char *host, size_t hostlen,
+                     long *port)
+{
+    const char *colon = NULL;
+
+    for (size_t i = len; i-- > 0 && s[i] != ']';) /* the last ':' outside an IPv6 literal */
+        if (s[i] == ':') {
+            colon = s + i;
+            break;
+        }
+    *port = default_port;
+    if (colon != NULL) {
+        char *end;
+
+        *port = strtol(colon + 1, &end, 10);
+        if (end != s + len || colon + 1 == end)
+            return 0;
+        len = (size_t)(colon - s);
+    }
+    if (len == 0 || len >= hostlen)
+        return 0;
+    memcpy(host, s, len);
+    host[len] = '\0';
+    return 1;
+}
+
+/* A state-changing call that carries an Origin must come from the server's own origin:
+ * browsers send Origin on cross-site requests, so a web page the user happens to visit cannot
+ * drive the admin API, while curl and test code (no Origin) are unaffected. */
+static int same_origin(const struct req *req)
+{
+    const char *origin = req_header(req, "Origin"), *host = req_header(req, "Host"), *rest;
+    char ohost[256], hhost[256];
+    long oport, hport;
+    int https, dport;
+
+    if (origin == NULL || strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return 1;
+    https = strncasecmp(origin, "https://", 8) == 0;
+    if (!https && strncasecmp(origin, "http://", 7) != 0)
+        return 0; /* "null" and other schemes are never this server */
+    rest = origin + (https ? 8 : 7);
+    dport = https ? 443 : 80;
+    return host != NULL && host_port(rest, strlen(rest), dport, ohost, sizeof(ohost), &oport) &&
+           host_port(host, strlen(host), dport, hhost, sizeof(hhost), &hport) &&
+           strcasecmp(ohost, hhost) == 0 && oport == hport;
+}
+
 static int admin_authenticate(struct req *req, struct res *res)
 {
     const char *want = req->app->cfg.admin_token;
     const char *auth = req_header(req, "Authorization");
 
+    if (!same_origin(req))
+        return res_fail(res, EMU_FORBIDDEN,
+                        "admin calls that change state are not taken from another origin");
     if (want == NULL)
         return EMU_OK;
     if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, want) != 0)

@@ -13,6 +13,7 @@ A case is data: {"name", "args": [extra server flags], "headers": {default reque
                 expectation}, "each": expectation, "gaps_s": [[min, max], ...], "save":
                 {var: "index.json.path"}, "clear": false}}
   {"sleep_ms": T}
+  {"background": {request step}}  then  {"join": true}
   {"tally": {"request": {...}, "count": N, "clients": C, "expect": {outcome: matcher},
              "save": {var: outcome}}}
   {"twin": {"args": [...], "headers": true, "ignore_headers": [...], "requests": [request
@@ -32,10 +33,14 @@ A request step may also say "min_ms" (the answer takes at least T ms), "body_fil
 the raw answer body is written there) and "expect" may hold "body_regex" (a regex or a list).
 A request step may also say "max_ms" (the answer must come back within T ms) and "retry_s"
 (re-send until the expectations hold, for state that settles in the background).
+"background" sends a request step from a thread of its own and goes on at once; "join" waits
+for every background step and fails with the first one that failed (a case also joins them
+before its final stop). A "restart" may say "timeout" (seconds the old server has to exit,
+15 unless told).
 Webhook receivers: a case-level "receivers": {"name": {"status": 200, "fail_first": N,
-"fail_status": 500, "down": false}} starts one local HTTP server per name before the server
+"fail_status": 500, "down": false, "silent": false}} starts one local HTTP server per name before the server
 and exposes {name_url} (http://127.0.0.1:PORT/hook/name) and {name_port}; "down" gives the
-URL of a port nothing listens on. Each receiver records every request (arrival time, method,
+URL of a port nothing listens on, "silent" one that takes connections and never answers. Each receiver records every request (arrival time, method,
 path, headers, body) and answers fail_status to the first fail_first requests, then status.
 A "receiver" step waits (up to timeout_s) until the receiver holds wait_for requests; with
 quiet_ms it then waits that long more and requires exactly wait_for. An expectation takes
@@ -312,6 +317,11 @@ class Receiver:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
             sock.close()
+        elif spec.get("silent"):
+            self.silent = socket.socket()  # connections complete in the backlog; none is read
+            self.silent.bind(("127.0.0.1", 0))
+            self.silent.listen(64)
+            self.port = self.silent.getsockname()[1]
         else:
             receiver = self
 
@@ -360,6 +370,8 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+        if getattr(self, "silent", None) is not None:
+            self.silent.close()
 
 
 def received(req):
@@ -402,6 +414,7 @@ class Runner:
                     "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
         self.data_dir = os.path.join(self.dirs[0], "store")
         self.receivers = {}
+        self.background, self.background_errors = [], []
         for name, spec in case.get("receivers", {}).items():
             self.receivers[name] = Receiver(name, spec)
             self.env.update({name + "_url": self.receivers[name].url,
@@ -493,7 +506,7 @@ class Runner:
             spec = subst(step["restart"], self.env)
             sig = getattr(signal, "SIG" + spec.get("signal", "KILL"))
             was_running = self.server.proc.poll() is None
-            code = self.server.stop(sig)
+            code = self.server.stop(sig, spec.get("timeout", 15))
             want = spec.get("exit", 0 if sig == signal.SIGTERM else -signal.SIGKILL)
             if was_running and code != want:
                 raise Failure("server exited %s after %s, expected %s; output:\n%s" % (
@@ -537,6 +550,18 @@ class Runner:
             self.term_under_load(step["term_under_load"])
         elif "receiver" in step:
             self.receiver_step(subst(step["receiver"], self.env))
+        elif "background" in step:
+            def one(spec, env):
+                try:
+                    self.request(spec, env)
+                except Exception as e:  # noqa: BLE001 - reported by "join"
+                    self.background_errors.append("background %s: %s" % (
+                        spec["request"].get("path"), e))
+            t = threading.Thread(target=one, args=(step["background"], dict(self.env)))
+            t.start()
+            self.background.append(t)
+        elif "join" in step:
+            self.join_background()
         elif "sleep_ms" in step:
             time.sleep(step["sleep_ms"] / 1000)
         elif "tally" in step:
@@ -545,6 +570,14 @@ class Runner:
             self.twin(step["twin"])
         else:
             raise Failure("unknown step kind: %s" % sorted(step))
+
+    def join_background(self):
+        for t in self.background:
+            t.join(120)
+        self.background = []
+        errors, self.background_errors = self.background_errors, []
+        if errors:
+            raise Failure("\n  ".join(errors))
 
     def tally(self, spec):
         """Counts how count sends of one request end, spread over clients threads."""
@@ -726,6 +759,7 @@ class Runner:
                     raise Failure("step %d%s: %s" % (
                         n, " (%s)" % step["comment"] if "comment" in step else "", e))
                 self.passed += 1
+            self.join_background()
             if self.server is not None and self.server.proc.poll() is None:
                 # A clean stop at the end, so a sanitizer build reports leaks and bad exits.
                 code = self.server.stop(signal.SIGTERM)

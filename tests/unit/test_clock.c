@@ -61,7 +61,7 @@ static void test_freeze_advance_restore(void **state)
     assert_int_equal(clock_init(&c, "2026-01-01T00:00:00Z"), EMU_OK);
     assert_true(clock_is_frozen(&c));
     assert_int_equal(clock_now_ms(&c), 1767225600000LL);
-    clock_advance(&c, 61000);
+    assert_int_equal(clock_advance(&c, 61000), EMU_OK);
     assert_int_equal(clock_now_ms(&c), 1767225661000LL);
     clock_real(&c);
     assert_false(clock_is_frozen(&c));
@@ -70,6 +70,33 @@ static void test_freeze_advance_restore(void **state)
     assert_int_equal(clock_now_ms(&c), 1767225600000LL);
     clock_destroy(&c);
     assert_int_equal(clock_init(&c, "yesterday"), EMU_INVALID);
+}
+
+/* The clock stays within the years its formats can show: an advance past 9999 or backwards is
+ * refused and leaves it as it was, whatever the numbers (no signed overflow). */
+static void test_advance_bounds(void **state)
+{
+    struct clock c;
+    char buf[40];
+
+    (void)state;
+    assert_int_equal(clock_init(&c, "9999-12-31T23:59:59Z"), EMU_OK);
+    assert_int_equal(clock_advance(&c, 999), EMU_OK);
+    assert_int_equal(clock_now_ms(&c), CLOCK_MAX_MS);
+    assert_int_equal(clock_advance(&c, 1), EMU_INVALID);
+    assert_int_equal(clock_advance(&c, INT64_MAX), EMU_INVALID);
+    assert_int_equal(clock_advance(&c, -1), EMU_INVALID);
+    assert_int_equal(clock_advance(&c, INT64_MIN), EMU_INVALID);
+    assert_int_equal(clock_now_ms(&c), CLOCK_MAX_MS);
+    clock_format_iso_ms(clock_now_ms(&c), buf, sizeof(buf));
+    assert_string_equal(buf, "9999-12-31T23:59:59.999Z");
+    clock_real(&c); /* running: the offset is bounded the same way */
+    assert_int_equal(clock_advance(&c, CLOCK_MAX_MS), EMU_INVALID);
+    assert_int_equal(clock_advance(&c, 0), EMU_OK);
+    clock_destroy(&c);
+    /* --clock takes only instants the clock can show */
+    assert_int_equal(clock_init(&c, "1969-12-31T23:59:59Z"), EMU_INVALID);
+    assert_int_equal(clock_init(&c, "9999-12-31T23:59:59-01:00"), EMU_INVALID);
 }
 
 static void test_uuid_is_v4_and_seeded(void **state)
@@ -96,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_offsets_and_leap_day),
         cmocka_unit_test(test_malformed_instants),
         cmocka_unit_test(test_freeze_advance_restore),
+        cmocka_unit_test(test_advance_bounds),
         cmocka_unit_test(test_uuid_is_v4_and_seeded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

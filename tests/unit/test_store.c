@@ -1,5 +1,5 @@
 /* test_store.c -- documents, scans by prefix, prefix deletion, sequences, persistence across
- * reopen, and a full map answering EMU_STORE_FULL while reads go on. */
+ * reopen, a full map answering EMU_STORE_FULL while reads go on, and a full map emptied. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,6 +180,60 @@ static void test_full_map_fails_writes_not_reads(void **state)
     free(filler);
 }
 
+/* Fills the map with small documents until a write answers EMU_STORE_FULL; returns how many
+ * were committed. */
+static int fill(struct store *st, const char *prefix)
+{
+    struct store_txn *txn;
+    char key[64], doc[2100];
+    int rc = EMU_OK, n = 0;
+
+    memset(doc, 'x', sizeof(doc) - 1);
+    doc[0] = doc[sizeof(doc) - 2] = '"';
+    doc[sizeof(doc) - 1] = '\0';
+    while (rc == EMU_OK) {
+        assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
+        snprintf(key, sizeof(key), "%s/%06d", prefix, n);
+        rc = store_put_raw(txn, "t.docs", key, doc, strlen(doc));
+        if (rc == EMU_OK)
+            rc = store_txn_commit(txn);
+        else
+            store_txn_abort(txn);
+        n += rc == EMU_OK;
+    }
+    assert_int_equal(rc, EMU_STORE_FULL);
+    return n;
+}
+
+/* A store filled to its map size can still be emptied (the reserve beyond the map size holds
+ * the deletion's own pages) and, after a checkpoint, refilled as much as before; a failed
+ * transaction can be restarted under the same handle. */
+static void test_full_map_refills_after_checkpoint(void **state)
+{
+    struct fixture *f = *state;
+    struct store_txn *txn;
+    json_t *doc;
+    int n = fill(f->st, "a"), again;
+
+    assert_true(n > 100);
+    assert_int_equal(store_txn_begin(f->st, 1, &txn), EMU_OK);
+    assert_int_equal(store_del_prefix(txn, "t.docs", ""), EMU_OK);
+    assert_int_equal(store_txn_checkpoint(txn), EMU_OK);
+    assert_int_equal(store_put_raw(txn, "t.docs", "after", "1", 1), EMU_OK);
+    assert_int_equal(store_txn_commit(txn), EMU_OK);
+    again = fill(f->st, "b");
+    assert_true(again > n / 2);
+    assert_int_equal(store_txn_begin(f->st, 1, &txn), EMU_OK);
+    assert_int_equal(store_get(txn, "t.docs", "a/000000", &doc), EMU_NOT_FOUND);
+    /* a transaction that failed can be thrown away and started again under the same handle */
+    assert_int_equal(store_put_raw(txn, "t.docs", "c", "2", 1), EMU_OK);
+    assert_int_equal(store_txn_restart(txn), EMU_OK);
+    assert_int_equal(store_get(txn, "t.docs", "c", &doc), EMU_NOT_FOUND);
+    assert_int_equal(store_get(txn, "t.docs", "after", &doc), EMU_OK);
+    json_decref(doc);
+    store_txn_abort(txn);
+}
+
 static void test_open_fails_on_unusable_dir(void **state)
 {
     struct store *st;
@@ -198,6 +252,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequence_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_table_and_bad_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_map_fails_writes_not_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_map_refills_after_checkpoint, setup, teardown),
         cmocka_unit_test(test_open_fails_on_unusable_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
