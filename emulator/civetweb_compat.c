@@ -30,29 +30,89 @@
 against this civetweb version, then widen this test"
 #endif
 
-/* What we remember of one connection: its socket, once looked up. */
+/* What we remember of one connection, from the moment a worker takes it until it closes.
+ * Every open connection is in one list (under table_lock), for compat_evict_idle. */
 struct compat_conn {
-    int fd; /* -2: not looked up yet; -1: not found */
+    int fd;           /* -2: not looked up yet; -1: not found */
+    int busy;         /* 1 while a request on it is being handled */
+    int64_t since_ms; /* when it last began to wait for a request */
+    int remote_port;  /* from the request info, which civetweb fills before the callback */
+    int server_port;
+    char remote_addr[48];
+    struct compat_conn *prev, *next;
 };
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct compat_conn *table;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int compat_connection_opened(const struct mg_connection *conn, void **conn_data)
 {
-    struct compat_conn *c = malloc(sizeof(*c));
+    struct compat_conn *c = calloc(1, sizeof(*c));
 
     (void)conn;
-    if (c != NULL)
-        c->fd = -2;
     *conn_data = c;
-    return c != NULL;
+    if (c == NULL)
+        return 0;
+    c->fd = -2;
+    c->remote_port = -1; /* known from its first request on (see compat_connection_busy) */
+    c->since_ms = mono_ms();
+    pthread_mutex_lock(&table_lock);
+    c->next = table;
+    if (table != NULL)
+        table->prev = c;
+    table = c;
+    pthread_mutex_unlock(&table_lock);
+    return 1;
 }
 
 int compat_connection_closed(const struct mg_connection *conn)
 {
     struct compat_conn *c = mg_get_user_connection_data(conn);
 
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock(&table_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        table = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&table_lock);
     free(c);
     mg_set_user_connection_data(conn, NULL);
-    return c != NULL;
+    return 1;
+}
+
+void compat_connection_busy(const struct mg_connection *conn, int busy)
+{
+    struct compat_conn *c = mg_get_user_connection_data(conn);
+
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&table_lock);
+    if (c->remote_port < 0) {
+        /* civetweb hands out the request info only once a request is read (it is NULL in
+         * the init_connection callback), so the peer is learnt here. */
+        const struct mg_request_info *ri = mg_get_request_info(conn);
+
+        if (ri != NULL) {
+            c->remote_port = ri->remote_port;
+            c->server_port = ri->server_port;
+            snprintf(c->remote_addr, sizeof(c->remote_addr), "%s", ri->remote_addr);
+        }
+    }
+    c->busy = busy;
+    c->since_ms = mono_ms();
+    pthread_mutex_unlock(&table_lock);
 }
 
 static unsigned port_of(const struct sockaddr_storage *sa)
@@ -153,14 +213,6 @@ void compat_close_after(struct mg_connection *conn)
     fd = compat_socket(conn);
     if (fd >= 0)
         shutdown(fd, SHUT_RD);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Trick: after a handler returns without reading the whole body, civetweb reads and drops the
@@ -275,6 +327,126 @@ static void end_read(int fd, int listening, const struct sockaddr_storage *self,
 void compat_end_idle_reads(unsigned port)
 {
     each_socket_on(port, end_read, NULL);
+}
+
+/* Trick: a connection waiting for a request holds a civetweb worker until its timeout (or
+ * waits in civetweb's queue for one), and civetweb has no call to end it; shutting its socket
+ * down makes the read end with "closed", and civetweb closes it as if the client had. A
+ * connection is only ended while it waits: no request is being handled on it, no byte of a
+ * next request is waiting in the socket, and it has waited min_idle_ms: since its last answer
+ * when it had a request, else since the reaper first saw it (civetweb does not tell which
+ * socket a connection has before its first request). */
+struct seen {
+    struct sockaddr_storage peer;
+    int64_t first_ms;
+    unsigned scan;
+};
+
+struct evict {
+    int64_t now_ms;
+    int min_idle_ms;
+    int ended;
+    unsigned scan;
+};
+
+/* Peers of connections with no request yet, and when a scan first saw them. Only the reaper
+ * thread uses it, under table_lock. */
+static struct seen *seen;
+static size_t nseen, seen_cap;
+
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0 &&
+               port_of(a) == port_of(b);
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0 &&
+           port_of(a) == port_of(b);
+}
+
+/* When the peer's connection was first seen without a request (now when it is new). */
+static int64_t first_seen(const struct sockaddr_storage *peer, struct evict *ev)
+{
+    for (size_t i = 0; i < nseen; i++) {
+        if (same_peer(&seen[i].peer, peer)) {
+            seen[i].scan = ev->scan;
+            return seen[i].first_ms;
+        }
+    }
+    if (nseen == seen_cap) {
+        size_t cap = seen_cap ? seen_cap * 2 : 256;
+        struct seen *grown = realloc(seen, cap * sizeof(*seen));
+
+        if (grown == NULL)
+            return ev->now_ms;
+        seen = grown;
+        seen_cap = cap;
+    }
+    seen[nseen].peer = *peer;
+    seen[nseen].first_ms = ev->now_ms;
+    seen[nseen].scan = ev->scan;
+    nseen++;
+    return ev->now_ms;
+}
+
+static void evict_one(int fd, int listening, const struct sockaddr_storage *self, void *arg)
+{
+    struct evict *ev = arg;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    char text[INET6_ADDRSTRLEN] = "", peek;
+    int64_t since = -1;
+
+    (void)self;
+    if (listening || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+        return;
+    if (peer.ss_family == AF_INET && addr_text(&peer, text, sizeof(text)) != 0)
+        return;
+    for (struct compat_conn *c = table; c != NULL; c = c->next) {
+        if (c->remote_port == (int)port_of(&peer) && strcmp(c->remote_addr, text) == 0) {
+            if (c->busy)
+                return;
+            since = c->since_ms;
+            break;
+        }
+    }
+    if (since < 0)
+        since = first_seen(&peer, ev);
+    if (ev->now_ms - since < ev->min_idle_ms)
+        return;
+    if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return; /* a request is arriving */
+    shutdown(fd, SHUT_RDWR);
+    ev->ended++;
+}
+
+int compat_evict_idle(unsigned port, int min_idle_ms)
+{
+    static unsigned scans;
+    struct evict ev = {mono_ms(), min_idle_ms, 0, 0};
+    size_t kept = 0;
+
+    pthread_mutex_lock(&table_lock);
+    ev.scan = ++scans;
+    each_socket_on(port, evict_one, &ev);
+    for (size_t i = 0; i < nseen; i++) /* forget the peers that are gone */
+        if (seen[i].scan == ev.scan)
+            seen[kept++] = seen[i];
+    nseen = kept;
+    pthread_mutex_unlock(&table_lock);
+    return ev.ended;
+}
+
+void compat_evict_end(void)
+{
+    pthread_mutex_lock(&table_lock);
+    free(seen);
+    seen = NULL;
+    nseen = seen_cap = 0;
+    pthread_mutex_unlock(&table_lock);
 }
 
 struct find_listener {

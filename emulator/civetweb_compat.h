@@ -25,6 +25,16 @@ int compat_socket(const struct mg_connection *conn);
 int compat_connection_opened(const struct mg_connection *conn, void **conn_data);
 int compat_connection_closed(const struct mg_connection *conn);
 
+/* Marks the connection as handling a request (busy 1) or waiting for the next (busy 0). */
+void compat_connection_busy(const struct mg_connection *conn, int busy);
+
+/* Ends every connection to our port that has waited at least min_idle_ms for a request (a
+ * client that connected and sends nothing, sends too slowly, or keeps an idle keep-alive
+ * connection), freeing its worker. Returns how many were ended. */
+int compat_evict_idle(unsigned port, int min_idle_ms);
+/* Frees what compat_evict_idle remembers between calls. */
+void compat_evict_end(void);
+
 /* Makes civetweb close the connection once the current request's handler returns, instead of
  * waiting for another request on it. */
 void compat_close_after(struct mg_connection *conn);

@@ -14,6 +14,7 @@
  * inside are in civetweb_compat.c. */
 #include "http.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,9 @@ struct http {
     atomic_int in_flight; /* requests between arrival and their answer being written */
     atomic_int open;      /* connections a worker holds (waiting for a request or serving one) */
     int busy_at;          /* from this many open connections on, answers close theirs */
+    pthread_t reaper;     /* ends idle connections while workers are scarce */
+    int have_reaper;
+    atomic_int reaper_stop;
 };
 
 /* The standard reason phrases, as Node's http module (the Guayaba server) and Symfony (the
@@ -128,6 +132,11 @@ static int64_t mono_us(void)
 /* civetweb's timeouts, in milliseconds, as its options take them (see http_start). */
 #define HTTP_REQUEST_TIMEOUT_MS    "10000"
 #define HTTP_KEEP_ALIVE_TIMEOUT_MS "5000"
+
+/* While workers are scarce, a connection that has waited this long for a request (idle,
+ * slowloris) is ended; the reaper looks every HTTP_REAP_EVERY_MS. */
+#define HTTP_IDLE_EVICT_MS 500
+#define HTTP_REAP_EVERY_MS 100
 
 /* The longest SIGTERM waits for requests in flight to be answered. */
 #define HTTP_STOP_WAIT_MS 60000
@@ -649,6 +658,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     req.remote_addr = ri->remote_addr;
     req.now_ms = clock_now_ms(&app->clock);
     req.body = "";
+    compat_connection_busy(conn, 1);
 
     /* Counted before the stop flag is read, so http_stop never misses a request it must wait
      * for; one that sees the flag is refused, in the vendor's shape, and its connection closed. */
@@ -707,6 +717,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     if (res.status == 0)
         router_dispatch(app, &req, &res);
     answer(h, conn, ri, &req, &res, started, unread);
+    compat_connection_busy(conn, 0);
     atomic_fetch_sub(&h->in_flight, 1);
 
     status = res.status;
@@ -800,6 +811,21 @@ static void on_connection_close(const struct mg_connection *conn)
 
     if (compat_connection_closed(conn) && h != NULL)
         atomic_fetch_sub(&h->open, 1);
+}
+
+/* civetweb gives a connection a worker until it closes, and queues the rest: while nearly
+ * every worker is held, connections that only wait (idle, slowloris) are ended so that the
+ * queued clients get a worker. */
+static void *reaper_run(void *arg)
+{
+    struct http *h = arg;
+
+    while (!atomic_load(&h->reaper_stop)) {
+        usleep(HTTP_REAP_EVERY_MS * 1000);
+        if (atomic_load(&h->open) >= h->busy_at)
+            compat_evict_idle(h->port, HTTP_IDLE_EVICT_MS);
+    }
+    return NULL;
 }
 
 /* Splits a listening address into host (brackets of an IPv6 address removed) and port. */
@@ -905,6 +931,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         }
         h->port = (unsigned)bound;
     }
+    h->have_reaper = pthread_create(&h->reaper, NULL, reaper_run, h) == 0;
     *out = h;
     return EMU_OK;
 }
@@ -923,6 +950,10 @@ void http_stop(struct http *h)
         usleep(1000);
     /* Workers waiting on idle connections notice the stop only every two seconds: ending
      * those reads now lets the process exit as soon as the last answer is out. */
+    atomic_store(&h->reaper_stop, 1);
+    if (h->have_reaper)
+        pthread_join(h->reaper, NULL);
+    compat_evict_end();
     compat_end_idle_reads(h->port);
     waker = compat_wake_listener_start(h->host, h->port);
     mg_stop(h->ctx);
