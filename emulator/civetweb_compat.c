@@ -160,13 +160,14 @@ static int find_socket(const struct mg_request_info *ri)
         if (getpeername((int)fd, (struct sockaddr *)&peer, &plen) != 0 ||
             getsockname((int)fd, (struct sockaddr *)&self, &slen) != 0)
             continue;
-        if (port_of(&peer) != (unsigned)ri->remote_port ||
-            port_of(&self) != (unsigned)ri->server_port)
+        if (port_of(&self) != (unsigned)ri->server_port)
             continue;
-        /* An IPv6 peer's address is empty in the request info (see compat_listen_ipv6). */
-        if (ri->remote_addr[0] == '\0'
-                ? peer.ss_family != AF_INET6
-                : addr_text(&peer, text, sizeof(text)) != 0 || strcmp(text, ri->remote_addr) != 0)
+        /* An IPv6 peer (see compat_listen_ipv6) has neither address nor port in the request
+         * info: its socket is only known when it is our one IPv6 connection. */
+        if (ri->remote_addr[0] == '\0' ? peer.ss_family != AF_INET6
+                                       : port_of(&peer) != (unsigned)ri->remote_port ||
+                                             addr_text(&peer, text, sizeof(text)) != 0 ||
+                                             strcmp(text, ri->remote_addr) != 0)
             continue;
         found = (int)fd;
         matches++;
@@ -401,9 +402,10 @@ static void evict_one(int fd, int listening, const struct sockaddr_storage *self
     int64_t since = -1;
 
     (void)self;
-    if (listening || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
-        return;
-    if (peer.ss_family == AF_INET && addr_text(&peer, text, sizeof(text)) != 0)
+    /* IPv6 peers are left alone: civetweb records neither their address nor their port, so
+     * whether one is busy cannot be told (see compat_listen_ipv6). */
+    if (listening || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
+        peer.ss_family != AF_INET || addr_text(&peer, text, sizeof(text)) != 0)
         return;
     for (struct compat_conn *c = table; c != NULL; c = c->next) {
         if (c->remote_port == (int)port_of(&peer) && strcmp(c->remote_addr, text) == 0) {
@@ -465,9 +467,9 @@ static void note_listener(int fd, int listening, const struct sockaddr_storage *
 /* Trick: Debian builds civetweb without IPv6, so it cannot bind [::1]. Its listener thread
  * only polls and accepts on the descriptor it bound, and treats what accept() returns as a
  * connected socket: an IPv6 listening socket put on that descriptor number with dup2() is
- * served like its own. The peer address civetweb records for such a connection is truncated
- * to an IPv4 sockaddr (so remote_addr is empty; the ports are at the same place in both
- * families and stay right); find_socket copes with that. */
+ * served like its own. civetweb records neither the address nor the port of such a peer
+ * (remote_addr is empty, remote_port 0): find_socket finds an IPv6 connection's socket only
+ * while it is the one IPv6 connection, and compat_evict_idle leaves IPv6 connections alone. */
 int compat_listen_ipv6(unsigned v4_port, const char *host6, unsigned port6)
 {
     struct find_listener f = {-1};

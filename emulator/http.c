@@ -895,7 +895,9 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         snprintf(listen, sizeof(listen), "%s:%u", host, port);
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
-    snprintf(queue, sizeof(queue), "%u", app->cfg.threads);
+    /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper
+     * see (and end) idle ones there too instead of in the kernel's backlog. */
+    snprintf(queue, sizeof(queue), "%u", app->cfg.threads > 1024 ? app->cfg.threads : 1024);
     /* Keep-alive connections are answered "close" once fewer than an eighth of the workers
      * (at least two) are free. */
     h->busy_at = (int)app->cfg.threads - (int)(app->cfg.threads / 8 > 2 ? app->cfg.threads / 8 : 2);
