@@ -33,7 +33,8 @@ struct opt {
 
 /* flag           kind        field              choices             help */
 static const struct opt opts[] = {
-    {"listen", OPT_LISTEN, OFF(listen), NULL, "HOST:PORT to listen on (127.0.0.1:8080)"},
+    {"listen", OPT_LISTEN, OFF(listen), NULL,
+     "HOST:PORT or [IPv6]:PORT to listen on (127.0.0.1:8080)"},
     {"data-dir", OPT_STRING, OFF(data_dir), NULL, "LMDB directory kept across restarts"},
     {"fixtures", OPT_STRING, OFF(fixtures_dir), NULL, "fixtures directory (built-in ones)"},
     {"scenarios", OPT_LIST, OFF(scenarios), NULL, "scenario file or directory, repeatable"},
@@ -41,7 +42,7 @@ static const struct opt opts[] = {
     {"clock", OPT_STRING, OFF(clock), NULL, "real, or an RFC 3339 instant to freeze at"},
     {"admin-token", OPT_STRING, OFF(admin_token), NULL, "bearer token for /__admin"},
     {"log", OPT_ENUM, OFF(log), "text|json|off", "request log format (text)"},
-    {"threads", OPT_UINT, OFF(threads), NULL, "worker threads = keep-alive clients (96)"},
+    {"threads", OPT_UINT, OFF(threads), NULL, "worker threads = connections served at once (96)"},
     {"max-body", OPT_SIZE, OFF(max_body), NULL, "largest request body in bytes (1048576)"},
     {"map-size", OPT_SIZE, OFF(map_size), NULL, "largest store in bytes (1073741824)"},
     {"reset", OPT_FLAG, OFF(reset), NULL, "reseed the store from the fixtures at start"},

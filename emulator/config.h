@@ -11,7 +11,7 @@
 #define CONFIG_MAX_SCENARIOS 32
 
 struct config {
-    char listen[128];         /* "HOST:PORT" */
+    char listen[128];         /* "HOST:PORT", or "[IPv6]:PORT" */
     const char *data_dir;     /* NULL: a private temporary environment removed at exit */
     const char *fixtures_dir; /* NULL: the fixtures built into the binary */
     const char *scenarios[CONFIG_MAX_SCENARIOS]; /* files or directories activated at start */
@@ -20,7 +20,8 @@ struct config {
     const char *clock;       /* "real" or an RFC 3339 instant */
     const char *admin_token; /* NULL: admin calls are open */
     const char *log;         /* "text", "json" or "off" */
-    unsigned threads;        /* civetweb worker threads: one per open keep-alive connection */
+    unsigned threads;        /* civetweb worker threads: one per open connection; past 7/8 of
+                              * them busy, answers close their connection and idle ones end */
     size_t max_body;         /* bytes; a larger body is answered 413 */
     size_t map_size;         /* bytes of LMDB map: the most the store can hold */
     int reset;               /* 1: reseed the store from the fixtures at start */
