@@ -129,10 +129,6 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* civetweb's timeouts, in milliseconds, as its options take them (see http_start). */
-#define HTTP_REQUEST_TIMEOUT_MS    "10000"
-#define HTTP_KEEP_ALIVE_TIMEOUT_MS "5000"
-
 /* While workers are scarce, a connection that has waited this long for a request (idle,
  * slowloris) is ended; the reaper looks every HTTP_REAP_EVERY_MS. */
 #define HTTP_IDLE_EVICT_MS 500
@@ -850,7 +846,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     struct http *h = calloc(1, sizeof(*h));
     struct mg_callbacks callbacks = {0};
     struct mg_server_port ports[4];
-    char threads[16], queue[16], listen[160], host[128];
+    char threads[16], queue[16], listen[160], host[128], request_ms[16], keep_alive_ms[16];
     unsigned port;
     int ipv6;
     const char *options[] = {
@@ -869,9 +865,9 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         /* The longest a client may take to send a request's head (slowloris), and to pause
          * within a body; and the longest an idle keep-alive connection holds its worker. */
         "request_timeout_ms",
-        HTTP_REQUEST_TIMEOUT_MS,
+        request_ms,
         "keep_alive_timeout_ms",
-        HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        keep_alive_ms,
         "decode_url",
         "no", /* decoded by us: an encoded NUL must refuse the path, not cut it */
         NULL,
@@ -895,6 +891,8 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         snprintf(listen, sizeof(listen), "%s:%u", host, port);
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
+    snprintf(request_ms, sizeof(request_ms), "%u", app->cfg.request_timeout_ms);
+    snprintf(keep_alive_ms, sizeof(keep_alive_ms), "%u", app->cfg.keep_alive_timeout_ms);
     /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper
      * see (and end) idle ones there too instead of in the kernel's backlog. */
     snprintf(queue, sizeof(queue), "%u", app->cfg.threads > 1024 ? app->cfg.threads : 1024);
