@@ -36,7 +36,7 @@ struct compat_conn {
     int fd;           /* -2: not looked up yet; -1: not found */
     int busy;         /* 1 while a request on it is being handled */
     int64_t since_ms; /* when it last began to wait for a request */
-    int remote_port;  /* from the request info, which civetweb fills before the callback */
+    int remote_port;  /* the peer, from the first request's info; -1 until then */
     int server_port;
     char remote_addr[48];
     struct compat_conn *prev, *next;
