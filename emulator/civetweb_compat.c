@@ -498,6 +498,41 @@ int compat_listen_ipv6(unsigned v4_port, const char *host6, unsigned port6)
     return ntohs(a.sin6_port);
 }
 
+/* Trick: civetweb's header parser (parse_http_headers) accepts two things RFC 9112 §5.1-5.2
+ * requires a server to refuse, and tells us about neither. It drops spaces between a field
+ * name and its colon, so "Content-Length : 5" counts as Content-Length, while a proxy in front
+ * may ignore it. And it ends the header section at a line starting with a space (obsolete line
+ * folding), or after MG_MAX_HEADERS fields, silently: the fields after it, Content-Length
+ * included, are not seen, and the body would be read as another request. Both leave marks in
+ * the request buffer, where the names and values point: the parser turns each space before a
+ * colon and the colon itself into NULs (so the byte after a name's end is a NUL that is not
+ * the start of its value), and ends each line by turning its CR and LF into NULs (so the last
+ * field's value is followed by one or two NULs and then the next line, which is a space for a
+ * folded line). A head whose LF-only last line is followed by a body starting with a space
+ * reads as folded too: such a request is refused, which no client sending CRLF meets. */
+const char *compat_head_error(const struct mg_request_info *ri)
+{
+    const struct mg_header *last;
+    const char *end;
+
+    if (ri->num_headers >= MG_MAX_HEADERS)
+        return "Too many header fields";
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        size_t n = strlen(name);
+
+        if (name[n + 1] == '\0' && value != name + n + 1)
+            return "Whitespace between a header field name and its colon";
+    }
+    if (ri->num_headers == 0)
+        return NULL;
+    last = &ri->http_headers[ri->num_headers - 1];
+    end = last->value + strlen(last->value);
+    if (end[1] == ' ' || (end[1] == '\0' && end[2] == ' '))
+        return "Obsolete line folding in a header field";
+    return NULL;
+}
+
 struct compat_waker {
     pthread_t thread;
     atomic_int done;

@@ -49,6 +49,11 @@ void compat_linger_close(struct mg_connection *conn, int linger_ms);
  * not be found (then the caller only closes). */
 int compat_reset(struct mg_connection *conn);
 
+/* What civetweb let through in the request's head that RFC 9112 has a server refuse
+ * (whitespace before a field's colon, a folded field line, more fields than civetweb keeps),
+ * as a sentence; NULL when the head is sound. */
+const char *compat_head_error(const struct mg_request_info *ri);
+
 /* Whether civetweb parsed the request line of the request it reports an error for (status and
  * message as given to the http_error callback): only then do the request info's method and
  * URI belong to this request. */

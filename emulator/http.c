@@ -665,8 +665,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     } else if (atomic_load(&h->stopping)) {
         refuse(&req, &res, EMU_UNAVAILABLE, 0, "The server is shutting down");
         unread = declared > 0 || req_header(&req, "Transfer-Encoding") != NULL;
-    } else if ((why = framing_error(&req, &chunked)) != NULL) {
-        refuse(&req, &res, EMU_BAD_REQUEST, 400, why);
+    } else if ((why = compat_head_error(ri)) != NULL ||
+               (why = framing_error(&req, &chunked)) != NULL) {
+        refuse(&req, &res, EMU_BAD_REQUEST, ri->num_headers >= MG_MAX_HEADERS ? 431 : 400, why);
         unread = 1;
     } else if ((rc = decode_path(req.path, &path)) != EMU_OK) {
         refuse(&req, &res, rc == EMU_NOMEM ? EMU_NOMEM : EMU_NO_ROUTE, 0,

@@ -8,6 +8,8 @@
                               and the connection ends within the linger time, not the timeout
   compat_error_has_request    an error civetweb raises before parsing the request line is not
                               rendered with the previous request's path
+  compat_head_error           whitespace before a colon and folded lines are refused; empty
+                              values and LF-only heads are not
   compat_evict_idle           with few workers, idle connections do not keep a fresh client
                               waiting, and a connection busy with a long request is not ended
   compat_end_idle_reads and   SIGTERM with an idle keep-alive connection open: exit 0 within a
@@ -215,6 +217,31 @@ def error_has_request(server):
           "a malformed request after a RASL one is not answered as RASL's: %r" % raw[-80:])
 
 
+def head_error(server):
+    print("-- compat_head_error")
+    # (/contacts/statuses answers with a reset on this server: see reset_only_the_requester)
+    cases = [
+        (b"GET /contacts?limit=1 HTTP/1.1\r\nHost: x\r\n" + GUA +
+         b"Transfer-Encoding : chunked\r\nConnection: close\r\n\r\n0\r\n\r\n", 400,
+         "whitespace before a colon"),
+        (b"GET /contacts?limit=1 HTTP/1.1\r\nHost: x\r\n" + GUA +
+         b"X-A: 1\r\n  folded\r\nConnection: close\r\n\r\n", 400, "a folded line"),
+        (b"GET /contacts?limit=1 HTTP/1.1\r\nHost: x\r\nX-Empty:\r\nX-Spaces:   \r\n" + GUA +
+         b"Connection: close\r\nX-Last:\r\n\r\n", 200, "empty values"),
+        (b"GET /contacts?limit=1 HTTP/1.1\nHost: x\nX-API-Key: gua_demo0002_key\n"
+         b"Connection: close\n\n", 200, "an LF-only head"),
+        (b"POST /api/v2/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wm_demo_unlimited\r\n"
+         b"Content-Type: application/json\r\nContent-Length: 3\r\nConnection: close\r\n\r\n {}",
+         422, "a body starting with a space"),
+    ]
+    for data, want, what in cases:
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=3)
+        s.sendall(data)
+        raw, _ = read_all(s, 3)
+        s.close()
+        check(raw.startswith(b"HTTP/1.1 %d " % want), "%s: %r" % (what, raw[:30]))
+
+
 def evict_idle(emulator, extra):
     print("-- compat_evict_idle (4 workers)")
     server = Server(emulator, extra + ["--threads", "4"])
@@ -301,6 +328,7 @@ def main():
         close_after(server)
         linger_close(server)
         error_has_request(server)
+        head_error(server)
     finally:
         code, _ = server.stop()
         check(code == 0, "server exits 0")

@@ -145,6 +145,14 @@ def framing(server):
         ("a Content-Length that is not a number (RASL)",
          req(b"POST", b"/api/v2/contacts", RASL + b"Content-Length: 12abc\r\n", b"{}"),
          lambda j: j.get("success") is False),
+        ("whitespace before a header's colon (Guayaba)",
+         req(b"POST", b"/contacts", GUA + b"Content-Type: application/json\r\n"
+             b"Content-Length : 5\r\n", b"{}{}{"),
+         lambda j: j.get("error") == "Bad Request"),
+        ("a folded header line hiding Content-Length (RASL)",
+         req(b"POST", b"/api/v2/contacts", RASL + b"X-A: 1\r\n folded\r\nContent-Length: 2\r\n",
+             b"{}"),
+         lambda j: j.get("success") is False),
     ]
     for what, data, shape in cases:
         raw, how, _ = exchange(server, data)
@@ -153,6 +161,14 @@ def framing(server):
         check(status in (400, 411) and shape(j) and headers.get("connection") == "close"
               and how == "closed" and raw.count(b"HTTP/1.1 ") == 1,
               "%s: %d %s, connection %s" % (what, status, body[:80], how))
+    # More header fields than civetweb keeps: the ones past its limit (Content-Length here)
+    # would be ignored, so the request is refused.
+    many = b"".join(b"X-F%d: y\r\n" % i for i in range(70))
+    raw, how, _ = exchange(server, req(b"POST", b"/contacts", GUA + many + b"Content-Length: 2\r\n",
+                                       b"{}"))
+    status, _, headers, body = parse(raw)
+    check(status == 431 and (json_of(body) or {}).get("message") == "Too many header fields"
+          and how == "closed", "70 header fields: %d %s" % (status, body[:60]))
     # Identical repeated Content-Length values are one length (RFC 9110 §8.6).
     raw, _, _ = exchange(server, req(b"POST", b"/api/v2/contacts", RASL +
                                      b"Content-Type: application/json\r\nConnection: close\r\n"
