@@ -241,8 +241,7 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
 
 void router_refuse(struct req *req, struct res *res, int err, const char *why)
 {
-    if (router_match(vendors, req) != EMU_OK)
-        req->route = NULL;
+    router_match(vendors, req); /* sets the vendor, and the route when one matches */
     res_fail(res, err, "%s", why);
     (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, err);
 }
