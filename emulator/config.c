@@ -16,6 +16,7 @@ enum opt_kind {
     OPT_COUNT,
     OPT_U64,
     OPT_UINT,
+    OPT_MS,
     OPT_FLAG,
     OPT_ENUM,
     OPT_LIST
@@ -33,7 +34,8 @@ struct opt {
 
 /* flag           kind        field              choices             help */
 static const struct opt opts[] = {
-    {"listen", OPT_LISTEN, OFF(listen), NULL, "HOST:PORT to listen on (127.0.0.1:8080)"},
+    {"listen", OPT_LISTEN, OFF(listen), NULL,
+     "HOST:PORT or [IPv6]:PORT to listen on (127.0.0.1:8080)"},
     {"data-dir", OPT_STRING, OFF(data_dir), NULL, "LMDB directory kept across restarts"},
     {"fixtures", OPT_STRING, OFF(fixtures_dir), NULL, "fixtures directory (built-in ones)"},
     {"scenarios", OPT_LIST, OFF(scenarios), NULL, "scenario file or directory, repeatable"},
@@ -41,7 +43,11 @@ static const struct opt opts[] = {
     {"clock", OPT_STRING, OFF(clock), NULL, "real, or an RFC 3339 instant to freeze at"},
     {"admin-token", OPT_STRING, OFF(admin_token), NULL, "bearer token for /__admin"},
     {"log", OPT_ENUM, OFF(log), "text|json|off", "request log format (text)"},
-    {"threads", OPT_UINT, OFF(threads), NULL, "worker threads = keep-alive clients (96)"},
+    {"threads", OPT_UINT, OFF(threads), NULL, "worker threads = connections served at once (96)"},
+    {"request-timeout-ms", OPT_MS, OFF(request_timeout_ms), NULL,
+     "longest wait for a request's head, or within its body (10000)"},
+    {"keep-alive-timeout-ms", OPT_MS, OFF(keep_alive_timeout_ms), NULL,
+     "longest an idle keep-alive connection stays open (5000)"},
     {"max-body", OPT_SIZE, OFF(max_body), NULL, "largest request body in bytes (1048576)"},
     {"map-size", OPT_SIZE, OFF(map_size), NULL, "largest store in bytes (1073741824)"},
     {"reset", OPT_FLAG, OFF(reset), NULL, "reseed the store from the fixtures at start"},
@@ -61,7 +67,7 @@ void config_usage(void)
         "[--ignore-field PATH]...\n"
         "       understudy version\n\noptions (each also UNDERSTUDY_NAME in the environment):\n");
     for (size_t i = 0; i < NOPTS; i++)
-        printf("  --%-20s %s\n", opts[i].flag, opts[i].help);
+        printf("  --%-22s %s\n", opts[i].flag, opts[i].help);
 }
 
 static int set_value(struct config *c, const struct opt *o, const char *val, char *err,
@@ -114,6 +120,7 @@ static int set_value(struct config *c, const struct opt *o, const char *val, cha
         return EMU_OK;
     case OPT_U64:
     case OPT_UINT:
+    case OPT_MS:
     case OPT_SIZE:
     case OPT_COUNT:
         if (!isdigit((unsigned char)*val))
@@ -130,6 +137,10 @@ static int set_value(struct config *c, const struct opt *o, const char *val, cha
             if (n == 0)
                 goto bad;
             *(size_t *)base = (size_t)n;
+        } else if (o->kind == OPT_MS) { /* an hour at most */
+            if (n == 0 || n > 3600000)
+                goto bad;
+            *(unsigned *)base = (unsigned)n;
         } else {
             if (n == 0 || n > 4096)
                 goto bad;
@@ -159,6 +170,8 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
     c->clock = "real";
     c->log = "text";
     c->threads = 96;
+    c->request_timeout_ms = 10000;
+    c->keep_alive_timeout_ms = 5000;
     c->max_body = 1048576;
     c->map_size = (size_t)1 << 30;
     c->journal_entries = 10000;

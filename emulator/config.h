@@ -11,21 +11,24 @@
 #define CONFIG_MAX_SCENARIOS 32
 
 struct config {
-    char listen[128];         /* "HOST:PORT" */
+    char listen[128];         /* "HOST:PORT", or "[IPv6]:PORT" */
     const char *data_dir;     /* NULL: a private temporary environment removed at exit */
     const char *fixtures_dir; /* NULL: the fixtures built into the binary */
     const char *scenarios[CONFIG_MAX_SCENARIOS]; /* files or directories activated at start */
     int nscenarios;
     uint64_t seed;
-    const char *clock;       /* "real" or an RFC 3339 instant */
-    const char *admin_token; /* NULL: admin calls are open */
-    const char *log;         /* "text", "json" or "off" */
-    unsigned threads;        /* civetweb worker threads: one per open keep-alive connection */
-    size_t max_body;         /* bytes; a larger body is answered 413 */
-    size_t map_size;         /* bytes of LMDB map: the most the store can hold */
-    int reset;               /* 1: reseed the store from the fixtures at start */
-    size_t journal_entries;  /* the most requests the journal holds */
-    size_t journal_bytes;    /* the most bytes the journal holds */
+    const char *clock;              /* "real" or an RFC 3339 instant */
+    const char *admin_token;        /* NULL: admin calls are open */
+    const char *log;                /* "text", "json" or "off" */
+    unsigned threads;               /* civetweb worker threads: one per open connection; past 7/8 of
+                                     * them busy, answers close their connection and idle ones end */
+    unsigned request_timeout_ms;    /* civetweb's: a request's head, or a pause in its body */
+    unsigned keep_alive_timeout_ms; /* how long an idle keep-alive connection is kept */
+    size_t max_body;                /* bytes; a larger body is answered 413 */
+    size_t map_size;                /* bytes of LMDB map: the most the store can hold */
+    int reset;                      /* 1: reseed the store from the fixtures at start */
+    size_t journal_entries;         /* the most requests the journal holds */
+    size_t journal_bytes;           /* the most bytes the journal holds */
 };
 
 /* Fills c from argv (argv[0] and any subcommand already skipped) and the environment. Strings

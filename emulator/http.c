@@ -1,19 +1,24 @@
 /* http.c -- civetweb glue: server start and stop, request in, response out, request log.
  *
- * Every request goes through on_request: the body is read up to --max-body (a larger one is
- * left unread and answered 413 by the dispatcher), the answer is built in one buffer and sent
- * with one mg_write. civetweb gives each keep-alive connection a worker thread for as long as
- * it stays open, so --threads is the number of clients served at once. */
+ * Every request goes through on_request, which checks what civetweb lets through before
+ * anything runs: the framing (one Content-Length or chunks, never both), the path (decoded
+ * here: an encoded NUL or text that is not UTF-8 names nothing), and the query. It answers
+ * "100 Continue" when the client waits for it, reads the body up to --max-body (a larger one
+ * is left unread and answered 413 by the dispatcher; a body cut short is never executed),
+ * builds the answer in one buffer and sends it with one mg_write. Errors civetweb finds
+ * itself come to on_http_error and are answered in the owning vendor's shape too.
+ *
+ * civetweb gives each connection a worker thread for as long as it stays open, so --threads
+ * bounds the connections served at once; when nearly all workers hold one, answers close
+ * their connection so that queued clients get a worker. The tricks that depend on civetweb's
+ * inside are in civetweb_compat.c. */
 #include "http.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +27,7 @@
 #include <civetweb.h>
 
 #include "app.h"
+#include "civetweb_compat.h"
 #include "err.h"
 #include "journal.h"
 #include "metrics.h"
@@ -33,17 +39,86 @@ struct http {
     struct mg_context *ctx;
     struct app *app;
     unsigned port;
-    char host[128];
-    atomic_int stopped;   /* mg_stop has returned: the listener waker can rest */
+    char host[128];       /* the listening address, without brackets */
     atomic_int stopping;  /* SIGTERM came: new requests are refused */
     atomic_int in_flight; /* requests between arrival and their answer being written */
+    atomic_int open;      /* connections a worker holds (waiting for a request or serving one) */
+    int busy_at;          /* from this many open connections on, answers close theirs */
+    pthread_t reaper;     /* ends idle connections while workers are scarce */
+    int have_reaper;
+    atomic_int reaper_stop;
 };
 
+/* The standard reason phrases, as Node's http module (the Guayaba server) and Symfony (the
+ * Laravel servers) send them. civetweb's own table has misspellings. */
 static const char *reason_phrase(int status)
 {
-    const char *text = mg_get_response_code_text(NULL, status);
+    static const struct {
+        int status;
+        const char *text;
+    } table[] = {
+        {100, "Continue"},
+        {101, "Switching Protocols"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {203, "Non-Authoritative Information"},
+        {204, "No Content"},
+        {205, "Reset Content"},
+        {206, "Partial Content"},
+        {300, "Multiple Choices"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {308, "Permanent Redirect"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {402, "Payment Required"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {406, "Not Acceptable"},
+        {407, "Proxy Authentication Required"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {410, "Gone"},
+        {411, "Length Required"},
+        {412, "Precondition Failed"},
+        {413, "Payload Too Large"},
+        {414, "URI Too Long"},
+        {415, "Unsupported Media Type"},
+        {416, "Range Not Satisfiable"},
+        {417, "Expectation Failed"},
+        {418, "I'm a Teapot"},
+        {421, "Misdirected Request"},
+        {422, "Unprocessable Entity"},
+        {423, "Locked"},
+        {424, "Failed Dependency"},
+        {425, "Too Early"},
+        {426, "Upgrade Required"},
+        {428, "Precondition Required"},
+        {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"},
+        {451, "Unavailable For Legal Reasons"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+        {505, "HTTP Version Not Supported"},
+        {506, "Variant Also Negotiates"},
+        {507, "Insufficient Storage"},
+        {508, "Loop Detected"},
+        {510, "Not Extended"},
+        {511, "Network Authentication Required"},
+    };
 
-    return text != NULL ? text : "Unknown";
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (table[i].status == status)
+            return table[i].text;
+    return "Unknown";
 }
 
 static int64_t mono_us(void)
@@ -54,62 +129,83 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Reads the body into a new buffer (NUL-terminated). Sets *too_large instead of reading a
- * body over max. Returns NULL with *len 0 when there is no body. */
-static char *read_body(struct mg_connection *conn, long long declared, size_t max, size_t *len,
-                       int *too_large)
+/* While workers are scarce, a connection that has waited this long for a request (idle,
+ * slowloris) is ended; the reaper looks every HTTP_REAP_EVERY_MS. */
+#define HTTP_IDLE_EVICT_MS 500
+#define HTTP_REAP_EVERY_MS 100
+
+/* The longest SIGTERM waits for requests in flight to be answered. */
+#define HTTP_STOP_WAIT_MS 60000
+
+/* How long a connection closed with part of its request unread keeps reading and dropping
+ * what the client still sends, so that it reads the answer before the close. */
+#define HTTP_LINGER_MS 1000
+
+/* How read_body ended. */
+enum body_end {
+    BODY_WHOLE,     /* every byte the framing announced */
+    BODY_TOO_LARGE, /* over --max-body: the rest is left unread */
+    BODY_SHORT,     /* the client stopped (closed, timed out, broke the chunking) before the end */
+    BODY_NOMEM,
+};
+
+/* Reads the body (Content-Length bytes, or chunks when declared is -1) into a new
+ * NUL-terminated buffer in *out (NULL when empty; the caller frees it). */
+static enum body_end read_body(struct mg_connection *conn, long long declared, size_t max,
+                               char **out, size_t *len)
 {
     size_t cap = declared >= 0 ? (size_t)declared + 1 : 4096, used = 0;
     char *buf;
 
+    *out = NULL;
     *len = 0;
-    *too_large = 0;
     if (declared == 0)
-        return NULL;
-    if (declared > 0 && (size_t)declared > max) {
-        *too_large = 1;
-        return NULL;
-    }
+        return BODY_WHOLE;
+    if (declared > 0 && (unsigned long long)declared > max)
+        return BODY_TOO_LARGE;
     buf = malloc(cap);
     if (buf == NULL)
-        return NULL;
+        return BODY_NOMEM;
     for (;;) {
         int n;
 
+        if (declared >= 0 && used == (size_t)declared)
+            break; /* all declared bytes are in */
         if (used + 1 == cap) {
             char *grown;
 
-            if (declared >= 0)
-                break; /* all declared bytes are in */
             if (used > max) {
-                *too_large = 1;
                 free(buf);
-                return NULL;
+                return BODY_TOO_LARGE;
             }
             grown = realloc(buf, cap * 2);
             if (grown == NULL) {
                 free(buf);
-                return NULL;
+                return BODY_NOMEM;
             }
             buf = grown;
             cap *= 2;
         }
         n = mg_read(conn, buf + used, cap - 1 - used);
-        if (n <= 0)
-            break;
+        if (n < 0 || (n == 0 && declared >= 0)) {
+            free(buf); /* a broken chunk, or the connection ended early */
+            return BODY_SHORT;
+        }
+        if (n == 0)
+            break; /* the last chunk */
         used += (size_t)n;
     }
     if (used > max) {
-        *too_large = 1;
         free(buf);
-        return NULL;
+        return BODY_TOO_LARGE;
     }
     buf[used] = '\0';
+    *out = buf;
     *len = used;
-    return buf;
+    return BODY_WHOLE;
 }
 
-/* Whether civetweb will keep this connection open after the answer (its own rule). */
+/* Whether the client asked to keep the connection open (civetweb's own rule). */
 static int keeps_alive(const struct mg_request_info *ri, const struct req *req)
 {
     const char *conn = req_header(req, "Connection");
@@ -134,62 +230,36 @@ static const char *http_date(int64_t now_ms)
     return cached;
 }
 
-/* Makes civetweb close the connection once the handler returns: it keeps a connection open
- * only when the request's Connection header allows it, and the request's headers are its own
- * (writable) data. */
-static void close_after(const struct mg_request_info *ri)
+/* 1xx, 204 and 304 answers carry neither a body nor Content-Length (RFC 9110 §8.6). */
+static int bodiless_status(int status)
 {
-    struct mg_request_info *info = (struct mg_request_info *)ri;
-
-    for (int i = 0; i < info->num_headers; i++) {
-        if (strcasecmp(info->http_headers[i].name, "Connection") == 0) {
-            info->http_headers[i].value = "close";
-            return;
-        }
-    }
-    if (info->num_headers < MG_MAX_HEADERS) {
-        info->http_headers[info->num_headers].name = "Connection";
-        info->http_headers[info->num_headers].value = "close";
-        info->num_headers++;
-    }
+    return status < 200 || status == 204 || status == 304;
 }
 
-/* The socket of this request's connection, found by its peer's port: civetweb does not hand
- * it out, and a reset needs it. -1 when not found. */
-static int socket_of(const struct mg_request_info *ri, unsigned local_port)
+/* The fixed head of an answer: Date, Content-Type, Content-Length and Connection lines (no
+ * status line, no blank line). */
+static size_t answer_head(char *buf, size_t len, const struct req *req, const struct res *res,
+                          int keep_alive)
 {
-    for (int fd = 3; fd < 65536; fd++) {
-        struct sockaddr_storage peer, self;
-        socklen_t plen = sizeof(peer), slen = sizeof(self);
-        int pport, sport;
+    int n;
 
-        if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 ||
-            getsockname(fd, (struct sockaddr *)&self, &slen) != 0)
-            continue;
-        pport = peer.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&peer)->sin6_port)
-                                           : ntohs(((struct sockaddr_in *)&peer)->sin_port);
-        sport = self.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&self)->sin6_port)
-                                           : ntohs(((struct sockaddr_in *)&self)->sin_port);
-        if (pport == ri->remote_port && (unsigned)sport == local_port)
-            return fd;
-    }
-    return -1;
+    if (bodiless_status(res->status))
+        n = snprintf(buf, len, "Date: %s\r\nConnection: %s\r\n", http_date(req->now_ms),
+                     keep_alive ? "keep-alive" : "close");
+    else
+        n = snprintf(
+            buf, len, "Date: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
+            http_date(req->now_ms), res->content_type ? res->content_type : "application/json",
+            res->body_len, keep_alive ? "keep-alive" : "close");
+    return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
 /* What a scenario's fault does to the connection instead of a normal answer. */
-static void send_fault(struct mg_connection *conn, const struct mg_request_info *ri,
-                       const struct req *req, const struct res *res, unsigned local_port)
+static void send_fault(struct mg_connection *conn, const struct req *req, const struct res *res)
 {
-    close_after(ri);
+    compat_close_after(conn);
     if (strcmp(res->fault, "reset") == 0) {
-        struct sockaddr unspec = {0};
-        int fd = socket_of(ri, local_port);
-
-        /* Disconnecting a TCP socket aborts the connection: the peer gets an RST now, and the
-         * descriptor stays valid for civetweb to close as usual. */
-        unspec.sa_family = AF_UNSPEC;
-        if (fd >= 0)
-            connect(fd, &unspec, sizeof(unspec));
+        compat_reset(conn); /* when the socket is not found, the connection only closes */
     } else if (strcmp(res->fault, "truncate") == 0) {
         char head[512];
         int n = snprintf(head, sizeof(head),
@@ -207,35 +277,56 @@ static void send_fault(struct mg_connection *conn, const struct mg_request_info 
     /* "empty": nothing at all is written before the connection closes. */
 }
 
+/* Sends the whole answer in one write; a HEAD answer stops after the head. */
 static void send_response(struct mg_connection *conn, const struct req *req, const struct res *res,
-                          int keep_alive)
+                          int keep_alive, int head_only)
 {
-    char head[512], stack[16384];
-    size_t head_len, total;
+    char status[64], head[512], stack[16384];
+    size_t status_len, head_len, body_len, total;
     char *out;
 
-    head_len = (size_t)snprintf(head, sizeof(head),
-                                "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-                                "Content-Length: %zu\r\nConnection: %s\r\n",
-                                res->status, reason_phrase(res->status), http_date(req->now_ms),
-                                res->content_type ? res->content_type : "application/json",
-                                res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
-    total = head_len + res->headers_len + 2 + res->body_len;
+    status_len = (size_t)snprintf(status, sizeof(status), "HTTP/1.1 %d %s\r\n", res->status,
+                                  reason_phrase(res->status));
+    head_len = answer_head(head, sizeof(head), req, res, keep_alive);
+    body_len = head_only || bodiless_status(res->status) ? 0 : res->body_len;
+    total = status_len + head_len + res->headers_len + 2 + body_len;
     out = total <= sizeof(stack) ? stack : malloc(total); /* most answers fit on the stack */
     if (out == NULL) {
+        mg_write(conn, status, status_len);
         mg_write(conn, head, head_len);
         mg_write(conn, "\r\n", 2);
         return;
     }
-    memcpy(out, head, head_len);
+    memcpy(out, status, status_len);
+    memcpy(out + status_len, head, head_len);
     if (res->headers_len)
-        memcpy(out + head_len, res->headers, res->headers_len);
-    memcpy(out + head_len + res->headers_len, "\r\n", 2);
-    if (res->body_len)
-        memcpy(out + head_len + res->headers_len + 2, res->body, res->body_len);
+        memcpy(out + status_len + head_len, res->headers, res->headers_len);
+    memcpy(out + status_len + head_len + res->headers_len, "\r\n", 2);
+    if (body_len)
+        memcpy(out + status_len + head_len + res->headers_len + 2, res->body, body_len);
     mg_write(conn, out, total);
     if (out != stack)
         free(out);
+}
+
+/* Copies text into buf (of len bytes, NUL-terminated) with every control character, DEL and
+ * backslash written as an escape (\r, \n, \t, \\, \xHH), so one request stays one log line. */
+static const char *log_escape(const char *text, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0' && used + 5 < len; p++) {
+        if (*p == '\\' || *p == '\r' || *p == '\n' || *p == '\t') {
+            buf[used++] = '\\';
+            buf[used++] = *p == '\\' ? '\\' : *p == '\r' ? 'r' : *p == '\n' ? 'n' : 't';
+        } else if (*p < 0x20 || *p == 0x7f || *p == ' ') {
+            used += (size_t)snprintf(buf + used, len - used, "\\x%02x", *p);
+        } else {
+            buf[used++] = (char)*p;
+        }
+    }
+    buf[used] = '\0';
+    return buf;
 }
 
 static void log_request(struct app *app, const struct req *req, const struct res *res,
@@ -250,19 +341,32 @@ static void log_request(struct app *app, const struct req *req, const struct res
         return;
     clock_format_iso_ms(req->now_ms, when, sizeof(when));
     if (strcmp(app->cfg.log, "json") == 0) {
+        /* JSON escapes control characters itself; a method or path that is not UTF-8 (which
+         * jansson refuses) is logged in its escaped text form instead. */
+        char method[64], path[2048];
         json_t *line =
             json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant, "vendor",
                       vendor, "method", req->method, "path", req->path, "status", res->status,
                       "duration_us", (json_int_t)took_us, "scenario", rule);
-        char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        char *text;
 
+        if (line == NULL)
+            line = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant,
+                             "vendor", vendor, "method",
+                             log_escape(req->method, method, sizeof(method)), "path",
+                             log_escape(req->path, path, sizeof(path)), "status", res->status,
+                             "duration_us", (json_int_t)took_us, "scenario", rule);
+        text = line ? json_dumps(line, JSON_COMPACT) : NULL;
         if (text != NULL)
             printf("%s\n", text);
         free(text);
         json_decref(line);
     } else {
-        printf("%s %s %s %s %s %d %lldus %s\n", when, tenant, vendor, req->method, req->path,
-               res->status, (long long)took_us, rule);
+        char method[64], path[2048];
+
+        printf("%s %s %s %s %s %d %lldus %s\n", when, tenant, vendor,
+               log_escape(req->method, method, sizeof(method)),
+               log_escape(req->path, path, sizeof(path)), res->status, (long long)took_us, rule);
     }
 }
 
@@ -271,7 +375,7 @@ static void record(struct app *app, const struct req *req, const struct res *res
                    int keep_alive)
 {
     struct journal_record r;
-    char head[256], request_headers[8192], response_stack[2048];
+    char head[512], request_headers[8192], response_stack[2048];
     size_t used = 0, head_len;
     char *response_headers;
 
@@ -292,11 +396,7 @@ static void record(struct app *app, const struct req *req, const struct res *res
         memcpy(request_headers + used + nl + 2 + vl, "\r\n", 2);
         used += nl + vl + 4;
     }
-    head_len = (size_t)snprintf(
-        head, sizeof(head),
-        "Date: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
-        http_date(req->now_ms), res->content_type ? res->content_type : "application/json",
-        res->body_len, keep_alive && !res->close ? "keep-alive" : "close");
+    head_len = answer_head(head, sizeof(head), req, res, keep_alive);
     response_headers = head_len + res->headers_len + 1 <= sizeof(response_stack)
                            ? response_stack
                            : malloc(head_len + res->headers_len + 1);
@@ -325,6 +425,215 @@ static void record(struct app *app, const struct req *req, const struct res *res
         free(response_headers);
 }
 
+/* Copies the request's headers into req, each value trimmed of the spaces and tabs around it
+ * (RFC 9110 §5.5), into one new buffer returned through *store (the caller frees it). */
+static int copy_headers(const struct mg_request_info *ri, struct req *req, char **store)
+{
+    size_t total = 0, used = 0;
+    char *buf;
+
+    *store = NULL;
+    req->nheaders = 0;
+    for (int i = 0; i < ri->num_headers && i < REQ_MAX_HEADERS; i++)
+        total += strlen(ri->http_headers[i].value) + 1;
+    buf = malloc(total + 1);
+    if (buf == NULL)
+        return EMU_NOMEM;
+    for (int i = 0; i < ri->num_headers && i < REQ_MAX_HEADERS; i++) {
+        const char *v = ri->http_headers[i].value;
+        size_t n;
+
+        v += strspn(v, " \t");
+        n = strlen(v);
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        memcpy(buf + used, v, n);
+        buf[used + n] = '\0';
+        req->headers[i].name = ri->http_headers[i].name;
+        req->headers[i].value = buf + used;
+        req->nheaders = i + 1;
+        used += n + 1;
+    }
+    *store = buf;
+    return EMU_OK;
+}
+
+/* The request's framing, checked before anything is read (RFC 9112 §6.3): a body is framed
+ * by one Content-Length or by chunks, never both and never ambiguously, or a front proxy and
+ * understudy could split the stream into different requests. Returns the refusal's sentence,
+ * or NULL when the framing is sound; *chunked says which framing it is. */
+static const char *framing_error(const struct req *req, int *chunked)
+{
+    const char *length = NULL, *coding = NULL;
+    int ncodings = 0;
+
+    *chunked = 0;
+    for (int i = 0; i < req->nheaders; i++) {
+        const char *name = req->headers[i].name, *v = req->headers[i].value;
+
+        if (strcasecmp(name, "Content-Length") == 0) {
+            size_t digits = strspn(v, "0123456789");
+
+            if (digits == 0 || v[digits] != '\0' || digits > 18)
+                return "Content-Length is not a number of bytes";
+            if (length != NULL && strcmp(length, v) != 0)
+                return "Conflicting Content-Length values";
+            length = v;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            coding = v;
+            ncodings++;
+        }
+    }
+    if (coding == NULL)
+        return NULL;
+    if (length != NULL)
+        return "Content-Length together with Transfer-Encoding";
+    if (ncodings > 1 || strcasecmp(coding, "chunked") != 0)
+        return "Unsupported Transfer-Encoding (only chunked is accepted)";
+    *chunked = 1;
+    return NULL;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Whether the len bytes at s are well-formed UTF-8 (no overlongs, surrogates or code points
+ * past U+10FFFF). */
+static int valid_utf8(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned cp, min;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0)
+            n = 1, cp = c & 0x1f, min = 0x80;
+        else if ((c & 0xf0) == 0xe0)
+            n = 2, cp = c & 0x0f, min = 0x800;
+        else if ((c & 0xf8) == 0xf0)
+            n = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* Percent-decodes a path (a '+' stays a '+', unlike in forms) into a new string in *out.
+ * EMU_NOT_FOUND when it holds an encoded NUL, a '%' not followed by two hex digits, or bytes
+ * that are not UTF-8: such a path names no resource of any vendor. */
+static int decode_path(const char *raw, char **out)
+{
+    size_t len = strlen(raw), used = 0;
+    char *buf = malloc(len + 1);
+
+    *out = NULL;
+    if (buf == NULL)
+        return EMU_NOMEM;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] == '%') {
+            int hi = i + 2 < len ? hex_value(raw[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(buf);
+                return EMU_NOT_FOUND;
+            }
+            buf[used++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            buf[used++] = raw[i];
+        }
+    }
+    buf[used] = '\0';
+    if (!valid_utf8((const unsigned char *)buf, used)) {
+        free(buf);
+        return EMU_NOT_FOUND;
+    }
+    *out = buf;
+    return EMU_OK;
+}
+
+/* Whether a query string holds an encoded NUL, which no vendor's framework lets through to
+ * a value: it would cut the value short wherever it is read as text. */
+static int query_has_nul(const char *query)
+{
+    for (const char *p = query; p != NULL && (p = strchr(p, '%')) != NULL; p++)
+        if (p[1] == '0' && p[2] == '0')
+            return 1;
+    return 0;
+}
+
+/* Whether the request names a route that will read its body; otherwise its answer (404,
+ * 405) is known before the body, which need not be read. */
+static int route_wants_body(struct req *req)
+{
+    return router_match(vendors, req) == EMU_OK;
+}
+
+/* Answers err in the vendor's shape with the HTTP status given (the vendor's own status for
+ * err when status is 0), and closes the connection after it. */
+static void refuse(struct req *req, struct res *res, int err, int status, const char *why)
+{
+    res_clear(res);
+    memset(res, 0, sizeof(*res));
+    router_refuse(req, res, err, why);
+    if (status != 0)
+        res->status = status;
+    res->close = 1;
+}
+
+/* Answers the request: keeps or closes the connection, journals, sends, logs. unread: part of
+ * the request is still on the wire, so the connection closes with a linger. */
+static void answer(struct http *h, struct mg_connection *conn, const struct mg_request_info *ri,
+                   struct req *req, struct res *res, int64_t started, int unread)
+{
+    struct app *app = h->app;
+    int keep_alive, head_only = strcmp(ri->request_method ? ri->request_method : "", "HEAD") == 0;
+
+    if (res->status == 0)
+        res->status = 500;
+    /* civetweb gives a connection a worker for as long as it stays open: when nearly every
+     * worker holds one, answers close theirs, so that clients waiting in the queue get a
+     * worker instead of waiting for a keep-alive connection to time out. */
+    keep_alive = keeps_alive(ri, req) && !res->close && !unread && !res->fault[0] &&
+                 atomic_load(&h->open) < h->busy_at;
+    /* Journaled before it is sent: a client that has the answer finds it in the journal, and
+     * the journal's order is the order of the answers. */
+    record(app, req, res, mono_us() - started, keep_alive);
+    if (res->fault[0]) {
+        send_fault(conn, req, res);
+    } else {
+        send_response(conn, req, res, keep_alive, head_only);
+        if (unread)
+            compat_linger_close(conn, HTTP_LINGER_MS);
+        else if (!keep_alive)
+            compat_close_after(conn);
+    }
+    log_request(app, req, res, mono_us() - started);
+}
+
 static int on_request(struct mg_connection *conn, void *cbdata)
 {
     struct http *h = cbdata;
@@ -333,51 +642,87 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     int64_t started = mono_us();
     struct req req = {0};
     struct res res = {0};
-    char *body;
-    int status, keep_alive;
+    char *body = NULL, *headers = NULL, *path = NULL;
+    const char *why, *expect;
+    long long declared = ri->content_length;
+    int status, chunked = 0, unread = 0, rc;
 
     req.app = app;
     req.method = ri->request_method;
-    req.path = ri->local_uri ? ri->local_uri : "/";
+    req.path = ri->local_uri ? ri->local_uri : "/"; /* raw until decoded below */
     req.query = ri->query_string;
     req.remote_addr = ri->remote_addr;
     req.now_ms = clock_now_ms(&app->clock);
-    for (int i = 0; i < ri->num_headers && i < REQ_MAX_HEADERS; i++) {
-        req.headers[i].name = ri->http_headers[i].name;
-        req.headers[i].value = ri->http_headers[i].value;
-        req.nheaders = i + 1;
-    }
-    body =
-        read_body(conn, ri->content_length, app->cfg.max_body, &req.body_len, &req.body_too_large);
-    req.body = body ? body : "";
+    req.body = "";
+    compat_connection_busy(conn, 1);
 
     /* Counted before the stop flag is read, so http_stop never misses a request it must wait
      * for; one that sees the flag is refused, in the vendor's shape, and its connection closed. */
     atomic_fetch_add(&h->in_flight, 1);
-    if (atomic_load(&h->stopping)) {
-        router_refuse(&req, &res, EMU_UNAVAILABLE, "The server is shutting down");
-        res.close = 1;
-    } else {
-        router_dispatch(app, &req, &res);
+    if (copy_headers(ri, &req, &headers) != EMU_OK) {
+        refuse(&req, &res, EMU_NOMEM, 0, "Out of memory");
+        unread = 1;
+    } else if (atomic_load(&h->stopping)) {
+        refuse(&req, &res, EMU_UNAVAILABLE, 0, "The server is shutting down");
+        unread = declared > 0 || req_header(&req, "Transfer-Encoding") != NULL;
+    } else if ((why = compat_head_error(ri)) != NULL ||
+               (why = framing_error(&req, &chunked)) != NULL) {
+        refuse(&req, &res, EMU_BAD_REQUEST, ri->num_headers >= MG_MAX_HEADERS ? 431 : 400, why);
+        unread = 1;
+    } else if ((rc = decode_path(req.path, &path)) != EMU_OK) {
+        refuse(&req, &res, rc == EMU_NOMEM ? EMU_NOMEM : EMU_NO_ROUTE, 0,
+               "The path is not valid percent-encoded UTF-8 text");
+        unread = declared > 0 || chunked;
+    } else if (query_has_nul(req.query)) {
+        req.path = path;
+        refuse(&req, &res, EMU_BAD_REQUEST, 400, "The query string holds an encoded NUL (%00)");
+        unread = declared > 0 || chunked;
+    }
+    if (res.status == 0) {
+        int has_body = declared > 0 || chunked;
+
+        req.path = path;
+        expect = req_header(&req, "Expect");
+        if (declared > 0 && (unsigned long long)declared > app->cfg.max_body) {
+            req.body_too_large = 1; /* the dispatcher answers 413 without reading it */
+            unread = 1;
+        } else if (expect != NULL && strcasecmp(expect, "100-continue") != 0) {
+            refuse(&req, &res, EMU_BAD_REQUEST, 417, "Only the 100-continue expectation is met");
+            unread = has_body;
+        } else if (expect != NULL && has_body && !route_wants_body(&req)) {
+            unread = 1; /* the answer is known (no such route): the body is not wanted */
+        } else if (has_body) {
+            enum body_end end;
+
+            if (expect != NULL) /* the client waits for this before it sends the body */
+                mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            end = read_body(conn, chunked ? -1 : declared, app->cfg.max_body, &body, &req.body_len);
+            if (end == BODY_TOO_LARGE) {
+                req.body_too_large = 1;
+                unread = 1;
+            } else if (end == BODY_SHORT) {
+                refuse(&req, &res, EMU_BAD_REQUEST, 400,
+                       "The request body ended before the length its framing announced");
+                unread = 1;
+            } else if (end == BODY_NOMEM) {
+                refuse(&req, &res, EMU_NOMEM, 0, "Out of memory");
+                unread = 1;
+            }
+            req.body = body ? body : "";
+        }
     }
     if (res.status == 0)
-        res.status = 500;
-    keep_alive = keeps_alive(ri, &req);
-    /* Journaled before it is sent: a client that has the answer finds it in the journal, and
-     * the journal's order is the order of the answers. */
-    record(app, &req, &res, mono_us() - started, keep_alive);
-    if (res.fault[0])
-        send_fault(conn, ri, &req, &res, (unsigned)ri->server_port);
-    else
-        send_response(conn, &req, &res, keep_alive);
-    log_request(app, &req, &res, mono_us() - started);
-
+        router_dispatch(app, &req, &res);
+    answer(h, conn, ri, &req, &res, started, unread);
+    compat_connection_busy(conn, 0);
     atomic_fetch_sub(&h->in_flight, 1);
 
     status = res.status;
     req_clear(&req);
     res_clear(&res);
     free(body);
+    free(path);
+    free(headers);
     return status;
 }
 
@@ -388,6 +733,59 @@ static int on_begin_request(struct mg_connection *conn)
     return on_request(conn, mg_get_user_data(mg_get_context(conn)));
 }
 
+/* Errors civetweb finds itself, before any handler runs (a malformed request line or header,
+ * a bad Content-Length or Transfer-Encoding, an unknown HTTP version, a header block over
+ * max_request_size): answered in the shape of the vendor whose path the request names, or
+ * the admin API's when the request line could not be read. The connection then closes. */
+static int on_http_error(struct mg_connection *conn, int status, const char *message)
+{
+    struct http *h = mg_get_user_data(mg_get_context(conn));
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    int64_t started = mono_us();
+    struct req req = {0};
+    struct res res = {0};
+    char *path = NULL, *headers = NULL, *raw = NULL;
+    int parsed = compat_error_has_request(status, message) && ri->request_method != NULL &&
+                 ri->request_uri != NULL;
+    int err = status == 413                    ? EMU_TOO_LARGE
+              : status >= 500 && status != 505 ? EMU_INTERNAL
+                                               : EMU_BAD_REQUEST;
+
+    if (status < 400 || h == NULL)
+        return 1; /* not an error answer: civetweb's own handling */
+    if (status == 413)
+        status = 431; /* civetweb says 413 only for a request head over its buffer */
+    req.app = h->app;
+    req.method = parsed ? ri->request_method : "-";
+    req.path = "/";
+    req.remote_addr = ri->remote_addr;
+    req.now_ms = clock_now_ms(&h->app->clock);
+    req.body = "";
+    if (parsed) {
+        const char *uri = ri->request_uri;
+        size_t n;
+
+        if (strncmp(uri, "http://", 7) == 0 && strchr(uri + 7, '/') != NULL)
+            uri = strchr(uri + 7, '/'); /* absolute form: the path part */
+        n = strcspn(uri, "?");
+        raw = strndup(uri, n);
+        if (raw != NULL && decode_path(raw, &path) == EMU_OK)
+            req.path = path;
+        else if (raw != NULL && raw[0] == '/')
+            req.path = raw;
+        if (copy_headers(ri, &req, &headers) != EMU_OK)
+            req.nheaders = 0;
+    }
+    refuse(&req, &res, err, status, message && *message ? message : reason_phrase(status));
+    answer(h, conn, ri, &req, &res, started, 1);
+    req_clear(&req);
+    res_clear(&res);
+    free(path);
+    free(raw);
+    free(headers);
+    return 0;
+}
+
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
@@ -395,41 +793,120 @@ static int on_log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+static int on_init_connection(const struct mg_connection *conn, void **conn_data)
+{
+    struct http *h = mg_get_user_data(mg_get_context(conn));
+
+    if (compat_connection_opened(conn, conn_data) && h != NULL)
+        atomic_fetch_add(&h->open, 1);
+    return 0;
+}
+
+static void on_connection_close(const struct mg_connection *conn)
+{
+    struct http *h = mg_get_user_data(mg_get_context(conn));
+
+    if (compat_connection_closed(conn) && h != NULL)
+        atomic_fetch_sub(&h->open, 1);
+}
+
+/* civetweb gives a connection a worker until it closes, and queues the rest: while nearly
+ * every worker is held, connections that only wait (idle, slowloris) are ended so that the
+ * queued clients get a worker. */
+static void *reaper_run(void *arg)
+{
+    struct http *h = arg;
+
+    while (!atomic_load(&h->reaper_stop)) {
+        usleep(HTTP_REAP_EVERY_MS * 1000);
+        if (atomic_load(&h->open) >= h->busy_at)
+            compat_evict_idle(h->port, HTTP_IDLE_EVICT_MS);
+    }
+    return NULL;
+}
+
+/* Splits a listening address into host (brackets of an IPv6 address removed) and port. */
+static int split_listen(const struct config *cfg, char *host, size_t hostlen, unsigned *port)
+{
+    char raw[128];
+    size_t n;
+
+    if (config_listen_split(cfg, raw, sizeof(raw), port) != EMU_OK)
+        return EMU_INVALID;
+    n = strlen(raw);
+    if (n >= 2 && raw[0] == '[' && raw[n - 1] == ']') {
+        snprintf(host, hostlen, "%.*s", (int)(n - 2), raw + 1);
+        return strchr(host, ':') != NULL ? EMU_OK : EMU_INVALID;
+    }
+    snprintf(host, hostlen, "%s", raw);
+    return EMU_OK;
+}
+
 int http_start(struct app *app, struct http **out, char *err, size_t errlen)
 {
     struct http *h = calloc(1, sizeof(*h));
     struct mg_callbacks callbacks = {0};
     struct mg_server_port ports[4];
-    char threads[16], listen[160], host[128];
+    char threads[16], queue[16], listen[160], host[128], request_ms[16], keep_alive_ms[16];
     unsigned port;
+    int ipv6;
     const char *options[] = {
         "listening_ports",
         listen,
         "num_threads",
         threads,
+        "connection_queue",
+        queue,
+        "listen_backlog",
+        "1024",
         "enable_keep_alive",
         "yes",
         "tcp_nodelay",
         "1",
+        /* The longest a client may take to send a request's head (slowloris), and to pause
+         * within a body; and the longest an idle keep-alive connection holds its worker. */
         "request_timeout_ms",
-        "30000",
+        request_ms,
         "keep_alive_timeout_ms",
-        "30000",
+        keep_alive_ms,
         "decode_url",
-        "yes",
+        "no", /* decoded by us: an encoded NUL must refuse the path, not cut it */
         NULL,
     };
 
     *out = NULL;
     if (h == NULL)
         return EMU_NOMEM;
-    config_listen_split(&app->cfg, host, sizeof(host), &port);
-    /* civetweb binds every interface unless the port carries an address. */
-    snprintf(listen, sizeof(listen), "%s:%u", host, port);
+    if (split_listen(&app->cfg, host, sizeof(host), &port) != EMU_OK) {
+        snprintf(err, errlen, "cannot listen on %s (not HOST:PORT)", app->cfg.listen);
+        free(h);
+        return EMU_IO;
+    }
+    ipv6 = strchr(host, ':') != NULL;
+    /* civetweb binds every interface unless the port carries an address. An IPv6 address is
+     * bound by us (Debian's civetweb is built without IPv6): civetweb starts on a loopback
+     * port and the IPv6 socket takes its listener's place. */
+    if (ipv6)
+        snprintf(listen, sizeof(listen), "127.0.0.1:0");
+    else
+        snprintf(listen, sizeof(listen), "%s:%u", host, port);
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
+    snprintf(request_ms, sizeof(request_ms), "%u", app->cfg.request_timeout_ms);
+    snprintf(keep_alive_ms, sizeof(keep_alive_ms), "%u", app->cfg.keep_alive_timeout_ms);
+    /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper
+     * see (and end) idle ones there too instead of in the kernel's backlog. */
+    snprintf(queue, sizeof(queue), "%u", app->cfg.threads > 1024 ? app->cfg.threads : 1024);
+    /* Keep-alive connections are answered "close" once fewer than an eighth of the workers
+     * (at least two) are free. */
+    h->busy_at = (int)app->cfg.threads - (int)(app->cfg.threads / 8 > 2 ? app->cfg.threads / 8 : 2);
+    if (h->busy_at < 1)
+        h->busy_at = 1;
     callbacks.log_message = on_log_message;
     callbacks.begin_request = on_begin_request;
+    callbacks.http_error = on_http_error;
+    callbacks.init_connection = on_init_connection;
+    callbacks.connection_close = on_connection_close;
     mg_init_library(0);
     h->app = app;
     h->ctx = mg_start(&callbacks, h, options);
@@ -442,52 +919,46 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     }
     if (mg_get_server_ports(h->ctx, 4, ports) > 0)
         h->port = (unsigned)ports[0].port;
+    if (ipv6) {
+        int bound = compat_listen_ipv6(h->port, host, port);
+
+        if (bound < 0) {
+            snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
+                     app->cfg.listen);
+            mg_stop(h->ctx);
+            free(h);
+            mg_exit_library();
+            return EMU_IO;
+        }
+        h->port = (unsigned)bound;
+    }
+    h->have_reaper = pthread_create(&h->reaper, NULL, reaper_run, h) == 0;
     *out = h;
     return EMU_OK;
 }
 
-/* civetweb's listener polls with a two-second quantum and notices mg_stop only when the poll
- * returns; a connection to our own port makes it return at once, so stopping takes
- * milliseconds instead of seconds. */
-static void *wake_listener(void *arg)
-{
-    struct http *h = arg;
-    struct sockaddr_in addr = {0};
-
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)h->port);
-    if (inet_pton(AF_INET, strcmp(h->host, "0.0.0.0") == 0 ? "127.0.0.1" : h->host,
-                  &addr.sin_addr) != 1)
-        return NULL;
-    for (int i = 0; i < 200 && !atomic_load(&h->stopped); i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-        usleep(10000);
-        if (fd < 0)
-            break;
-        connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-        close(fd);
-    }
-    return NULL;
-}
-
 void http_stop(struct http *h)
 {
-    pthread_t waker;
-    int have_waker;
+    struct compat_waker *waker;
 
     if (h == NULL)
         return;
     /* Requests in flight finish and their answers go out before mg_stop: once civetweb's stop
      * flag is up it no longer writes, and a committed write would lose its answer. */
     atomic_store(&h->stopping, 1);
-    for (int waited_ms = 0; atomic_load(&h->in_flight) > 0 && waited_ms < 30000; waited_ms++)
+    for (int waited_ms = 0; atomic_load(&h->in_flight) > 0 && waited_ms < HTTP_STOP_WAIT_MS;
+         waited_ms++)
         usleep(1000);
-    have_waker = pthread_create(&waker, NULL, wake_listener, h) == 0;
+    /* Workers waiting on idle connections notice the stop only every two seconds: ending
+     * those reads now lets the process exit as soon as the last answer is out. */
+    atomic_store(&h->reaper_stop, 1);
+    if (h->have_reaper)
+        pthread_join(h->reaper, NULL);
+    compat_evict_end();
+    compat_end_idle_reads(h->port);
+    waker = compat_wake_listener_start(h->host, h->port);
     mg_stop(h->ctx);
-    atomic_store(&h->stopped, 1);
-    if (have_waker)
-        pthread_join(waker, NULL);
+    compat_wake_listener_end(waker);
     mg_exit_library();
     free(h);
 }

@@ -1,9 +1,10 @@
-/* http.h -- the HTTP server: the only module that knows civetweb.
+/* http.h -- the HTTP server: the only module that knows civetweb (with civetweb_compat.c).
  *
- * It registers one catch-all handler, turns each connection's request into a struct req, runs
- * the dispatcher, and sends the struct res in a single write (status line, headers and body
- * together, so keep-alive clients get one segment per answer). It also writes the request
- * log line. */
+ * It registers one catch-all handler, checks the request's framing and path, turns it into a
+ * struct req, runs the dispatcher, and sends the struct res in a single write (status line,
+ * headers and body together, so keep-alive clients get one segment per answer). Errors
+ * civetweb finds itself are answered in the owning vendor's shape too. It also writes the
+ * request log line (control characters escaped: one request, one line). */
 #ifndef EMU_HTTP_H
 #define EMU_HTTP_H
 
@@ -14,10 +15,11 @@
 struct app;
 struct http;
 
-/* Starts listening on app->cfg.listen with app->cfg.threads workers. On failure returns
- * EMU_IO with a sentence in err. */
+/* Starts listening on app->cfg.listen (IPv4 or [IPv6]) with app->cfg.threads workers. On
+ * failure returns EMU_IO with a sentence in err. */
 int http_start(struct app *app, struct http **out, char *err, size_t errlen);
-/* Stops accepting, lets requests in flight finish, and frees the server. NULL is fine. */
+/* Refuses new requests (503), waits for every request in flight to be answered, ends the idle
+ * connections, stops, and frees the server. NULL is fine. */
 void http_stop(struct http *h);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http *h);

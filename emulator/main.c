@@ -6,6 +6,7 @@
  * flushed and closed, exit 0. Bad flags or fixtures: one sentence on stderr, exit 2. */
 #include <dirent.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,18 @@ static void vendor_names(char *buf, size_t len)
                                      vendors[i]->name);
 }
 
+/* Every connection is a descriptor, and many clients (or a flood of idle ones) can hold more
+ * than the usual soft limit of 1024: the soft limit is raised to the hard one. */
+static void raise_open_files(void)
+{
+    struct rlimit lim;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
 static int serve(int argc, char **argv)
 {
     static struct app app; /* outlives every request thread */
@@ -122,6 +135,7 @@ static int serve(int argc, char **argv)
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    raise_open_files();
 
     if (config_parse(&app.cfg, argc, argv, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);

@@ -14,9 +14,10 @@
 #include "vendors.h"
 #include "webhooks.h"
 
-int router_path_match(const char *pattern, const char *path, struct req *req)
+/* Matches the first len bytes of path against pattern. */
+static int path_match_n(const char *pattern, const char *path, size_t len, struct req *req)
 {
-    const char *p = pattern, *s = path;
+    const char *p = pattern, *s = path, *end = path + len;
 
     if (req != NULL)
         req->nparams = 0;
@@ -25,8 +26,8 @@ int router_path_match(const char *pattern, const char *path, struct req *req)
             return 1;
         if (*p == '{') {
             const char *close = strchr(p, '}');
-            const char *seg_end = strchr(s, '/');
-            size_t seg_len = seg_end ? (size_t)(seg_end - s) : strlen(s);
+            const char *seg_end = memchr(s, '/', (size_t)(end - s));
+            size_t seg_len = seg_end ? (size_t)(seg_end - s) : (size_t)(end - s);
 
             if (close == NULL || seg_len == 0)
                 return 0;
@@ -44,12 +45,17 @@ int router_path_match(const char *pattern, const char *path, struct req *req)
             s += seg_len;
             continue;
         }
-        if (*p != *s)
+        if (s == end || *p != *s)
             return 0;
         p++;
         s++;
     }
-    return *s == '\0';
+    return s == end;
+}
+
+int router_path_match(const char *pattern, const char *path, struct req *req)
+{
+    return path_match_n(pattern, path, strlen(path), req);
 }
 
 /* Names the captured parameters after a match. A name points into the static route pattern,
@@ -81,10 +87,19 @@ static int prefix_of(const struct vendor *v, const char *path, size_t *best)
     return 0;
 }
 
+/* The length of path that routes: a trailing slash routes like the path without it, as
+ * Express (non-strict routing) and Laravel both route it. */
+static size_t routed_length(const char *path)
+{
+    size_t len = strlen(path);
+
+    return len > 1 && path[len - 1] == '/' ? len - 1 : len;
+}
+
 int router_match(const struct vendor *const *list, struct req *req)
 {
     const struct vendor *owner = NULL;
-    size_t best = 0;
+    size_t best = 0, len = routed_length(req->path);
     int path_known = 0;
 
     for (int i = 0; list[i] != NULL; i++) {
@@ -100,7 +115,7 @@ int router_match(const struct vendor *const *list, struct req *req)
     if (owner == NULL)
         return EMU_NO_ROUTE;
     for (const struct route *r = owner->routes; r->method != NULL; r++) {
-        if (!router_path_match(r->path, req->path, req))
+        if (!path_match_n(r->path, req->path, len, req))
             continue;
         if (strcmp(r->method, req->method) == 0) {
             req->route = r;
@@ -111,6 +126,32 @@ int router_match(const struct vendor *const *list, struct req *req)
     }
     req->nparams = 0;
     return path_known ? EMU_NO_METHOD : EMU_NO_ROUTE;
+}
+
+/* Answers OPTIONS on a known path: 204 with Allow naming the path's methods, HEAD where GET
+ * is, and OPTIONS itself (what Express answers for OPTIONS without a handler of its own). */
+static int answer_options(struct req *req, struct res *res)
+{
+    char allow[160] = "";
+    size_t used = 0, len = routed_length(req->path);
+    int has_get = 0;
+
+    for (const struct route *r = req->vendor->routes; r->method != NULL; r++) {
+        char token[16];
+
+        if (!path_match_n(r->path, req->path, len, NULL))
+            continue;
+        snprintf(token, sizeof(token), "%s,", r->method);
+        if (strstr(allow, token) != NULL || strlen(allow) + strlen(token) + 1 >= sizeof(allow))
+            continue;
+        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "%s", token);
+        has_get |= strcmp(r->method, "GET") == 0;
+    }
+    if (has_get)
+        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "HEAD,");
+    snprintf(allow + used, sizeof(allow) - used, "OPTIONS");
+    res->status = 204;
+    return res_header(res, "Allow", "%s", allow);
 }
 
 /* Reads the body into req->json (and a multipart body's uploads into req->files) as the owning
@@ -174,8 +215,21 @@ static int run_route(struct app *app, struct req *req, struct res *res)
 
 void router_dispatch(struct app *app, struct req *req, struct res *res)
 {
-    int rc = router_match(vendors, req);
+    const char *method = req->method;
+    int rc;
 
+    /* HEAD runs the GET route (the transport leaves the body out); every handler, rate limit
+     * and scenario sees a GET. */
+    if (strcmp(method, "HEAD") == 0)
+        req->method = "GET";
+    rc = router_match(vendors, req);
+    if (rc == EMU_NO_METHOD && strcmp(method, "OPTIONS") == 0) {
+        rc = answer_options(req, res);
+        if (rc == EMU_OK) {
+            req->method = method;
+            return;
+        }
+    }
     if (rc == EMU_OK && req->body_too_large) {
         res->close = 1; /* the unread body is still on the wire */
         rc = res_fail(res, EMU_TOO_LARGE, "Request body exceeds the limit of %zu bytes",
@@ -188,11 +242,12 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
         (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
         scenario_finish(res); /* an injected error's status, headers and body overrides */
     }
+    req->method = method;
 }
 
 void router_refuse(struct req *req, struct res *res, int err, const char *why)
 {
-    router_match(vendors, req);
+    router_match(vendors, req); /* sets the vendor, and the route when one matches */
     res_fail(res, err, "%s", why);
     (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, err);
 }

@@ -38,11 +38,14 @@ int router_path_match(const char *pattern, const char *path, struct req *req);
 int router_match(const struct vendor *const *list, struct req *req);
 
 /* Runs the request through match, body-size check, transaction, authentication, body
- * parsing, the handler and commit; on any failure asks the vendor to render the error. */
+ * parsing, the handler and commit; on any failure asks the vendor to render the error. HEAD
+ * runs the GET route; OPTIONS on a known path answers 204 with Allow. A trailing slash routes
+ * like the path without it. */
 void router_dispatch(struct app *app, struct req *req, struct res *res);
 
 /* Answers err (with the sentence why) in the error shape of the vendor that owns req->path,
- * without running anything: for requests that arrive while the server stops. */
+ * without running anything: for requests refused before dispatch (the server stops, the
+ * framing or path is bad, civetweb found the request malformed). */
 void router_refuse(struct req *req, struct res *res, int err, const char *why);
 
 #endif
