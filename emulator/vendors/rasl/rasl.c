@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "clock.h"
@@ -266,7 +267,10 @@ static int rasl_authenticate(struct req *req, struct res *res)
     int64_t expires_ms;
     int rc;
 
-    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' || strlen(auth) > 300)
+    /* Laravel's bearerToken() finds the scheme in any case ("bearer", "BEARER"); the token
+     * itself is compared exactly. */
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
+        strlen(auth) > 300)
         return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
     token = auth + 7;
     snprintf(key, sizeof(key), "rasl/%s", token);
@@ -405,6 +409,25 @@ int rasl_next_id(struct req *req, const char *table, json_int_t *out)
     rc = store_seq_next(req->txn, name, &n);
     *out = (json_int_t)n;
     return rc;
+}
+
+static int count_row(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    (void)val;
+    (void)vlen;
+    (*(long *)arg)++;
+    return 0;
+}
+
+int rasl_count(struct req *req, const char *table, long *out)
+{
+    char prefix[80];
+
+    *out = 0;
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    return store_scan_raw(req->txn, table, prefix, count_row, out);
 }
 
 static int append_row(const char *key, json_t *doc, void *arg)

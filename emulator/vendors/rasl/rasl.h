@@ -16,7 +16,10 @@
 
 #include <jansson.h>
 
+#include "field.h"
+
 struct req;
+struct req_file;
 struct res;
 struct store_txn;
 
@@ -63,6 +66,8 @@ int rasl_get(struct req *req, const char *table, json_int_t id, json_t **out);
 /* Stores doc (borrowed) under its "id". */
 int rasl_put(struct req *req, const char *table, const json_t *doc);
 int rasl_del(struct req *req, const char *table, json_int_t id);
+/* *out is the number of the tenant's rows in table (no row is parsed). */
+int rasl_count(struct req *req, const char *table, long *out);
 /* The tenant's next id for table (never reused). */
 int rasl_next_id(struct req *req, const char *table, json_int_t *out);
 /* *out is a new array of every row of the tenant in table, in id order. */
@@ -112,6 +117,8 @@ int rasl_contacts_update(struct req *req, struct res *res);
 int rasl_contacts_delete(struct req *req, struct res *res);
 int rasl_contacts_batch_create(struct req *req, struct res *res);
 int rasl_contacts_batch_delete(struct req *req, struct res *res);
+/* Laravel's email rule, as far as the vendor's clients meet it. */
+int rasl_valid_email(const char *s);
 int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                          const char **field, char *msg, size_t msglen);
 
@@ -124,6 +131,26 @@ int rasl_auth_templates(struct req *req, struct res *res);
 int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out);
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                           const char **field, char *msg, size_t msglen);
+
+/* ---- messages.c: Laravel's rules on request members ---- */
+
+/* Laravel's name for a member in its default sentences: "source_id" reads "source id",
+ * "buttons.1.title" stays as it is. */
+void rasl_spoken(const char *member, char *out, size_t len);
+/* Adds "The <field, spoken> field <tail>" to details[field]. */
+void rasl_rule_error(json_t *details, const char *field, const char *tail);
+/* Laravel's type rules on member of obj, reported under field (NULL: member) with Laravel's
+ * sentence when the value is of the wrong type. Each returns what field.h found; *out (may be
+ * NULL) gets the value when FIELD_OK, else a zero value. The integer and boolean rules read as
+ * Laravel does: "12" is an integer, "1"/"0"/"true"/"false" booleans. */
+enum field_state rasl_rule_string(const json_t *obj, const char *member, const char *field,
+                                  json_t *details, const char **out);
+enum field_state rasl_rule_integer(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, json_int_t *out);
+enum field_state rasl_rule_boolean(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, int *out);
+enum field_state rasl_rule_array(const json_t *obj, const char *member, const char *field,
+                                 json_t *details, json_t **out);
 
 /* ---- messages.c ---- */
 /* The send path shared with otp.c. The checks record the vendor's sentences in details. */
@@ -138,10 +165,12 @@ void rasl_digits(const char *phone, char *out, size_t len);
  * connection and the conversation limit, in the vendor's order. *contact is new. */
 int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
                       char digits[32], json_t **contact);
-/* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL).
- * *row is a new reference to the stored message. */
+/* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL;
+ * file_name, file_type and file_size when file, an uploaded file, is not NULL). *row is a new
+ * reference to the stored message. */
 int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
-                     const char *url, const char *template_name, const char *code, json_t **row);
+                     const char *url, const char *template_name, const char *code,
+                     const struct req_file *file, json_t **row);
 /* EMU_OK when the tenant's plan has WhatsApp templates; otherwise fails the request. */
 int rasl_templates_allowed(struct req *req, struct res *res);
 /* body with {{n}} replaced by field_n of params; new malloc'd text. */
