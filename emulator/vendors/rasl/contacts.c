@@ -63,7 +63,7 @@ static const struct field {
 /* Laravel's integer rule takes 12 and "12" alike: *out gets the number. */
 static int integer_value(const json_t *v, json_int_t *out)
 {
-    return field_integer_of(v, FIELD_LENIENT, out) == FIELD_OK;
+    return rasl_integer_of(v, out) == FIELD_OK;
 }
 
 static int empty(const json_t *v)

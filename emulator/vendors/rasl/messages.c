@@ -8,6 +8,7 @@
 #include "rasl.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,11 +86,20 @@ enum field_state rasl_rule_string(const json_t *obj, const char *member, const c
     return s;
 }
 
+enum field_state rasl_integer_of(const json_t *v, json_int_t *out)
+{
+    /* PHP writes a float of 1e15 or more as "1.0E+15", which its integer rule refuses; below
+     * that an integral float (7.0) reads as the integer it is. */
+    if (json_is_real(v) && fabs(json_real_value(v)) >= 1e15)
+        return FIELD_WRONG_TYPE;
+    return field_integer_of(v, FIELD_LENIENT, out);
+}
+
 enum field_state rasl_rule_integer(const json_t *obj, const char *member, const char *field,
                                    json_t *details, json_int_t *out)
 {
     json_int_t value = 0;
-    enum field_state s = field_integer(obj, member, FIELD_LENIENT, &value);
+    enum field_state s = rasl_integer_of(json_object_get(obj, member), &value);
 
     if (s == FIELD_WRONG_TYPE)
         rasl_rule_error(details, field ? field : member, "must be an integer.");
@@ -154,7 +164,7 @@ static void check_contact_id(const json_t *body, json_t *details)
 {
     json_int_t id;
 
-    if (field_integer(body, "contact_id", FIELD_LENIENT, &id) == FIELD_WRONG_TYPE)
+    if (rasl_integer_of(json_object_get(body, "contact_id"), &id) == FIELD_WRONG_TYPE)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
 }
 
@@ -219,7 +229,7 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
     snprintf(plus, sizeof(plus), "+%s", digits);
     /* Validation has refused a contact_id that is not an integer; 0 means none, as the
      * vendor's truthiness test reads it. */
-    if (field_integer(req->json, "contact_id", FIELD_LENIENT, &id) == FIELD_OK && id != 0) {
+    if (rasl_integer_of(json_object_get(req->json, "contact_id"), &id) == FIELD_OK && id != 0) {
         rc = rasl_get(req, RASL_CONTACTS, id, out);
         if (rc == EMU_OK && (jsonx_string(*out, "phone") == NULL ||
                              strcmp(jsonx_string(*out, "phone"), plus) != 0)) {
@@ -970,6 +980,13 @@ int rasl_messages_template(struct req *req, struct res *res)
     return rc;
 }
 
+/* What Laravel's required rule refuses: nothing, null, "" and an empty array or object. */
+static int required_missing(const json_t *v)
+{
+    return field_is_empty(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
+}
+
 /* A required string member of an array item (the vendor's own "required" sentence), then
  * Laravel's string rule and a maximum length, reported as field. */
 static void check_item_text(const json_t *item, const char *member, const char *field,
@@ -977,7 +994,7 @@ static void check_item_text(const json_t *item, const char *member, const char *
 {
     json_t *v = json_object_get(item, member);
 
-    if (field_is_empty(v)) {
+    if (required_missing(v)) {
         if (missing != NULL)
             rasl_field_error(details, field, missing);
     } else if (!json_is_string(v)) {
@@ -993,7 +1010,7 @@ static void check_buttons(const json_t *body, json_t *details)
     char id[48], title[48];
     size_t i;
 
-    if (field_is_empty(buttons) || (json_is_array(buttons) && json_array_size(buttons) == 0)) {
+    if (required_missing(buttons)) {
         rasl_field_error(details, "buttons", "The buttons field is required when type is button.");
         return;
     }
@@ -1020,7 +1037,7 @@ static void check_sections(const json_t *body, json_t *details)
     size_t i, j;
 
     rasl_check_text(body, "list_button_text", 1, 20, NULL, details);
-    if (field_is_empty(sections) || (json_is_array(sections) && json_array_size(sections) == 0)) {
+    if (required_missing(sections)) {
         rasl_field_error(details, "sections", "The sections field is required when type is list.");
         return;
     }
@@ -1038,7 +1055,7 @@ static void check_sections(const json_t *body, json_t *details)
         check_item_text(s, "title", key, "The section title is required.", SIZE_MAX, NULL, details);
         snprintf(key, sizeof(key), "sections.%zu.rows", i);
         rows = json_object_get(s, "rows");
-        if (field_is_empty(rows) || (json_is_array(rows) && json_array_size(rows) == 0)) {
+        if (required_missing(rows)) {
             rasl_field_error(details, key, "The section rows are required.");
             continue;
         }

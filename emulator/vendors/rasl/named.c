@@ -345,7 +345,7 @@ static int contact_ids(struct req *req, int must_exist, json_t *details)
     json_array_foreach(ids, i, id)
     {
         snprintf(field, sizeof(field), "contact_ids.%zu", i);
-        if (field_integer_of(id, FIELD_LENIENT, &number) != FIELD_OK) {
+        if (rasl_integer_of(id, &number) != FIELD_OK) {
             rasl_field_error(details, field, "The contact ID must be an integer.");
             continue;
         }
@@ -383,7 +383,7 @@ static int membership(struct req *req, struct res *res, int adding)
         size_t at, n;
         int present = 0;
 
-        field_integer_of(id, FIELD_LENIENT, &contact_id); /* validated: 3 or "3" */
+        rasl_integer_of(id, &contact_id); /* validated: 3 or "3" */
         if (rasl_get(req, RASL_CONTACTS, contact_id, &contact) != EMU_OK)
             continue; /* removing an unknown contact changes nothing */
         list = json_object_get(contact, "group_id");

@@ -84,7 +84,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
     json_t *template, *contact, *params, *otp, *row, *extra, *p;
     char digits[32], key[200], now[32], expires[32], number[32], *text;
     json_int_t expiry = 10; /* validated: absent, null or 1 to 60 (12 or "12") */
-    int minutes = field_integer(req->json, "expiry_minutes", FIELD_LENIENT, &expiry) == FIELD_OK
+    int minutes = rasl_integer_of(json_object_get(req->json, "expiry_minutes"), &expiry) == FIELD_OK
                       ? (int)expiry
                       : 10;
     int64_t expires_ms = req->now_ms + (int64_t)minutes * 60000;
@@ -180,7 +180,7 @@ static void check_send(const json_t *body, json_t *details)
         (expiry < 1 || expiry > 60))
         rasl_field_error(details, "expiry_minutes",
                          "The expiry minutes field must be between 1 and 60.");
-    if (field_integer(body, "contact_id", FIELD_LENIENT, &contact_id) == FIELD_WRONG_TYPE)
+    if (rasl_integer_of(json_object_get(body, "contact_id"), &contact_id) == FIELD_WRONG_TYPE)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
     check_purpose(body, details);
     rasl_rule_array(body, "additional_params", NULL, details, NULL);

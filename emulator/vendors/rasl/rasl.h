@@ -143,6 +143,9 @@ void rasl_rule_error(json_t *details, const char *field, const char *tail);
  * sentence when the value is of the wrong type. Each returns what field.h found; *out (may be
  * NULL) gets the value when FIELD_OK, else a zero value. The integer and boolean rules read as
  * Laravel does: "12" is an integer, "1"/"0"/"true"/"false" booleans. */
+/* Laravel's integer rule on a value in hand (may be NULL: absent): 12, 12.0 and "12" are 12;
+ * 1.5, 9e15, true and text are not integers. */
+enum field_state rasl_integer_of(const json_t *v, json_int_t *out);
 enum field_state rasl_rule_string(const json_t *obj, const char *member, const char *field,
                                   json_t *details, const char **out);
 enum field_state rasl_rule_integer(const json_t *obj, const char *member, const char *field,
