@@ -323,15 +323,13 @@ static json_t *render_with(struct req *req, const json_t *row, int groups, int s
     return out;
 }
 
-static int includes(const struct req *req, const char *relation)
+/* Whether include= (a comma list of any length) names relation. */
+static int includes(const json_t *query, const char *relation)
 {
-    char list[256];
-    const char *p = list;
+    const char *p = jsonx_string(query, "include");
     size_t n = strlen(relation);
 
-    if (req_query(req, "include", list, sizeof(list)) != EMU_OK)
-        return 0;
-    while (*p) {
+    while (p != NULL && *p) {
         size_t len = strcspn(p, ",");
 
         if (len == n && strncmp(p, relation, n) == 0)
@@ -343,10 +341,10 @@ static int includes(const struct req *req, const char *relation)
     return 0;
 }
 
-static json_t *render_listed(struct req *req, const json_t *row)
+static json_t *render_listed(struct req *req, const json_t *query, const json_t *row)
 {
-    return render_with(req, row, includes(req, "groups"), includes(req, "source"),
-                       includes(req, "status"));
+    return render_with(req, row, includes(query, "groups"), includes(query, "source"),
+                       includes(query, "status"));
 }
 
 static int not_found(struct res *res)
@@ -364,14 +362,17 @@ int rasl_contacts_list(struct req *req, struct res *res)
 
 int rasl_contacts_get(struct req *req, struct res *res)
 {
-    json_t *row, *data;
+    json_t *row, *data, *query;
     int rc = rasl_get(req, RASL_CONTACTS, rasl_path_id(req), &row);
 
     if (rc == EMU_NOT_FOUND)
         return not_found(res);
+    if (rc == EMU_OK && (rc = req_query_all(req, &query)) != EMU_OK)
+        json_decref(row);
     if (rc != EMU_OK)
         return rc;
-    data = render_listed(req, row);
+    data = render_listed(req, query, row);
+    json_decref(query);
     json_decref(row);
     return rasl_reply(req, res, 200, data, NULL);
 }

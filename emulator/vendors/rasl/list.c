@@ -467,7 +467,7 @@ static json_t *page_link(const struct req *req, long page)
 }
 
 int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
-              json_t *(*render)(struct req *req, const json_t *row))
+              json_t *(*render)(struct req *req, const json_t *query, const json_t *row))
 {
     json_t *q = NULL, *value, *data, *pagination, *links, *body, *meta;
     const char *name, *term, *fields;
@@ -505,7 +505,7 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
     first = page - 1 > total / per_page ? total : (page - 1) * per_page;
     for (long i = first; i < total && i < first + per_page; i++) {
         json_t *row = json_array_get(rows, (size_t)i);
-        json_t *item = render ? render(req, row) : json_deep_copy(row);
+        json_t *item = render ? render(req, q, row) : json_deep_copy(row);
 
         if (item != NULL && fields != NULL && *fields != '\0')
             select_fields(item, fields);

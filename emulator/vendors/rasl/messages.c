@@ -1120,9 +1120,10 @@ int rasl_messages_interactive(struct req *req, struct res *res)
 
 /* ---- the log ---- */
 
-static json_t *list_item(struct req *req, const json_t *m)
+static json_t *list_item(struct req *req, const json_t *query, const json_t *m)
 {
     (void)req;
+    (void)query;
     return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(m, "id"),
                      "interaction_id", json_object_get(m, "interaction_id"), "sender_id",
                      json_object_get(m, "sender_id"), "type", json_object_get(m, "type"), "message",

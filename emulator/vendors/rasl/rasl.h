@@ -83,10 +83,10 @@ struct rasl_list_spec {
 };
 
 /* Filters, searches, sorts and pages rows (a new array, stolen), then answers the vendor's
- * paginated list. render (may be NULL) turns each row of the page into what is shown: it
- * returns a new reference. */
+ * paginated list. render (may be NULL) turns each row of the page into what is shown, with
+ * the request's query parameters (names to values) at hand: it returns a new reference. */
 int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
-              json_t *(*render)(struct req *req, const json_t *row));
+              json_t *(*render)(struct req *req, const json_t *query, const json_t *row));
 
 /* ---- named.c: statuses, sources, groups ---- */
 int rasl_statuses_list(struct req *req, struct res *res);

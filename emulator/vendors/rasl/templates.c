@@ -96,9 +96,10 @@ int rasl_templates_sync(struct req *req, struct res *res)
 }
 
 /* An authentication template as GET /auth/templates lists it. */
-static json_t *auth_item(struct req *req, const json_t *t)
+static json_t *auth_item(struct req *req, const json_t *query, const json_t *t)
 {
     (void)req;
+    (void)query;
     return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(t, "id"),
                      "template_name", json_object_get(t, "template_name"), "language",
                      json_object_get(t, "language"), "body_text", json_object_get(t, "body_data"),
