@@ -148,7 +148,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             rasl_field_error(details, f->name, f->missing);
             continue;
         }
-        if (v == NULL || json_is_null(v))
+        if (field_is_empty(v)) /* Laravel reads "" as null: an optional member is cleared */
             continue;
         switch (f->kind) {
         case TEXT:
@@ -569,7 +569,7 @@ static void validate_item_members(const json_t *item, json_t *errors)
         json_t *v = json_object_get(item, f->name);
         json_int_t number;
 
-        if (v == NULL || json_is_null(v) || strcmp(f->name, "email") == 0)
+        if (field_is_empty(v) || strcmp(f->name, "email") == 0)
             continue;
         spoken(f->name, name, sizeof(name));
         if (f->kind == TEXT && !json_is_string(v)) {

@@ -92,6 +92,8 @@ enum field_state rasl_integer_of(const json_t *v, json_int_t *out)
      * that an integral float (7.0) reads as the integer it is. */
     if (json_is_real(v) && fabs(json_real_value(v)) >= 1e15)
         return FIELD_WRONG_TYPE;
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return FIELD_NULL; /* Laravel turns "" into null before any rule */
     return field_integer_of(v, FIELD_LENIENT, out);
 }
 
@@ -112,7 +114,10 @@ enum field_state rasl_rule_boolean(const json_t *obj, const char *member, const 
                                    json_t *details, int *out)
 {
     int value = 0;
-    enum field_state s = field_boolean(obj, member, FIELD_LENIENT, &value);
+    json_t *v = json_object_get(obj, member);
+    enum field_state s = json_is_string(v) && json_string_length(v) == 0
+                             ? FIELD_NULL /* Laravel turns "" into null before any rule */
+                             : field_boolean(obj, member, FIELD_LENIENT, &value);
 
     if (s == FIELD_WRONG_TYPE)
         rasl_rule_error(details, field ? field : member, "must be true or false.");
@@ -124,8 +129,10 @@ enum field_state rasl_rule_boolean(const json_t *obj, const char *member, const 
 enum field_state rasl_rule_array(const json_t *obj, const char *member, const char *field,
                                  json_t *details, json_t **out)
 {
-    json_t *value = NULL;
-    enum field_state s = field_array(obj, member, &value);
+    json_t *value = NULL, *v = json_object_get(obj, member);
+    enum field_state s = json_is_string(v) && json_string_length(v) == 0
+                             ? FIELD_NULL /* Laravel turns "" into null before any rule */
+                             : field_array(obj, member, &value);
 
     if (s == FIELD_WRONG_TYPE)
         rasl_rule_error(details, field ? field : member, "must be an array.");
