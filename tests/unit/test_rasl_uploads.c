@@ -202,6 +202,25 @@ static void test_media_upload_without_type_records_null(void **state)
     json_decref(entry);
 }
 
+static void test_media_upload_name_not_utf8(void **state)
+{
+    struct world *w = *state;
+    struct res res;
+    json_t *entry;
+
+    /* a multipart file name is bytes: what is not UTF-8 is recorded as '?' */
+    assert_int_equal(run(w, rasl_messages_media,
+                         "{\"phone\":\"+15551001005\",\"media_type\":\"image\"}",
+                         one_file("media_file", "caf\xe9.png", "image/\xffpng", "x", 1), &res),
+                     EMU_OK);
+    assert_int_equal(res.status, 200);
+    res_clear(&res);
+    entry = last_message(w, "+15551001005");
+    assert_string_equal(jsonx_string(entry, "file_name"), "caf?.png");
+    assert_string_equal(jsonx_string(entry, "file_type"), "image/?png");
+    json_decref(entry);
+}
+
 static void test_media_upload_bad_extension(void **state)
 {
     struct world *w = *state;
@@ -354,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_media_upload_sends_like_a_url),
         cmocka_unit_test(test_media_upload_without_type_records_null),
+        cmocka_unit_test(test_media_upload_name_not_utf8),
         cmocka_unit_test(test_media_upload_bad_extension),
         cmocka_unit_test(test_media_upload_too_big),
         cmocka_unit_test(test_media_file_that_is_not_a_file),

@@ -459,10 +459,10 @@ static void select_fields(json_t *item, const char *csv)
 
 static json_t *page_link(const struct req *req, long page)
 {
-    const char *host = req_header(req, "Host");
-    char url[1024];
+    char url[1024], host[256];
 
-    snprintf(url, sizeof(url), "http://%s%s?page=%ld", host ? host : "localhost", req->path, page);
+    rasl_host(req, host, sizeof(host));
+    snprintf(url, sizeof(url), "http://%s%s?page=%ld", host, req->path, page);
     return json_string(url);
 }
 

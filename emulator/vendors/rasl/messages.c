@@ -373,6 +373,25 @@ int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const
     return rc;
 }
 
+/* A client's text (an upload's name or type) as a JSON string: as it is when it is UTF-8,
+ * else with every byte outside ASCII read as '?'. NULL stays null. New reference. */
+static json_t *client_text(const char *s)
+{
+    json_t *v;
+    char *copy;
+
+    if (s == NULL)
+        return json_null();
+    if ((v = json_string(s)) != NULL || (copy = strdup(s)) == NULL)
+        return v;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
 int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
                      const char *url, const char *template_name, const char *code,
                      const struct req_file *file, json_t **row)
@@ -416,10 +435,10 @@ int rasl_send_record(struct req *req, const json_t *contact, const char *type, c
                       "phone", json_object_get(contact, "phone"), "message_id", wamid, "text", text,
                       "template_name", template_name, "code", code, "sent_at", now);
     if (entry != NULL && file != NULL) /* what was uploaded, as the client described it */
-        json_object_update_new(entry,
-                               json_pack("{s:s,s:s?,s:I}", "file_name", file->filename, "file_type",
-                                         *file->content_type ? file->content_type : NULL,
-                                         "file_size", (json_int_t)file->len));
+        json_object_update_new(
+            entry, json_pack("{s:o,s:o,s:I}", "file_name", client_text(file->filename), "file_type",
+                             client_text(*file->content_type ? file->content_type : NULL),
+                             "file_size", (json_int_t)file->len));
     if (rc == EMU_OK)
         rc = entry ? outbox_add(req->txn, req->tenant, "messages", entry) : EMU_NOMEM;
     json_decref(entry);
@@ -608,8 +627,8 @@ static int too_big(const struct media_rule *rule, const struct req_file *file)
 static void stored_url(const struct req *req, const char *folder, const char *prefix,
                        const struct req_file *file, char *out, size_t len)
 {
-    const char *host = req_header(req, "Host"), *base = strrchr(file->filename, '/'), *dot;
-    char slug[128], ext[16];
+    const char *base = strrchr(file->filename, '/'), *dot;
+    char slug[128], ext[16], host[256];
     size_t n = 0, stem;
     int gap = 0;
 
@@ -630,8 +649,9 @@ static void stored_url(const struct req *req, const char *folder, const char *pr
     }
     slug[n] = '\0';
     file_extension(file->filename, ext, sizeof(ext));
-    snprintf(out, len, "http://%.200s/storage/%s/%s%lld_%s.%s", host ? host : "localhost", folder,
-             prefix, (long long)(req->now_ms / 1000), slug, ext);
+    rasl_host(req, host, sizeof(host));
+    snprintf(out, len, "http://%s/storage/%s/%s%lld_%s.%s", host, folder, prefix,
+             (long long)(req->now_ms / 1000), slug, ext);
 }
 
 /* The vendor's answer to an upload it refuses, which is not its API envelope. */

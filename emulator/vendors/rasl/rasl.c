@@ -363,6 +363,24 @@ static void rasl_key(const struct req *req, json_int_t id, char *buf, size_t len
     snprintf(buf, len, "%s/%010lld", req->tenant, (long long)id);
 }
 
+void rasl_host(const struct req *req, char *out, size_t len)
+{
+    const char *host = req_header(req, "Host");
+    size_t n = 0;
+
+    if (host == NULL || *host == '\0')
+        host = "localhost";
+    for (; *host && n + 4 <= len; host++) {
+        unsigned char c = (unsigned char)*host;
+
+        if (c > 0x20 && c < 0x7f && c != '%')
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, len - n, "%%%02X", c);
+    }
+    out[n] = '\0';
+}
+
 json_int_t rasl_path_id(const struct req *req)
 {
     const char *text = req_param(req, "id");

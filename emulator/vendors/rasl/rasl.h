@@ -50,6 +50,10 @@ int rasl_answer_error(struct req *req, struct res *res);
 void rasl_field_error(json_t *details, const char *field, const char *message);
 /* The request's clock as "2025-01-15T10:30:00+00:00" in buf[32]. */
 void rasl_now(const struct req *req, char buf[32]);
+/* The request's Host header for the URLs the vendor builds ("localhost" without one), at most
+ * len - 1 bytes, with every byte that is not printable ASCII percent-encoded: answers stay
+ * valid JSON whatever a client sends. */
+void rasl_host(const struct req *req, char *out, size_t len);
 /* Reads path parameter {id} as a positive integer; 0 when it is not one. */
 json_int_t rasl_path_id(const struct req *req);
 
