@@ -219,8 +219,8 @@ int rasl_listener_receive(struct req *req, struct res *res)
     rasl_now(req, now);
     if (rc == EMU_NOT_FOUND)
         return answer(res, 404,
-                      json_pack("{s:s,s:s,s:s}", "error", "Webhook not found", "webhook_uuid",
-                                req_param(req, "uuid"), "timestamp", now));
+                      json_pack("{s:s,s:o,s:s}", "error", "Webhook not found", "webhook_uuid",
+                                rasl_client_text(req_param(req, "uuid")), "timestamp", now));
     if (rc != EMU_OK)
         return rc;
     if (json_is_true(json_object_get(f.row, "sync_mode"))) {

@@ -373,9 +373,7 @@ int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const
     return rc;
 }
 
-/* A client's text (an upload's name or type) as a JSON string: as it is when it is UTF-8,
- * else with every byte outside ASCII read as '?'. NULL stays null. New reference. */
-static json_t *client_text(const char *s)
+json_t *rasl_client_text(const char *s)
 {
     json_t *v;
     char *copy;
@@ -436,9 +434,10 @@ int rasl_send_record(struct req *req, const json_t *contact, const char *type, c
                       "template_name", template_name, "code", code, "sent_at", now);
     if (entry != NULL && file != NULL) /* what was uploaded, as the client described it */
         json_object_update_new(
-            entry, json_pack("{s:o,s:o,s:I}", "file_name", client_text(file->filename), "file_type",
-                             client_text(*file->content_type ? file->content_type : NULL),
-                             "file_size", (json_int_t)file->len));
+            entry,
+            json_pack("{s:o,s:o,s:I}", "file_name", rasl_client_text(file->filename), "file_type",
+                      rasl_client_text(*file->content_type ? file->content_type : NULL),
+                      "file_size", (json_int_t)file->len));
     if (rc == EMU_OK)
         rc = entry ? outbox_add(req->txn, req->tenant, "messages", entry) : EMU_NOMEM;
     json_decref(entry);

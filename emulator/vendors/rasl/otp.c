@@ -95,7 +95,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
         language = "en";
     rc = rasl_template_find(req, name, language, &template);
     if (rc == EMU_NOT_FOUND) {
-        char message[300];
+        char message[400];
 
         snprintf(message, sizeof(message), "Authentication template '%s' not found or not approved",
                  name);

@@ -189,7 +189,8 @@ static void rasl_reply_error(struct req *req, struct res *res, int err)
     }
     if (details == res->error_details)
         res->error_details = NULL; /* moves into the body */
-    error = json_pack("{s:s,s:s}", "code", e->code, "message", message);
+    /* a sentence cut to its buffer may end inside a UTF-8 sequence: it still renders */
+    error = json_pack("{s:s,s:o}", "code", e->code, "message", rasl_client_text(message));
     if (details != NULL)
         json_object_set_new(error, "details", details);
     meta = rasl_meta(req);

@@ -54,6 +54,9 @@ void rasl_now(const struct req *req, char buf[32]);
  * len - 1 bytes, with every byte that is not printable ASCII percent-encoded: answers stay
  * valid JSON whatever a client sends. */
 void rasl_host(const struct req *req, char *out, size_t len);
+/* A client's text (an upload's name, a path segment) as a new JSON string: as it is when it
+ * is UTF-8, else with every byte outside ASCII read as '?'. NULL gives null. */
+json_t *rasl_client_text(const char *s);
 /* Reads path parameter {id} as a positive integer; 0 when it is not one. */
 json_int_t rasl_path_id(const struct req *req);
 
