@@ -5,7 +5,12 @@
  * assigned_id, group_id, is_opted_out, created_at, updated_at. Phone and email are unique in
  * the tenant; source_id and status_id must name the tenant's own source and status; groups
  * replaces group_id. The plan's contact limit is checked after validation. Answers add groups
- * (always on create and update), source and status as include= asks. */
+ * (always on create and update), source and status as include= asks. Integer members take 12
+ * and "12" alike (form bodies send strings), and an empty string clears an optional member.
+ *
+ * A batch reads the tenant's contacts once into sets of taken phones and emails and a count,
+ * then keeps them current as it creates items, so each item costs a few lookups: a batch of
+ * thousands holds the store's writer for a moment, not for a scan of the table per item. */
 #include "rasl.h"
 
 #include <ctype.h>

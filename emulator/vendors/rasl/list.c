@@ -4,7 +4,12 @@
  * fields (others are ignored, as the vendor ignores them), with the operators gte/>=, lte/<=,
  * gt/>, lt/<, ne/!=, like, in, not_in, between and null, an unknown operator meaning equality;
  * sort=a,-b; search= or q= across the searchable fields; fields=a,b to choose members. Two
- * envelopes: most lists put pagination first in meta; contacts put it last. */
+ * envelopes: most lists put pagination first in meta; contacts put it last.
+ *
+ * Any query is answered: page and per_page are read as Laravel's paginator reads them (a bad
+ * value is the default, never an error or an overflow), each filter's value is parsed once
+ * (an in-list of any length is sorted once and searched per row), and filtering builds the
+ * kept rows in one pass. */
 #include "rasl.h"
 
 #include <ctype.h>

@@ -4,7 +4,14 @@
  * contact found by phone or created, opt-out for all but text, the WhatsApp connection, the
  * plan's conversation limit), then records the message, which GET /messages shows, and an
  * outbox entry, which GET /__admin/outbox shows. Message ids are wamid.… strings drawn from the
- * seeded generator. A contact's chat is the contact itself: chat_id is the contact's id. */
+ * seeded generator. A contact's chat is the contact itself: chat_id is the contact's id.
+ *
+ * Every member a send reads goes through Laravel's rules first (the rasl_rule_* helpers here,
+ * shared with the other resources): a value of the wrong type is the rule's sentence under the
+ * member's name, never a crash. A media send may upload media_file in place of media_url, and a
+ * template send header_<kind>_file in place of header_<kind>_url: the upload is checked against
+ * the vendor's extensions and sizes per media type, "stored" at the URL the vendor would give it,
+ * and its name, type and size go to the outbox entry. */
 #include "rasl.h"
 
 #include <ctype.h>
