@@ -675,7 +675,7 @@ static int batch_create(struct req *req, struct batch *b, json_t *item, json_t *
 int rasl_contacts_batch_create(struct req *req, struct res *res)
 {
     json_t *items = json_object_get(req->json, "contacts"), *item, *details = json_object();
-    json_t *created, *skipped, *failed, *result;
+    json_t *created, *skipped, *failed, *result, *options;
     int keep_going, skip_duplicates;
     struct batch b;
     size_t i;
@@ -685,6 +685,10 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
         rasl_field_error(details, "contacts",
                          items && !json_is_null(items) ? "The contacts field must be an array."
                                                        : "The contacts field is required.");
+    options = json_object_get(req->json, "options");
+    if (!field_is_empty(options) && !json_is_object(options) &&
+        !(json_is_array(options) && json_array_size(options) == 0)) /* PHP's empty [] is {} */
+        rasl_rule_error(details, "options", "must be an array.");
     keep_going = option(req->json, "continue_on_error", 1, details);
     skip_duplicates = option(req->json, "skip_duplicates", 0, details);
     if (json_object_size(details) > 0)
