@@ -36,6 +36,13 @@ static const struct rasl_list_spec message_list = {message_filters, message_sort
 
 /* ---- validation ---- */
 
+/* What Laravel's required rule refuses: nothing, null, "" and an empty array or object. */
+static int required_missing(const json_t *v)
+{
+    return field_is_empty(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
+}
+
 /* The vendor's phone rules: required, 10 to max characters of digits, +, -, spaces and
  * parentheses. */
 void rasl_check_phone(const json_t *body, size_t max, json_t *details)
@@ -44,7 +51,7 @@ void rasl_check_phone(const json_t *body, size_t max, json_t *details)
     const char *s = json_string_value(v);
     char message[64];
 
-    if (v == NULL || json_is_null(v) || (s != NULL && *s == '\0')) {
+    if (required_missing(v)) {
         rasl_field_error(details, "phone", "Phone number is required.");
         return;
     }
@@ -156,7 +163,8 @@ void rasl_check_text(const json_t *body, const char *member, int required, size_
     char message[160], name[64];
 
     rasl_spoken(member, name, sizeof(name));
-    if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+    /* required refuses an empty array too; nullable lets only null (and "") through */
+    if (required ? required_missing(v) : field_is_empty(v)) {
         if (required) {
             snprintf(message, sizeof(message), "The %s field is required.", name);
             rasl_field_error(details, member, missing ? missing : message);
@@ -184,9 +192,7 @@ static void check_contact_id(const json_t *body, json_t *details)
 
 int rasl_empty_member(const json_t *body, const char *member)
 {
-    json_t *v = json_object_get(body, member);
-
-    return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+    return required_missing(json_object_get(body, member));
 }
 
 static int is_url(const char *s)
@@ -1013,13 +1019,6 @@ int rasl_messages_template(struct req *req, struct res *res)
     return rc;
 }
 
-/* What Laravel's required rule refuses: nothing, null, "" and an empty array or object. */
-static int required_missing(const json_t *v)
-{
-    return field_is_empty(v) || (json_is_array(v) && json_array_size(v) == 0) ||
-           (json_is_object(v) && json_object_size(v) == 0);
-}
-
 /* A required string member of an array item (the vendor's own "required" sentence), then
  * Laravel's string rule and a maximum length, reported as field. */
 static void check_item_text(const json_t *item, const char *member, const char *field,
@@ -1027,7 +1026,7 @@ static void check_item_text(const json_t *item, const char *member, const char *
 {
     json_t *v = json_object_get(item, member);
 
-    if (required_missing(v)) {
+    if (missing != NULL ? required_missing(v) : field_is_empty(v)) {
         if (missing != NULL)
             rasl_field_error(details, field, missing);
     } else if (!json_is_string(v)) {
