@@ -157,7 +157,10 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             continue;
         switch (f->kind) {
         case TEXT:
-            if (!json_is_string(v)) {
+            if (!json_is_string(v) && strcmp(f->name, "email") == 0) { /* no string rule */
+                rasl_field_error(details, f->name,
+                                 "The email field must be a valid email address.");
+            } else if (!json_is_string(v)) {
                 snprintf(message, sizeof(message), "The %s field must be a string.", name);
                 rasl_field_error(details, f->name, message);
             } else if (json_string_length(v) > f->max) {
@@ -181,13 +184,14 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                                        strcmp(json_string_value(v), "guest") != 0))
                 rasl_field_error(details, f->name, "Type must be either lead, customer, or guest.");
             break;
-        case REF:
+        case REF: /* not an integer fails the exists rule as well: no row has such an id */
             if (!integer_value(v, &number)) {
                 snprintf(message, sizeof(message), "The %s field must be an integer.", name);
                 rasl_field_error(details, f->name, message);
-            } else if (!exists(req,
-                               strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
-                               number)) {
+            }
+            if (!integer_value(v, &number) ||
+                !exists(req, strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
+                        number)) {
                 snprintf(message, sizeof(message),
                          "The selected %s does not exist or does not belong to your account.",
                          strcmp(f->name, "status_id") == 0 ? "status" : "source");
