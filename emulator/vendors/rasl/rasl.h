@@ -134,7 +134,8 @@ int rasl_templates_list(struct req *req, struct res *res);
 int rasl_templates_get(struct req *req, struct res *res);
 int rasl_templates_sync(struct req *req, struct res *res);
 int rasl_auth_templates(struct req *req, struct res *res);
-/* *out is a new reference to the tenant's APPROVED template name in language. */
+/* *out is a new reference to the tenant's APPROVED template name in language; EMU_NOT_FOUND when
+ * there is none, or name or language is NULL. */
 int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out);
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                           const char **field, char *msg, size_t msglen);

@@ -45,6 +45,8 @@ int rasl_template_find(struct req *req, const char *name, const char *language, 
         return rc;
     json_array_foreach(rows, i, row)
     {
+        if (name == NULL || language == NULL) /* a listener may name no language */
+            break;
         if (strcmp(jsonx_string(row, "template_name"), name) == 0 &&
             strcmp(jsonx_string(row, "language"), language) == 0 &&
             strcmp(jsonx_string(row, "status"), "APPROVED") == 0) {
