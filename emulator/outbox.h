@@ -2,7 +2,12 @@
  *
  * Nothing understudy emulates reaches a real network; what a vendor would have sent is kept
  * here instead, in table core.outbox (keys "<tenant>/<seq:020>", seq counting across tenants
- * so the outbox reads oldest first), and tests read it back through GET /__admin/outbox. */
+ * so the outbox reads oldest first), and tests read it back through GET /__admin/outbox.
+ *
+ * An entry is the vendor's own object, shown as it was recorded plus its "seq". A message that
+ * carried an uploaded file (a RASL media_file or header_<kind>_file) also has "file_name" (the
+ * name the client gave), "file_type" (the part's Content-Type, or null when it had none) and
+ * "file_size" (bytes). */
 #ifndef EMU_OUTBOX_H
 #define EMU_OUTBOX_H
 

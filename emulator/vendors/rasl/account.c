@@ -60,26 +60,12 @@ int rasl_account_get(struct req *req, struct res *res)
     return rasl_reply(req, res, 200, data, "Account information retrieved successfully");
 }
 
-static int count_row(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
-{
-    (void)key;
-    (void)klen;
-    (void)val;
-    (void)vlen;
-    (*(long *)arg)++;
-    return 0;
-}
-
 /* The tenant's current use of feature: contacts are counted, the rest come from the account. */
 static int current_use(struct req *req, const json_t *account, const char *feature, long *out)
 {
-    char prefix[80];
-
     *out = 0;
-    if (strcmp(feature, "contacts") == 0) {
-        snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-        return store_scan_raw(req->txn, RASL_CONTACTS, prefix, count_row, out);
-    }
+    if (strcmp(feature, "contacts") == 0)
+        return rasl_count(req, RASL_CONTACTS, out);
     *out = (long)json_integer_value(json_object_get(json_object_get(account, "usage"), feature));
     return EMU_OK;
 }

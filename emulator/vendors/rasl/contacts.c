@@ -5,9 +5,15 @@
  * assigned_id, group_id, is_opted_out, created_at, updated_at. Phone and email are unique in
  * the tenant; source_id and status_id must name the tenant's own source and status; groups
  * replaces group_id. The plan's contact limit is checked after validation. Answers add groups
- * (always on create and update), source and status as include= asks. */
+ * (always on create and update), source and status as include= asks. Integer members take 12
+ * and "12" alike (form bodies send strings), and an empty string clears an optional member.
+ *
+ * A batch reads the tenant's contacts once into sets of taken phones and emails and a count,
+ * then keeps them current as it creates items, so each item costs a few lookups: a batch of
+ * thousands holds the store's writer for a moment, not for a scan of the table per item. */
 #include "rasl.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,17 +68,7 @@ static const struct field {
 /* Laravel's integer rule takes 12 and "12" alike: *out gets the number. */
 static int integer_value(const json_t *v, json_int_t *out)
 {
-    const char *s = json_string_value(v);
-    char *end;
-
-    if (json_is_integer(v)) {
-        *out = json_integer_value(v);
-        return 1;
-    }
-    if (s == NULL || *s == '\0' || strspn(s, "-0123456789") != strlen(s) || strlen(s) > 18)
-        return 0;
-    *out = (json_int_t)strtoll(s, &end, 10);
-    return *end == '\0';
+    return rasl_integer_of(v, out) == FIELD_OK;
 }
 
 static int empty(const json_t *v)
@@ -80,7 +76,7 @@ static int empty(const json_t *v)
     return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
 }
 
-static int valid_email(const char *s)
+int rasl_valid_email(const char *s)
 {
     const char *at = strchr(s, '@');
 
@@ -157,18 +153,21 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             rasl_field_error(details, f->name, f->missing);
             continue;
         }
-        if (v == NULL || json_is_null(v))
+        if (field_is_empty(v)) /* Laravel reads "" as null: an optional member is cleared */
             continue;
         switch (f->kind) {
         case TEXT:
-            if (!json_is_string(v)) {
+            if (!json_is_string(v) && strcmp(f->name, "email") == 0) { /* no string rule */
+                rasl_field_error(details, f->name,
+                                 "The email field must be a valid email address.");
+            } else if (!json_is_string(v)) {
                 snprintf(message, sizeof(message), "The %s field must be a string.", name);
                 rasl_field_error(details, f->name, message);
             } else if (json_string_length(v) > f->max) {
                 snprintf(message, sizeof(message),
                          "The %s field must not be greater than %zu characters.", name, f->max);
                 rasl_field_error(details, f->name, message);
-            } else if (strcmp(f->name, "email") == 0 && !valid_email(json_string_value(v))) {
+            } else if (strcmp(f->name, "email") == 0 && !rasl_valid_email(json_string_value(v))) {
                 rasl_field_error(details, f->name,
                                  "The email field must be a valid email address.");
             } else if (strcmp(f->name, "email") == 0 &&
@@ -185,13 +184,14 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                                        strcmp(json_string_value(v), "guest") != 0))
                 rasl_field_error(details, f->name, "Type must be either lead, customer, or guest.");
             break;
-        case REF:
+        case REF: /* not an integer fails the exists rule as well: no row has such an id */
             if (!integer_value(v, &number)) {
                 snprintf(message, sizeof(message), "The %s field must be an integer.", name);
                 rasl_field_error(details, f->name, message);
-            } else if (!exists(req,
-                               strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
-                               json_integer_value(v))) {
+            }
+            if (!integer_value(v, &number) ||
+                !exists(req, strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
+                        number)) {
                 snprintf(message, sizeof(message),
                          "The selected %s does not exist or does not belong to your account.",
                          strcmp(f->name, "status_id") == 0 ? "status" : "source");
@@ -218,13 +218,28 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                     snprintf(key, sizeof(key), "groups.%zu", j);
                     snprintf(message, sizeof(message), "The groups.%zu field must be an integer.",
                              j);
-                    if (!json_is_integer(g))
+                    if (!integer_value(g, &number))
                         rasl_field_error(details, key, message);
                 }
             }
             break;
         }
     }
+}
+
+/* A validated groups member (null or an array of 3 or "3") as the stored group_id list. */
+static json_t *group_ids(const json_t *v)
+{
+    json_t *ids = json_array(), *g;
+    json_int_t number;
+    size_t i;
+
+    json_array_foreach(v, i, g)
+    {
+        if (integer_value(g, &number))
+            json_array_append_new(ids, json_integer(number));
+    }
+    return ids;
 }
 
 /* Copies body's members onto contact (groups becomes group_id). */
@@ -237,8 +252,7 @@ static void apply(json_t *contact, const json_t *body)
         if (v == NULL)
             continue;
         if (fields[i].kind == GROUPS)
-            json_object_set_new(contact, "group_id",
-                                json_is_null(v) ? json_array() : json_deep_copy(v));
+            json_object_set_new(contact, "group_id", group_ids(v));
         else if ((fields[i].kind == REF || fields[i].kind == INT) && integer_value(v, &number))
             json_object_set_new(contact, fields[i].name, json_integer(number));
         else if (json_is_string(v) && json_string_length(v) == 0 && !fields[i].required)
@@ -263,7 +277,6 @@ static json_t *blank_contact(json_int_t id, const char *now)
 static int room_for(struct req *req, struct res *res, long n)
 {
     json_t *account, *limit;
-    json_t *rows;
     long current, maximum;
     int rc = rasl_account_row(req, &account);
 
@@ -276,11 +289,9 @@ static int room_for(struct req *req, struct res *res, long n)
     json_decref(account);
     if (maximum < 0)
         return EMU_OK;
-    rc = rasl_all(req, RASL_CONTACTS, &rows);
+    rc = rasl_count(req, RASL_CONTACTS, &current);
     if (rc != EMU_OK)
         return rc;
-    current = (long)json_array_size(rows);
-    json_decref(rows);
     if (current + n <= maximum)
         return EMU_OK;
     return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
@@ -321,15 +332,13 @@ static json_t *render_with(struct req *req, const json_t *row, int groups, int s
     return out;
 }
 
-static int includes(const struct req *req, const char *relation)
+/* Whether include= (a comma list of any length) names relation. */
+static int includes(const json_t *query, const char *relation)
 {
-    char list[256];
-    const char *p = list;
+    const char *p = jsonx_string(query, "include");
     size_t n = strlen(relation);
 
-    if (req_query(req, "include", list, sizeof(list)) != EMU_OK)
-        return 0;
-    while (*p) {
+    while (p != NULL && *p) {
         size_t len = strcspn(p, ",");
 
         if (len == n && strncmp(p, relation, n) == 0)
@@ -341,10 +350,10 @@ static int includes(const struct req *req, const char *relation)
     return 0;
 }
 
-static json_t *render_listed(struct req *req, const json_t *row)
+static json_t *render_listed(struct req *req, const json_t *query, const json_t *row)
 {
-    return render_with(req, row, includes(req, "groups"), includes(req, "source"),
-                       includes(req, "status"));
+    return render_with(req, row, includes(query, "groups"), includes(query, "source"),
+                       includes(query, "status"));
 }
 
 static int not_found(struct res *res)
@@ -362,14 +371,17 @@ int rasl_contacts_list(struct req *req, struct res *res)
 
 int rasl_contacts_get(struct req *req, struct res *res)
 {
-    json_t *row, *data;
+    json_t *row, *data, *query;
     int rc = rasl_get(req, RASL_CONTACTS, rasl_path_id(req), &row);
 
     if (rc == EMU_NOT_FOUND)
         return not_found(res);
+    if (rc == EMU_OK && (rc = req_query_all(req, &query)) != EMU_OK)
+        json_decref(row);
     if (rc != EMU_OK)
         return rc;
-    data = render_listed(req, row);
+    data = render_listed(req, query, row);
+    json_decref(query);
     json_decref(row);
     return rasl_reply(req, res, 200, data, NULL);
 }
@@ -464,19 +476,153 @@ int rasl_contacts_delete(struct req *req, struct res *res)
 
 /* ---- batches ---- */
 
-static int option(const json_t *body, const char *name, int fallback)
-{
-    json_t *v = json_object_get(json_object_get(body, "options"), name);
+/* What a batch knows of the tenant's contacts, read once and kept up to date as items are
+ * created, so that each item costs a few lookups rather than a scan of the table: the phones
+ * and emails taken (lower-cased, as the uniqueness checks ignore case), how many contacts
+ * there are and the plan's maximum (-1: none). */
+struct batch {
+    json_t *phones, *emails;
+    long count, maximum;
+};
 
-    return json_is_boolean(v) ? json_is_true(v) : fallback;
+/* value lower-cased, as a new malloc'd key for a taken-set; NULL when out of memory. */
+static char *taken_key(const char *value)
+{
+    char *key = strdup(value);
+
+    for (char *p = key; p != NULL && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return key;
+}
+
+static int batch_is_taken(const json_t *set, const char *value)
+{
+    char *key = value ? taken_key(value) : NULL;
+    int taken = key != NULL && json_object_get(set, key) != NULL;
+
+    free(key);
+    return taken;
+}
+
+static void batch_take(json_t *set, const char *value)
+{
+    char *key = value ? taken_key(value) : NULL;
+
+    if (key != NULL)
+        json_object_set_new(set, key, json_true());
+    free(key);
+}
+
+static int batch_open(struct req *req, struct batch *b)
+{
+    json_t *rows, *row, *account, *limit;
+    size_t i;
+    int rc;
+
+    b->phones = json_object();
+    b->emails = json_object();
+    b->count = 0;
+    b->maximum = -1;
+    if (b->phones == NULL || b->emails == NULL)
+        return EMU_NOMEM;
+    rc = rasl_all(req, RASL_CONTACTS, &rows);
+    if (rc != EMU_OK)
+        return rc;
+    json_array_foreach(rows, i, row)
+    {
+        batch_take(b->phones, jsonx_string(row, "phone"));
+        batch_take(b->emails, jsonx_string(row, "email"));
+    }
+    b->count = (long)json_array_size(rows);
+    json_decref(rows);
+    rc = rasl_account_row(req, &account);
+    if (rc == EMU_NOT_FOUND)
+        return EMU_OK; /* no plan, no limit */
+    if (rc != EMU_OK)
+        return rc;
+    limit = json_object_get(json_object_get(account, "limits"), "contacts");
+    if (json_is_integer(limit) && json_integer_value(limit) >= 0)
+        b->maximum = (long)json_integer_value(limit);
+    json_decref(account);
+    return EMU_OK;
+}
+
+static void batch_close(struct batch *b)
+{
+    json_decref(b->phones);
+    json_decref(b->emails);
+}
+
+/* One of the batch's options: a boolean (true, false, 1, 0, "1", "true", ...) or its default;
+ * another type is Laravel's boolean rule failing, under "options.<name>". */
+static int option(const json_t *body, const char *name, int fallback, json_t *details)
+{
+    char field[64];
+    int value;
+
+    snprintf(field, sizeof(field), "options.%s", name);
+    return rasl_rule_boolean(json_object_get(body, "options"), name, field, details, &value) ==
+                   FIELD_OK
+               ? value
+               : fallback;
+}
+
+/* An item's members by the create rules that do not look at the table (text types and
+ * lengths, integers), in Laravel's default sentences. */
+static void validate_item_members(const json_t *item, json_t *errors)
+{
+    char message[160], name[64];
+
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const struct field *f = &fields[i];
+        json_t *v = json_object_get(item, f->name);
+        json_int_t number;
+
+        if (field_is_empty(v) || strcmp(f->name, "email") == 0)
+            continue;
+        spoken(f->name, name, sizeof(name));
+        if (f->kind == TEXT && !json_is_string(v)) {
+            if (f->required) /* firstname, lastname and phone have their own sentences */
+                continue;
+            snprintf(message, sizeof(message), "The %s field must be a string.", name);
+            rasl_field_error(errors, f->name, message);
+        } else if (f->kind == TEXT && json_string_length(v) > f->max) {
+            snprintf(message, sizeof(message),
+                     "The %s field must not be greater than %zu characters.", name, f->max);
+            rasl_field_error(errors, f->name, message);
+        } else if (f->kind == INT && !integer_value(v, &number)) {
+            snprintf(message, sizeof(message), "The %s field must be an integer.", name);
+            rasl_field_error(errors, f->name, message);
+        }
+    }
+}
+
+/* An item's source_id or status_id: an integer naming a row of table. */
+static void validate_item_ref(struct req *req, const json_t *item, const char *member,
+                              const char *table, json_t *errors)
+{
+    char message[96], name[32];
+    json_int_t id;
+
+    spoken(member, name, sizeof(name));
+    if (!integer_value(json_object_get(item, member), &id)) {
+        snprintf(message, sizeof(message), "The %s field must be an integer.", name);
+        rasl_field_error(errors, member, message);
+    } else if (!exists(req, table, id)) {
+        snprintf(message, sizeof(message), "The selected %s is invalid.", name);
+        rasl_field_error(errors, member, message);
+    }
 }
 
 /* One batch item's problems, in Laravel's default sentences, into errors. */
-static void validate_item(struct req *req, const json_t *item, json_t *errors)
+static void validate_item(struct req *req, const struct batch *b, const json_t *item,
+                          json_t *errors)
 {
     static const char *const required[] = {"firstname", "lastname",  "phone",
                                            "type",      "source_id", "status_id"};
     char message[128], name[64];
+    json_t *email = json_object_get(item, "email");
+    const char *type;
 
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         spoken(required[i], name, sizeof(name));
@@ -486,41 +632,76 @@ static void validate_item(struct req *req, const json_t *item, json_t *errors)
     }
     if (json_object_size(errors) > 0)
         return;
+    rasl_rule_string(item, "firstname", NULL, errors, NULL);
+    rasl_rule_string(item, "lastname", NULL, errors, NULL);
     if (!json_is_string(json_object_get(item, "phone")))
         rasl_field_error(errors, "phone", "The phone field must be a string.");
-    else if (taken(req, "phone", jsonx_string(item, "phone"), 0))
+    else if (batch_is_taken(b->phones, jsonx_string(item, "phone")))
         rasl_field_error(errors, "phone", "The phone has already been taken.");
-    if (json_is_string(json_object_get(item, "email")) &&
-        taken(req, "email", jsonx_string(item, "email"), 0))
+    if (!empty(email) && (!json_is_string(email) || !rasl_valid_email(json_string_value(email))))
+        rasl_field_error(errors, "email", "The email field must be a valid email address.");
+    else if (json_is_string(email) && batch_is_taken(b->emails, json_string_value(email)))
         rasl_field_error(errors, "email", "The email has already been taken.");
-    if (!json_is_string(json_object_get(item, "type")) ||
-        (strcmp(jsonx_string(item, "type"), "lead") != 0 &&
-         strcmp(jsonx_string(item, "type"), "customer") != 0 &&
-         strcmp(jsonx_string(item, "type"), "guest") != 0))
+    type = jsonx_string(item, "type");
+    if (type == NULL ||
+        (strcmp(type, "lead") != 0 && strcmp(type, "customer") != 0 && strcmp(type, "guest") != 0))
         rasl_field_error(errors, "type", "The selected type is invalid.");
-    if (!json_is_integer(json_object_get(item, "source_id")) ||
-        !exists(req, RASL_SOURCES, json_integer_value(json_object_get(item, "source_id"))))
-        rasl_field_error(errors, "source_id", "The selected source id is invalid.");
-    if (!json_is_integer(json_object_get(item, "status_id")) ||
-        !exists(req, RASL_STATUSES, json_integer_value(json_object_get(item, "status_id"))))
-        rasl_field_error(errors, "status_id", "The selected status id is invalid.");
+    validate_item_ref(req, item, "source_id", RASL_SOURCES, errors);
+    validate_item_ref(req, item, "status_id", RASL_STATUSES, errors);
+    validate_item_members(item, errors);
+}
+
+/* Creates one validated item as the tenant's next contact; *out is a new reference to it. */
+static int batch_create(struct req *req, struct batch *b, json_t *item, json_t **out)
+{
+    json_int_t id;
+    char now[32];
+    int rc = rasl_next_id(req, RASL_CONTACTS, &id);
+
+    *out = NULL;
+    if (rc != EMU_OK)
+        return rc;
+    rasl_now(req, now);
+    *out = blank_contact(id, now);
+    if (*out == NULL)
+        return EMU_NOMEM;
+    json_object_del(item, "groups"); /* a batch does not place contacts in groups */
+    apply(*out, item);
+    rc = rasl_put(req, RASL_CONTACTS, *out);
+    if (rc == EMU_OK)
+        rc = rasl_event(req, "contact.created", "contact", *out, NULL);
+    batch_take(b->phones, jsonx_string(*out, "phone"));
+    batch_take(b->emails, jsonx_string(*out, "email"));
+    b->count++;
+    return rc;
 }
 
 int rasl_contacts_batch_create(struct req *req, struct res *res)
 {
-    json_t *items = json_object_get(req->json, "contacts"), *item, *details;
-    json_t *created, *skipped, *failed, *result;
-    int keep_going = option(req->json, "continue_on_error", 1);
-    int skip_duplicates = option(req->json, "skip_duplicates", 0);
+    json_t *items = json_object_get(req->json, "contacts"), *item, *details = json_object();
+    json_t *created, *skipped, *failed, *result, *options;
+    int keep_going, skip_duplicates;
+    struct batch b;
     size_t i;
-    int rc = EMU_OK;
+    int rc;
 
-    if (!json_is_array(items)) {
-        details = json_object();
+    if (!json_is_array(items))
         rasl_field_error(details, "contacts",
-                         items ? "The contacts field must be an array."
-                               : "The contacts field is required.");
+                         items && !json_is_null(items) ? "The contacts field must be an array."
+                                                       : "The contacts field is required.");
+    options = json_object_get(req->json, "options");
+    if (!field_is_empty(options) && !json_is_object(options) &&
+        !(json_is_array(options) && json_array_size(options) == 0)) /* PHP's empty [] is {} */
+        rasl_rule_error(details, "options", "must be an array.");
+    keep_going = option(req->json, "continue_on_error", 1, details);
+    skip_duplicates = option(req->json, "skip_duplicates", 0, details);
+    if (json_object_size(details) > 0)
         return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
+    json_decref(details);
+    rc = batch_open(req, &b);
+    if (rc != EMU_OK) {
+        batch_close(&b);
+        return rc;
     }
     created = json_array();
     skipped = json_array();
@@ -528,12 +709,9 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
     json_array_foreach(items, i, item)
     {
         json_t *errors = json_object(), *contact;
-        json_int_t id;
-        char now[32];
 
         if (json_is_object(item) && skip_duplicates &&
-            json_is_string(json_object_get(item, "phone")) &&
-            taken(req, "phone", jsonx_string(item, "phone"), 0)) {
+            batch_is_taken(b.phones, jsonx_string(item, "phone"))) {
             json_array_append_new(skipped, json_pack("{s:i,s:s,s:O}", "index", (int)i, "reason",
                                                      "Duplicate phone", "data", item));
             json_decref(errors);
@@ -542,15 +720,10 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
         if (!json_is_object(item))
             rasl_field_error(errors, "contact", "The contact must be an object.");
         else
-            validate_item(req, item, errors);
-        if (json_object_size(errors) == 0 && room_for(req, res, 1) != EMU_OK) {
+            validate_item(req, &b, item, errors);
+        if (json_object_size(errors) == 0 && b.maximum >= 0 && b.count + 1 > b.maximum)
             rasl_field_error(errors, "contacts",
                              "Feature limit exceeded for contacts. Please upgrade your plan.");
-            json_decref(res->error_details);
-            res->error_details = NULL;
-            res->vendor_error = NULL;
-            res->detail[0] = '\0';
-        }
         if (json_object_size(errors) > 0) {
             json_array_append_new(failed, json_pack("{s:i,s:O,s:o}", "index", (int)i, "data", item,
                                                     "errors", errors));
@@ -559,20 +732,13 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
             continue;
         }
         json_decref(errors);
-        rc = rasl_next_id(req, RASL_CONTACTS, &id);
-        if (rc != EMU_OK)
-            break;
-        rasl_now(req, now);
-        contact = blank_contact(id, now);
-        json_object_del(item, "groups"); /* a batch does not place contacts in groups */
-        apply(contact, item);
-        rc = rasl_put(req, RASL_CONTACTS, contact);
-        if (rc == EMU_OK)
-            rc = rasl_event(req, "contact.created", "contact", contact, NULL);
-        json_array_append_new(created, contact);
+        rc = batch_create(req, &b, item, &contact);
+        if (contact != NULL)
+            json_array_append_new(created, contact);
         if (rc != EMU_OK)
             break;
     }
+    batch_close(&b);
     result =
         json_pack("{s:b,s:{s:i,s:i,s:i,s:i},s:o,s:o,s:o}", "success",
                   keep_going || json_array_size(failed) == 0, "summary", "total",
@@ -603,11 +769,12 @@ int rasl_contacts_batch_delete(struct req *req, struct res *res)
     }
     json_array_foreach(ids, i, id)
     {
+        json_int_t number;
         int rc;
 
-        if (!json_is_integer(id))
-            continue; /* an id that is not one counts as failed */
-        rc = delete_contact(req, json_integer_value(id));
+        if (!integer_value(id, &number))
+            continue; /* an id that is not one (3 and "3" are) counts as failed */
+        rc = delete_contact(req, number);
         if (rc == EMU_OK)
             deleted++;
         else if (rc != EMU_NOT_FOUND)

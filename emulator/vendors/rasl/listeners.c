@@ -54,6 +54,17 @@ static int find_listener(struct req *req, struct found *f)
     return EMU_OK;
 }
 
+/* The array index a path segment of digits names; one past any array when it is too long to
+ * be one. */
+static size_t array_index(const char *digits)
+{
+    size_t n = 0, i = 0;
+
+    for (; isdigit((unsigned char)digits[i]) && i < 9; i++)
+        n = n * 10 + (size_t)(digits[i] - '0');
+    return digits[i] == '\0' ? n : (size_t)-1;
+}
+
 /* Resolves "@{a.b.c}" against payload; a value that is not a path is returned as it is. *out
  * is a new string, or NULL when the path leads nowhere. */
 static json_t *resolve(const json_t *payload, const char *spec)
@@ -72,7 +83,7 @@ static json_t *resolve(const json_t *payload, const char *spec)
         dot = strchr(p, '.');
         if (dot != NULL)
             *dot = '\0';
-        v = json_is_array(v) && isdigit((unsigned char)*p) ? json_array_get(v, (size_t)atoi(p))
+        v = json_is_array(v) && isdigit((unsigned char)*p) ? json_array_get(v, array_index(p))
                                                            : json_object_get(v, p);
     }
     if (json_is_string(v) && json_string_length(v) > 0)
@@ -181,7 +192,7 @@ static void send_mapped(struct req *req, struct res *res, const json_t *listener
         rasl_send_prepare(req, res, 1, "Application", digits, &contact) == EMU_OK &&
         (text = rasl_fill_template(jsonx_string(template, "body_data"), params)) != NULL &&
         rasl_send_record(req, contact, "template", text, NULL,
-                         jsonx_string(listener, "template_name"), NULL, &row) == EMU_OK)
+                         jsonx_string(listener, "template_name"), NULL, NULL, &row) == EMU_OK)
         json_decref(row);
     /* A send that fails is the queued job failing, not this request: forget its error. */
     res->vendor_error = NULL;
@@ -208,8 +219,8 @@ int rasl_listener_receive(struct req *req, struct res *res)
     rasl_now(req, now);
     if (rc == EMU_NOT_FOUND)
         return answer(res, 404,
-                      json_pack("{s:s,s:s,s:s}", "error", "Webhook not found", "webhook_uuid",
-                                req_param(req, "uuid"), "timestamp", now));
+                      json_pack("{s:s,s:o,s:s}", "error", "Webhook not found", "webhook_uuid",
+                                rasl_client_text(req_param(req, "uuid")), "timestamp", now));
     if (rc != EMU_OK)
         return rc;
     if (json_is_true(json_object_get(f.row, "sync_mode"))) {

@@ -4,10 +4,18 @@
  * contact found by phone or created, opt-out for all but text, the WhatsApp connection, the
  * plan's conversation limit), then records the message, which GET /messages shows, and an
  * outbox entry, which GET /__admin/outbox shows. Message ids are wamid.… strings drawn from the
- * seeded generator. A contact's chat is the contact itself: chat_id is the contact's id. */
+ * seeded generator. A contact's chat is the contact itself: chat_id is the contact's id.
+ *
+ * Every member a send reads goes through Laravel's rules first (the rasl_rule_* helpers here,
+ * shared with the other resources): a value of the wrong type is the rule's sentence under the
+ * member's name, never a crash. A media send may upload media_file in place of media_url, and a
+ * template send header_<kind>_file in place of header_<kind>_url: the upload is checked against
+ * the vendor's extensions and sizes per media type, "stored" at the URL the vendor would give it,
+ * and its name, type and size go to the outbox entry. */
 #include "rasl.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +36,13 @@ static const struct rasl_list_spec message_list = {message_filters, message_sort
 
 /* ---- validation ---- */
 
+/* What Laravel's required rule refuses: nothing, null, "" and an empty array or object. */
+static int required_missing(const json_t *v)
+{
+    return field_is_empty(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
+}
+
 /* The vendor's phone rules: required, 10 to max characters of digits, +, -, spaces and
  * parentheses. */
 void rasl_check_phone(const json_t *body, size_t max, json_t *details)
@@ -36,7 +51,7 @@ void rasl_check_phone(const json_t *body, size_t max, json_t *details)
     const char *s = json_string_value(v);
     char message[64];
 
-    if (v == NULL || json_is_null(v) || (s != NULL && *s == '\0')) {
+    if (required_missing(v)) {
         rasl_field_error(details, "phone", "Phone number is required.");
         return;
     }
@@ -54,18 +69,102 @@ void rasl_check_phone(const json_t *body, size_t max, json_t *details)
                          "Phone number can only contain digits, +, -, spaces, and parentheses.");
 }
 
+void rasl_spoken(const char *member, char *out, size_t len)
+{
+    size_t i = 0;
+
+    for (; member[i] && i + 1 < len; i++)
+        out[i] = member[i] == '_' ? ' ' : member[i];
+    out[i] = '\0';
+}
+
+void rasl_rule_error(json_t *details, const char *field, const char *tail)
+{
+    char message[200], name[96];
+
+    rasl_spoken(field, name, sizeof(name));
+    snprintf(message, sizeof(message), "The %s field %s", name, tail);
+    rasl_field_error(details, field, message);
+}
+
+enum field_state rasl_rule_string(const json_t *obj, const char *member, const char *field,
+                                  json_t *details, const char **out)
+{
+    const char *value = NULL;
+    enum field_state s = field_string(obj, member, &value);
+
+    if (s == FIELD_WRONG_TYPE)
+        rasl_rule_error(details, field ? field : member, "must be a string.");
+    if (out != NULL)
+        *out = s == FIELD_OK ? value : NULL;
+    return s;
+}
+
+enum field_state rasl_integer_of(const json_t *v, json_int_t *out)
+{
+    /* PHP writes a float of 1e15 or more as "1.0E+15", which its integer rule refuses; below
+     * that an integral float (7.0) reads as the integer it is. */
+    if (json_is_real(v) && fabs(json_real_value(v)) >= 1e15)
+        return FIELD_WRONG_TYPE;
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return FIELD_NULL; /* Laravel turns "" into null before any rule */
+    return field_integer_of(v, FIELD_LENIENT, out);
+}
+
+enum field_state rasl_rule_integer(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, json_int_t *out)
+{
+    json_int_t value = 0;
+    enum field_state s = rasl_integer_of(json_object_get(obj, member), &value);
+
+    if (s == FIELD_WRONG_TYPE)
+        rasl_rule_error(details, field ? field : member, "must be an integer.");
+    if (out != NULL)
+        *out = s == FIELD_OK ? value : 0;
+    return s;
+}
+
+enum field_state rasl_rule_boolean(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, int *out)
+{
+    int value = 0;
+    json_t *v = json_object_get(obj, member);
+    enum field_state s = json_is_string(v) && json_string_length(v) == 0
+                             ? FIELD_NULL /* Laravel turns "" into null before any rule */
+                             : field_boolean(obj, member, FIELD_LENIENT, &value);
+
+    if (s == FIELD_WRONG_TYPE)
+        rasl_rule_error(details, field ? field : member, "must be true or false.");
+    if (out != NULL)
+        *out = s == FIELD_OK ? value : 0;
+    return s;
+}
+
+enum field_state rasl_rule_array(const json_t *obj, const char *member, const char *field,
+                                 json_t *details, json_t **out)
+{
+    json_t *value = NULL, *v = json_object_get(obj, member);
+    enum field_state s = json_is_string(v) && json_string_length(v) == 0
+                             ? FIELD_NULL /* Laravel turns "" into null before any rule */
+                             : field_array(obj, member, &value);
+
+    if (s == FIELD_WRONG_TYPE)
+        rasl_rule_error(details, field ? field : member, "must be an array.");
+    if (out != NULL)
+        *out = s == FIELD_OK ? value : NULL;
+    return s;
+}
+
 /* A string member that is optional (or required) with a maximum length, in Laravel's words. */
 void rasl_check_text(const json_t *body, const char *member, int required, size_t max,
                      const char *missing, json_t *details)
 {
     json_t *v = json_object_get(body, member);
     char message[160], name[64];
-    size_t i;
 
-    for (i = 0; member[i] && i + 1 < sizeof(name); i++)
-        name[i] = member[i] == '_' ? ' ' : member[i];
-    name[i] = '\0';
-    if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+    rasl_spoken(member, name, sizeof(name));
+    /* required refuses an empty array too; nullable lets only null (and "") through */
+    if (required ? required_missing(v) : field_is_empty(v)) {
         if (required) {
             snprintf(message, sizeof(message), "The %s field is required.", name);
             rasl_field_error(details, member, missing ? missing : message);
@@ -82,19 +181,18 @@ void rasl_check_text(const json_t *body, const char *member, int required, size_
     }
 }
 
+/* contact_id: an integer (12 or "12") when present. */
 static void check_contact_id(const json_t *body, json_t *details)
 {
-    json_t *v = json_object_get(body, "contact_id");
+    json_int_t id;
 
-    if (v != NULL && !json_is_null(v) && !json_is_integer(v))
+    if (rasl_integer_of(json_object_get(body, "contact_id"), &id) == FIELD_WRONG_TYPE)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
 }
 
 int rasl_empty_member(const json_t *body, const char *member)
 {
-    json_t *v = json_object_get(body, member);
-
-    return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+    return required_missing(json_object_get(body, member));
 }
 
 static int is_url(const char *s)
@@ -110,7 +208,7 @@ void rasl_digits(const char *phone, char *out, size_t len)
 {
     size_t n = 0;
 
-    for (; *phone && n + 1 < len; phone++)
+    for (; phone != NULL && *phone && n + 1 < len; phone++)
         if (isdigit((unsigned char)*phone))
             out[n++] = *phone;
     out[n] = '\0';
@@ -142,15 +240,17 @@ static int contact_by_phone(struct req *req, const char *plus_phone, json_t **ou
 static int find_or_create(struct req *req, struct res *res, const char *digits, const char *where,
                           json_t **out)
 {
-    json_t *id = json_object_get(req->json, "contact_id"), *settings, *missing, *account;
+    json_t *settings, *missing, *account;
     char plus[40], now[32];
-    json_int_t new_id;
+    json_int_t new_id, id = 0;
     long count = 0, maximum;
     int rc;
 
     snprintf(plus, sizeof(plus), "+%s", digits);
-    if (json_is_integer(id)) {
-        rc = rasl_get(req, RASL_CONTACTS, json_integer_value(id), out);
+    /* Validation has refused a contact_id that is not an integer; 0 means none, as the
+     * vendor's truthiness test reads it. */
+    if (rasl_integer_of(json_object_get(req->json, "contact_id"), &id) == FIELD_OK && id != 0) {
+        rc = rasl_get(req, RASL_CONTACTS, id, out);
         if (rc == EMU_OK && (jsonx_string(*out, "phone") == NULL ||
                              strcmp(jsonx_string(*out, "phone"), plus) != 0)) {
             json_decref(*out);
@@ -171,13 +271,9 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
                       : -1;
     json_decref(account);
     if (maximum >= 0) {
-        json_t *rows;
-
-        rc = rasl_all(req, RASL_CONTACTS, &rows);
+        rc = rasl_count(req, RASL_CONTACTS, &count);
         if (rc != EMU_OK)
             return rc;
-        count = (long)json_array_size(rows);
-        json_decref(rows);
         if (count >= maximum)
             return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
                              "Feature limit exceeded for contacts. Please upgrade your plan.",
@@ -290,8 +386,26 @@ int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const
     return rc;
 }
 
+json_t *rasl_client_text(const char *s)
+{
+    json_t *v;
+    char *copy;
+
+    if (s == NULL)
+        return json_null();
+    if ((v = json_string(s)) != NULL || (copy = strdup(s)) == NULL)
+        return v;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
 int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
-                     const char *url, const char *template_name, const char *code, json_t **row)
+                     const char *url, const char *template_name, const char *code,
+                     const struct req_file *file, json_t **row)
 {
     json_t *settings, *entry;
     char uuid[37], wamid[64], now[32];
@@ -331,6 +445,12 @@ int rasl_send_record(struct req *req, const json_t *contact, const char *type, c
     entry = json_pack("{s:s,s:s,s:O,s:s,s:s?,s:s?,s:s?,s:s}", "tenant", req->tenant, "kind", kind,
                       "phone", json_object_get(contact, "phone"), "message_id", wamid, "text", text,
                       "template_name", template_name, "code", code, "sent_at", now);
+    if (entry != NULL && file != NULL) /* what was uploaded, as the client described it */
+        json_object_update_new(
+            entry,
+            json_pack("{s:o,s:o,s:I}", "file_name", rasl_client_text(file->filename), "file_type",
+                      rasl_client_text(*file->content_type ? file->content_type : NULL),
+                      "file_size", (json_int_t)file->len));
     if (rc == EMU_OK)
         rc = entry ? outbox_add(req->txn, req->tenant, "messages", entry) : EMU_NOMEM;
     json_decref(entry);
@@ -436,7 +556,8 @@ int rasl_messages_text(struct req *req, struct res *res)
     if (rc != EMU_OK)
         return rc;
     text = merge_fields(jsonx_string(req->json, "message"), contact);
-    rc = text ? rasl_send_record(req, contact, "text", text, NULL, NULL, NULL, &row) : EMU_NOMEM;
+    rc = text ? rasl_send_record(req, contact, "text", text, NULL, NULL, NULL, NULL, &row)
+              : EMU_NOMEM;
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200,
                         sent_data(row, contact, digits, json_pack("{s:s}", "message", text)),
@@ -448,37 +569,198 @@ int rasl_messages_text(struct req *req, struct res *res)
     return rc;
 }
 
+/* ---- uploads ---- */
+
+/* The extensions and size the vendor accepts for each kind of media it sends. */
+static const struct media_rule {
+    const char *type;
+    const char *extensions[9]; /* NULL-ended */
+    size_t megabytes;
+} media_rules[] = {
+    {"image", {"jpeg", "png", NULL}, 5},
+    {"video", {"mp4", "3gp", NULL}, 16},
+    {"audio", {"aac", "amr", "mp3", "m4a", "ogg", NULL}, 16},
+    {"document", {"pdf", "doc", "docx", "txt", "xls", "xlsx", "ppt", "pptx", NULL}, 100},
+};
+
+static const struct media_rule *media_rule_of(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < sizeof(media_rules) / sizeof(media_rules[0]); i++)
+        if (strcmp(media_rules[i].type, type) == 0)
+            return &media_rules[i];
+    return NULL;
+}
+
+/* The lower-cased extension of a client's file name (after the last '.' of its last path
+ * segment), into out; "" when it has none or it does not fit. */
+static void file_extension(const char *name, char *out, size_t len)
+{
+    const char *base = strrchr(name, '/'), *dot;
+    size_t n, i;
+
+    base = base ? base + 1 : name;
+    dot = strrchr(base, '.');
+    out[0] = '\0';
+    if (dot == NULL || (n = strlen(dot + 1)) >= len)
+        return;
+    for (i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)dot[1 + i]);
+    out[n] = '\0';
+}
+
+static int extension_allowed(const struct media_rule *rule, const char *ext)
+{
+    for (size_t i = 0; rule->extensions[i] != NULL; i++)
+        if (strcmp(rule->extensions[i], ext) == 0)
+            return 1;
+    return 0;
+}
+
+/* "jpeg, png" */
+static void allowed_list(const struct media_rule *rule, char *out, size_t len)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; rule->extensions[i] != NULL && used < len; i++)
+        used +=
+            (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "", rule->extensions[i]);
+}
+
+/* Whether file is over the rule's size; the vendor compares megabytes with a fraction. */
+static int too_big(const struct media_rule *rule, const struct req_file *file)
+{
+    return file->len > rule->megabytes * 1024 * 1024;
+}
+
+/* The URL the vendor gives a stored upload: its public storage folder, the time and the file's
+ * name made a slug (letters and digits, lower case, runs of anything else one '_', dots and
+ * dashes dropped), then the extension. */
+static void stored_url(const struct req *req, const char *folder, const char *prefix,
+                       const struct req_file *file, char *out, size_t len)
+{
+    const char *base = strrchr(file->filename, '/'), *dot;
+    char slug[128], ext[16], host[256];
+    size_t n = 0, stem;
+    int gap = 0;
+
+    base = base ? base + 1 : file->filename;
+    dot = strrchr(base, '.');
+    stem = dot ? (size_t)(dot - base) : strlen(base);
+    for (size_t i = 0; i < stem && n + 2 < sizeof(slug); i++) {
+        unsigned char c = (unsigned char)base[i];
+
+        if (isalnum(c) && c < 0x80) {
+            if (gap && n > 0)
+                slug[n++] = '_';
+            slug[n++] = (char)tolower(c);
+            gap = 0;
+        } else if (c == '_' || isspace(c)) {
+            gap = 1;
+        }
+    }
+    slug[n] = '\0';
+    file_extension(file->filename, ext, sizeof(ext));
+    rasl_host(req, host, sizeof(host));
+    snprintf(out, len, "http://%s/storage/%s/%s%lld_%s.%s", host, folder, prefix,
+             (long long)(req->now_ms / 1000), slug, ext);
+}
+
+/* The vendor's answer to an upload it refuses, which is not its API envelope. */
+static int refuse_upload(struct res *res, const char *message)
+{
+    res_json(res, 422, json_pack("{s:s,s:s}", "status", "error", "message", message));
+    return EMU_OK;
+}
+
+/* Laravel's "nullable|string|max:N" on member of obj, reported under field. */
+static void check_string_max(const json_t *obj, const char *member, const char *field, size_t max,
+                             json_t *details)
+{
+    const char *text;
+    char tail[96];
+
+    if (rasl_rule_string(obj, member, field, details, &text) == FIELD_OK && strlen(text) > max) {
+        snprintf(tail, sizeof(tail), "must not be greater than %zu characters.", max);
+        rasl_rule_error(details, field, tail);
+    }
+}
+
+/* The rules on the optional contact object: validated, then unused, as the vendor does. */
+static void check_contact_object(const json_t *body, json_t *details)
+{
+    json_t *contact = json_object_get(body, "contact"), *email;
+
+    if (!json_is_object(contact))
+        return;
+    check_string_max(contact, "firstname", "contact.firstname", 255, details);
+    check_string_max(contact, "lastname", "contact.lastname", 255, details);
+    email = json_object_get(contact, "email");
+    if (!field_is_empty(email) &&
+        (!json_is_string(email) || !rasl_valid_email(json_string_value(email))))
+        rasl_rule_error(details, "contact.email", "must be a valid email address.");
+    else if (json_is_string(email) && json_string_length(email) > 191)
+        rasl_rule_error(details, "contact.email", "must not be greater than 191 characters.");
+    check_string_max(contact, "country", "contact.country", 100, details);
+    rasl_rule_integer(contact, "assigned_id", "contact.assigned_id", details, NULL);
+    check_string_max(contact, "groups", "contact.groups", SIZE_MAX, details);
+}
+
 int rasl_messages_media(struct req *req, struct res *res)
 {
-    static const char *const types[] = {"image", "document", "video", "audio"};
     json_t *details = json_object(), *contact, *row;
-    const char *type = jsonx_string(req->json, "media_type");
-    const char *url = jsonx_string(req->json, "media_url");
-    char digits[32];
-    int known = 0, rc;
+    const struct req_file *file = req_file(req, "media_file");
+    const struct media_rule *rule;
+    const char *type = NULL, *url = NULL;
+    char digits[32], stored[512], message[200], ext[16], allowed[96];
+    int rc;
 
     rasl_check_phone(req->json, 15, details);
-    for (size_t i = 0; type && i < 4; i++)
-        known |= strcmp(type, types[i]) == 0;
-    if (rasl_empty_member(req->json, "media_type"))
+    if (rasl_empty_member(req->json, "media_type")) {
         rasl_field_error(details, "media_type", "The media type field is required.");
-    else if (!known)
-        rasl_field_error(details, "media_type", "The selected media type is invalid.");
-    if (rasl_empty_member(req->json, "media_url"))
-        rasl_field_error(details, "media_url",
-                         "The media url field is required when media file is not present.");
-    else if (!is_url(url))
+    } else {
+        rasl_rule_string(req->json, "media_type", NULL, details, &type);
+        if (media_rule_of(type) == NULL)
+            rasl_field_error(details, "media_type", "The selected media type is invalid.");
+    }
+    if (rasl_empty_member(req->json, "media_url")) {
+        if (file == NULL && rasl_empty_member(req->json, "media_file"))
+            rasl_field_error(details, "media_url",
+                             "The media url field is required when media file is not present.");
+    } else if (!is_url(url = jsonx_string(req->json, "media_url"))) {
         rasl_field_error(details, "media_url", "The media url field must be a valid URL.");
+    }
+    if (file == NULL && !rasl_empty_member(req->json, "media_file"))
+        rasl_field_error(details, "media_file", "The media file field must be a file.");
     rasl_check_text(req->json, "caption", 0, 1024, NULL, details);
     rasl_check_text(req->json, "filename", 0, 255, NULL, details);
+    check_contact_object(req->json, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
+    rule = media_rule_of(type);
+    if (file != NULL) { /* an upload wins over a URL, and must fit the media type's rules */
+        file_extension(file->filename, ext, sizeof(ext));
+        allowed_list(rule, allowed, sizeof(allowed));
+        if (!extension_allowed(rule, ext)) {
+            snprintf(message, sizeof(message), "Invalid file extension for %s. Allowed: %s", type,
+                     allowed);
+            return refuse_upload(res, message);
+        }
+        if (too_big(rule, file)) {
+            snprintf(message, sizeof(message),
+                     "File size exceeds limit for %s. Max allowed is %zu MB", type,
+                     rule->megabytes);
+            return refuse_upload(res, message);
+        }
+        stored_url(req, "whatsapp-attachments", "", file, stored, sizeof(stored));
+        url = stored;
+    }
     rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
     rc = rasl_send_record(req, contact, type, jsonx_string(req->json, "caption"), url, NULL, NULL,
-                          &row);
+                          file, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         sent_data(row, contact, digits,
@@ -507,42 +789,130 @@ int rasl_templates_allowed(struct req *req, struct res *res)
                                "WhatsApp templates are not available on your plan.", NULL);
 }
 
-/* The body text with {{n}} replaced by field_n. New malloc'd text. */
+/* The length of a placeholder {{1}} to {{10}} at p, and its number in *n; 0 when p holds none.
+ * The digits are read by hand, so no text can overflow a number. */
+static size_t placeholder(const char *p, int *n)
+{
+    size_t digits = 0;
+
+    if (p[0] != '{' || p[1] != '{')
+        return 0;
+    *n = 0;
+    while (digits < 2 && isdigit((unsigned char)p[2 + digits]))
+        *n = *n * 10 + (p[2 + digits++] - '0');
+    if (digits == 0 || *n < 1 || *n > 10 || p[2 + digits] != '}' || p[3 + digits] != '}')
+        return 0;
+    return 4 + digits;
+}
+
+/* The body text with {{n}} replaced by field_n (a string) of params. New malloc'd text. The
+ * first pass measures, the second writes, so a placeholder used twice is room for two. */
 char *rasl_fill_template(const char *body, const json_t *params)
 {
-    size_t cap = strlen(body) + 1, used = 0;
-    char *out;
+    char *out = NULL;
+    size_t used = 0;
 
-    for (int i = 1; i <= 10; i++) {
-        char name[16];
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = body;
 
-        snprintf(name, sizeof(name), "field_%d", i);
-        if (jsonx_string(params, name))
-            cap += strlen(jsonx_string(params, name));
-    }
-    out = malloc(cap);
-    while (out != NULL && *body) {
-        int n;
-        char name[16];
-
-        if (body[0] == '{' && body[1] == '{' && sscanf(body + 2, "%d}}", &n) == 1 && n >= 1 &&
-            n <= 10 && strstr(body, "}}") != NULL) {
+        used = 0;
+        while (*p) {
+            char name[16];
             const char *value;
+            int n;
+            size_t len = placeholder(p, &n);
 
+            if (len == 0) {
+                if (out != NULL)
+                    out[used] = *p;
+                used++, p++;
+                continue;
+            }
             snprintf(name, sizeof(name), "field_%d", n);
             value = jsonx_string(params, name);
-            if (value != NULL) {
+            if (value != NULL && out != NULL)
                 memcpy(out + used, value, strlen(value));
-                used += strlen(value);
-            }
-            body = strstr(body, "}}") + 2;
-        } else {
-            out[used++] = *body++;
+            used += value != NULL ? strlen(value) : 0;
+            p += len;
+        }
+        if (pass == 0 && (out = malloc(used + 1)) == NULL)
+            return NULL;
+    }
+    out[used] = '\0';
+    return out;
+}
+
+/* The members a template send may add, in the order of the vendor's rules: header media URLs
+ * and files (with the files' sizes in kilobytes), the document's name, the header and body
+ * parameters, the button parameters and the OTP options. */
+static void check_template_members(const struct req *req, json_t *details)
+{
+    static const struct {
+        const char *kind;
+        size_t kilobytes;
+    } headers[] = {{"image", 5120}, {"video", 16384}, {"document", 102400}};
+    char member[32], tail[96];
+    json_int_t number;
+
+    for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+        const struct req_file *file;
+
+        snprintf(member, sizeof(member), "header_%s_url", headers[i].kind);
+        if (!rasl_empty_member(req->json, member) && !is_url(jsonx_string(req->json, member)))
+            rasl_rule_error(details, member, "must be a valid URL.");
+        snprintf(member, sizeof(member), "header_%s_file", headers[i].kind);
+        file = req_file(req, member);
+        if (file == NULL && !rasl_empty_member(req->json, member)) {
+            rasl_rule_error(details, member, "must be a file.");
+        } else if (file != NULL && file->len > headers[i].kilobytes * 1024) {
+            snprintf(tail, sizeof(tail), "must not be greater than %zu kilobytes.",
+                     headers[i].kilobytes);
+            rasl_rule_error(details, member, tail);
         }
     }
-    if (out != NULL)
-        out[used] = '\0';
-    return out;
+    check_string_max(req->json, "header_document_name", "header_document_name", 255, details);
+    rasl_rule_string(req->json, "header_field_1", NULL, details, NULL);
+    for (int i = 1; i <= 10; i++) {
+        snprintf(member, sizeof(member), "field_%d", i);
+        rasl_rule_string(req->json, member, NULL, details, NULL);
+    }
+    for (int i = 0; i <= 2; i++) {
+        snprintf(member, sizeof(member), "button_%d", i);
+        rasl_rule_string(req->json, member, NULL, details, NULL);
+    }
+    rasl_rule_boolean(req->json, "auto_generate_otp", NULL, details, NULL);
+    if (rasl_rule_integer(req->json, "otp_field_number", NULL, details, &number) == FIELD_OK) {
+        if (number < 6)
+            rasl_rule_error(details, "otp_field_number", "must be at least 6.");
+        else if (number > 6)
+            rasl_rule_error(details, "otp_field_number", "must not be greater than 6.");
+    }
+}
+
+/* The vendor's own checks of an uploaded header after validation: its extension, then its
+ * size, each refused with the header_media detail. */
+static int check_header_file(struct res *res, const struct media_rule *rule,
+                             const struct req_file *file)
+{
+    char ext[16], message[120], detail[120];
+
+    file_extension(file->filename, ext, sizeof(ext));
+    if (!extension_allowed(rule, ext)) {
+        char allowed[96];
+
+        allowed_list(rule, allowed, sizeof(allowed));
+        snprintf(message, sizeof(message), "Invalid file extension for %s", rule->type);
+        snprintf(detail, sizeof(detail), "Allowed: %s", allowed);
+        return rasl_fail(res, "VALIDATION_ERROR", message,
+                         json_pack("{s:[s]}", "header_media", detail));
+    }
+    if (too_big(rule, file)) {
+        snprintf(message, sizeof(message), "File size exceeds %zu MB limit", rule->megabytes);
+        snprintf(detail, sizeof(detail), "Max size: %zu MB", rule->megabytes);
+        return rasl_fail(res, "VALIDATION_ERROR", message,
+                         json_pack("{s:[s]}", "header_media", detail));
+    }
+    return EMU_OK;
 }
 
 int rasl_messages_template(struct req *req, struct res *res)
@@ -550,14 +920,17 @@ int rasl_messages_template(struct req *req, struct res *res)
     json_t *details = json_object(), *template = NULL, *contact, *row, *problems;
     const char *name = jsonx_string(req->json, "template_name");
     const char *language = jsonx_string(req->json, "language");
-    const char *format;
-    char digits[32], *text;
+    const char *format, *url = NULL;
+    const struct req_file *header_file = NULL;
+    const struct media_rule *header_rule = NULL;
+    char digits[32], *text, stored[512];
     int rc;
 
     rasl_check_phone(req->json, 20, details);
     rasl_check_text(req->json, "template_name", 1, 255, NULL, details);
     rasl_check_text(req->json, "language", 1, 10, NULL, details);
     check_contact_id(req->json, details);
+    check_template_members(req, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
@@ -568,8 +941,9 @@ int rasl_messages_template(struct req *req, struct res *res)
         return rc;
 
     problems = json_array();
-    for (json_int_t i = 1; i <= json_integer_value(json_object_get(template, "body_params_count"));
-         i++) {
+    /* A fixture's count is trusted only as far as a template can have parameters. */
+    for (json_int_t i = 1;
+         i <= json_integer_value(json_object_get(template, "body_params_count")) && i <= 100; i++) {
         char field[16], message[80];
 
         snprintf(field, sizeof(field), "field_%lld", (long long)i);
@@ -587,11 +961,14 @@ int rasl_messages_template(struct req *req, struct res *res)
         for (k = 0; format[k] && k + 1 < sizeof(lower); k++)
             lower[k] = (char)tolower((unsigned char)format[k]);
         lower[k] = '\0';
+        snprintf(member, sizeof(member), "header_%s_file", lower);
+        header_file = req_file(req, member);
+        header_rule = media_rule_of(lower);
         snprintf(member, sizeof(member), "header_%s_url", lower);
         snprintf(message, sizeof(message),
                  "header_%s_url or header_%s_file is required for %s header template", lower, lower,
                  format);
-        if (rasl_empty_member(req->json, member))
+        if (rasl_empty_member(req->json, member) && header_file == NULL)
             json_array_append_new(problems, json_string(message));
     } else if (format != NULL && strcmp(format, "TEXT") == 0 &&
                json_integer_value(json_object_get(template, "header_params_count")) > 0 &&
@@ -605,6 +982,17 @@ int rasl_messages_template(struct req *req, struct res *res)
         return validation_failed(res, json_pack("{s:o}", "template_fields", problems));
     }
     json_decref(problems);
+    if (header_file != NULL &&
+        header_rule != NULL) { /* an uploaded header, as the vendor takes it */
+        rc = check_header_file(res, header_rule, header_file);
+        if (rc != EMU_OK) {
+            json_decref(template);
+            return rc;
+        }
+        stored_url(req, "whatsapp-templates", "template_header_", header_file, stored,
+                   sizeof(stored));
+        url = stored;
+    }
 
     rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
@@ -614,8 +1002,9 @@ int rasl_messages_template(struct req *req, struct res *res)
         return rc;
     }
     text = rasl_fill_template(jsonx_string(template, "body_data"), req->json);
-    rc =
-        text ? rasl_send_record(req, contact, "template", text, NULL, name, NULL, &row) : EMU_NOMEM;
+    rc = text ? rasl_send_record(req, contact, "template", text, url, name, NULL,
+                                 header_rule != NULL ? header_file : NULL, &row)
+              : EMU_NOMEM;
     if (rc == EMU_OK) {
         rc = rasl_reply(
             req, res, 200,
@@ -630,42 +1019,62 @@ int rasl_messages_template(struct req *req, struct res *res)
     return rc;
 }
 
+/* A required string member of an array item (the vendor's own "required" sentence), then
+ * Laravel's string rule and a maximum length, reported as field. */
+static void check_item_text(const json_t *item, const char *member, const char *field,
+                            const char *missing, size_t max, const char *too_long, json_t *details)
+{
+    json_t *v = json_object_get(item, member);
+
+    if (missing != NULL ? required_missing(v) : field_is_empty(v)) {
+        if (missing != NULL)
+            rasl_field_error(details, field, missing);
+    } else if (!json_is_string(v)) {
+        rasl_rule_error(details, field, "must be a string.");
+    } else if (json_string_length(v) > max) {
+        rasl_field_error(details, field, too_long);
+    }
+}
+
 static void check_buttons(const json_t *body, json_t *details)
 {
     json_t *buttons = json_object_get(body, "buttons"), *b;
-    char key[48];
+    char id[48], title[48];
     size_t i;
 
-    if (!json_is_array(buttons) || json_array_size(buttons) == 0) {
+    if (required_missing(buttons)) {
         rasl_field_error(details, "buttons", "The buttons field is required when type is button.");
+        return;
+    }
+    if (!json_is_array(buttons)) {
+        rasl_rule_error(details, "buttons", "must be an array.");
         return;
     }
     if (json_array_size(buttons) > 3)
         rasl_field_error(details, "buttons", "The buttons field must not have more than 3 items.");
     json_array_foreach(buttons, i, b)
     {
-        snprintf(key, sizeof(key), "buttons.%zu.id", i);
-        if (!json_is_string(json_object_get(b, "id")))
-            rasl_field_error(details, key, "The button id is required.");
-        snprintf(key, sizeof(key), "buttons.%zu.title", i);
-        if (!json_is_string(json_object_get(b, "title")))
-            rasl_field_error(details, key, "The button title is required.");
-        else if (json_string_length(json_object_get(b, "title")) > 20)
-            rasl_field_error(details, key,
-                             "The button title must not be greater than 20 "
-                             "characters.");
+        snprintf(id, sizeof(id), "buttons.%zu.id", i);
+        snprintf(title, sizeof(title), "buttons.%zu.title", i);
+        check_item_text(b, "id", id, "The button id is required.", SIZE_MAX, NULL, details);
+        check_item_text(b, "title", title, "The button title is required.", 20,
+                        "The button title must not be greater than 20 characters.", details);
     }
 }
 
 static void check_sections(const json_t *body, json_t *details)
 {
-    json_t *sections = json_object_get(body, "sections"), *s, *r;
-    char key[64];
+    json_t *sections = json_object_get(body, "sections"), *s, *r, *rows;
+    char key[64], id[80], title[80], description[80];
     size_t i, j;
 
     rasl_check_text(body, "list_button_text", 1, 20, NULL, details);
-    if (!json_is_array(sections) || json_array_size(sections) == 0) {
+    if (required_missing(sections)) {
         rasl_field_error(details, "sections", "The sections field is required when type is list.");
+        return;
+    }
+    if (!json_is_array(sections)) {
+        rasl_rule_error(details, "sections", "must be an array.");
         return;
     }
     if (json_array_size(sections) > 10)
@@ -675,32 +1084,27 @@ static void check_sections(const json_t *body, json_t *details)
     json_array_foreach(sections, i, s)
     {
         snprintf(key, sizeof(key), "sections.%zu.title", i);
-        if (!json_is_string(json_object_get(s, "title")))
-            rasl_field_error(details, key, "The section title is required.");
+        check_item_text(s, "title", key, "The section title is required.", SIZE_MAX, NULL, details);
         snprintf(key, sizeof(key), "sections.%zu.rows", i);
-        if (!json_is_array(json_object_get(s, "rows")) ||
-            json_array_size(json_object_get(s, "rows")) == 0) {
+        rows = json_object_get(s, "rows");
+        if (required_missing(rows)) {
             rasl_field_error(details, key, "The section rows are required.");
             continue;
         }
-        json_array_foreach(json_object_get(s, "rows"), j, r)
+        if (!json_is_array(rows)) {
+            rasl_rule_error(details, key, "must be an array.");
+            continue;
+        }
+        json_array_foreach(rows, j, r)
         {
-            snprintf(key, sizeof(key), "sections.%zu.rows.%zu.id", i, j);
-            if (!json_is_string(json_object_get(r, "id")))
-                rasl_field_error(details, key, "The row id is required.");
-            snprintf(key, sizeof(key), "sections.%zu.rows.%zu.title", i, j);
-            if (!json_is_string(json_object_get(r, "title")))
-                rasl_field_error(details, key, "The row title is required.");
-            else if (json_string_length(json_object_get(r, "title")) > 24)
-                rasl_field_error(details, key,
-                                 "The row title must not be greater than 24 "
-                                 "characters.");
-            snprintf(key, sizeof(key), "sections.%zu.rows.%zu.description", i, j);
-            if (json_is_string(json_object_get(r, "description")) &&
-                json_string_length(json_object_get(r, "description")) > 72)
-                rasl_field_error(details, key,
-                                 "The row description must not be greater than 72 "
-                                 "characters.");
+            snprintf(id, sizeof(id), "sections.%zu.rows.%zu.id", i, j);
+            snprintf(title, sizeof(title), "sections.%zu.rows.%zu.title", i, j);
+            snprintf(description, sizeof(description), "sections.%zu.rows.%zu.description", i, j);
+            check_item_text(r, "id", id, "The row id is required.", SIZE_MAX, NULL, details);
+            check_item_text(r, "title", title, "The row title is required.", 24,
+                            "The row title must not be greater than 24 characters.", details);
+            check_item_text(r, "description", description, NULL, 72,
+                            "The row description must not be greater than 72 characters.", details);
         }
     }
 }
@@ -713,10 +1117,13 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     int rc;
 
     rasl_check_phone(req->json, 20, details);
-    if (rasl_empty_member(req->json, "type"))
+    if (rasl_empty_member(req->json, "type")) {
         rasl_field_error(details, "type", "The type field is required.");
-    else if (type == NULL || (strcmp(type, "button") != 0 && strcmp(type, "list") != 0))
-        rasl_field_error(details, "type", "Type must be either button or list.");
+    } else {
+        rasl_rule_string(req->json, "type", NULL, details, &type);
+        if (type == NULL || (strcmp(type, "button") != 0 && strcmp(type, "list") != 0))
+            rasl_field_error(details, "type", "Type must be either button or list.");
+    }
     rasl_check_text(req->json, "body_text", 1, 1024, NULL, details);
     rasl_check_text(req->json, "header_text", 0, 60, NULL, details);
     rasl_check_text(req->json, "footer_text", 0, 60, NULL, details);
@@ -732,7 +1139,7 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     if (rc != EMU_OK)
         return rc;
     rc = rasl_send_record(req, contact, "interactive", jsonx_string(req->json, "body_text"), NULL,
-                          NULL, NULL, &row);
+                          NULL, NULL, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         sent_data(row, contact, digits, json_pack("{s:s}", "type", type)),
@@ -745,9 +1152,10 @@ int rasl_messages_interactive(struct req *req, struct res *res)
 
 /* ---- the log ---- */
 
-static json_t *list_item(struct req *req, const json_t *m)
+static json_t *list_item(struct req *req, const json_t *query, const json_t *m)
 {
     (void)req;
+    (void)query;
     return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(m, "id"),
                      "interaction_id", json_object_get(m, "interaction_id"), "sender_id",
                      json_object_get(m, "sender_id"), "type", json_object_get(m, "type"), "message",

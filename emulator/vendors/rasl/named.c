@@ -92,8 +92,11 @@ static int validate(struct req *req, const struct named *kind, const json_t *bod
 
     if (creating || name != NULL) {
         snprintf(message, sizeof(message), "%s name is required.", kind->title);
-        if (!json_is_string(name) || json_string_length(name) == 0) {
+        if (field_is_empty(name) || (json_is_array(name) && json_array_size(name) == 0) ||
+            (json_is_object(name) && json_object_size(name) == 0)) {
             rasl_field_error(details, "name", message);
+        } else if (!json_is_string(name)) {
+            rasl_field_error(details, "name", "The name field must be a string.");
         } else if (json_string_length(name) > NAME_MAX_CHARS) {
             rasl_field_error(details, "name",
                              "The name field must not be greater than 255 characters.");
@@ -323,6 +326,7 @@ int rasl_groups_delete(struct req *req, struct res *res) { return named_delete(r
 static int contact_ids(struct req *req, int must_exist, json_t *details)
 {
     json_t *ids = json_object_get(req->json, "contact_ids"), *id, *row;
+    json_int_t number;
     char field[48];
     size_t i;
 
@@ -341,13 +345,13 @@ static int contact_ids(struct req *req, int must_exist, json_t *details)
     json_array_foreach(ids, i, id)
     {
         snprintf(field, sizeof(field), "contact_ids.%zu", i);
-        if (!json_is_integer(id)) {
+        if (rasl_integer_of(id, &number) != FIELD_OK) {
             rasl_field_error(details, field, "The contact ID must be an integer.");
             continue;
         }
         if (!must_exist)
             continue;
-        if (rasl_get(req, RASL_CONTACTS, json_integer_value(id), &row) == EMU_OK)
+        if (rasl_get(req, RASL_CONTACTS, number, &row) == EMU_OK)
             json_decref(row);
         else
             rasl_field_error(details, field, "One or more contact IDs do not exist.");
@@ -375,10 +379,12 @@ static int membership(struct req *req, struct res *res, int adding)
     json_array_foreach(json_object_get(req->json, "contact_ids"), i, id)
     {
         json_t *contact, *list;
+        json_int_t contact_id = 0;
         size_t at, n;
         int present = 0;
 
-        if (rasl_get(req, RASL_CONTACTS, json_integer_value(id), &contact) != EMU_OK)
+        rasl_integer_of(id, &contact_id); /* validated: 3 or "3" */
+        if (rasl_get(req, RASL_CONTACTS, contact_id, &contact) != EMU_OK)
             continue; /* removing an unknown contact changes nothing */
         list = json_object_get(contact, "group_id");
         n = json_array_size(list);

@@ -66,15 +66,27 @@ static void check_purpose(const json_t *body, json_t *details)
     rasl_check_text(body, "purpose", 0, 50, NULL, details);
 }
 
+/* verify and status: a phone is required and must be a string (any other type is Laravel's
+ * string rule failing). */
+static void check_verify_phone(const json_t *body, json_t *details)
+{
+    if (rasl_empty_member(body, "phone"))
+        rasl_field_error(details, "phone", "Phone number is required.");
+    else
+        rasl_rule_string(body, "phone", NULL, details, NULL);
+}
+
 /* Sends code to the request's phone with the authentication template, and stores the OTP. */
 static int send_code(struct req *req, struct res *res, const char *code)
 {
     const char *name = jsonx_string(req->json, "template_name");
     const char *language = jsonx_string(req->json, "language");
-    json_t *expiry = json_object_get(req->json, "expiry_minutes"), *template, *contact;
-    json_t *params, *otp, *row, *extra, *p;
+    json_t *template, *contact, *params, *otp, *row, *extra, *p;
     char digits[32], key[200], now[32], expires[32], number[32], *text;
-    int minutes = json_is_integer(expiry) ? (int)json_integer_value(expiry) : 10;
+    json_int_t expiry = 10; /* validated: absent, null or 1 to 60 (12 or "12") */
+    int minutes = rasl_integer_of(json_object_get(req->json, "expiry_minutes"), &expiry) == FIELD_OK
+                      ? (int)expiry
+                      : 10;
     int64_t expires_ms = req->now_ms + (int64_t)minutes * 60000;
     size_t i;
     int rc;
@@ -83,7 +95,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
         language = "en";
     rc = rasl_template_find(req, name, language, &template);
     if (rc == EMU_NOT_FOUND) {
-        char message[300];
+        char message[400];
 
         snprintf(message, sizeof(message), "Authentication template '%s' not found or not approved",
                  name);
@@ -137,7 +149,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
     otp_key(req, digits, key, sizeof(key));
     rc = text && otp ? store_put(req->txn, RASL_OTP, key, otp) : EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = rasl_send_record(req, contact, "template", text, NULL, name, code, &row);
+        rc = rasl_send_record(req, contact, "template", text, NULL, name, code, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         json_pack("{s:O,s:O,s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:O}", "message_id",
@@ -159,21 +171,19 @@ static int send_code(struct req *req, struct res *res, const char *code)
 
 static void check_send(const json_t *body, json_t *details)
 {
-    json_t *expiry = json_object_get(body, "expiry_minutes");
+    json_int_t expiry, contact_id;
 
     rasl_check_phone(body, 20, details);
     rasl_check_text(body, "template_name", 1, 255, NULL, details);
     rasl_check_text(body, "language", 0, 10, NULL, details);
-    if (expiry != NULL && !json_is_null(expiry) &&
-        (!json_is_integer(expiry) || json_integer_value(expiry) < 1 ||
-         json_integer_value(expiry) > 60))
+    if (rasl_rule_integer(body, "expiry_minutes", NULL, details, &expiry) == FIELD_OK &&
+        (expiry < 1 || expiry > 60))
         rasl_field_error(details, "expiry_minutes",
                          "The expiry minutes field must be between 1 and 60.");
-    if (json_object_get(body, "contact_id") != NULL &&
-        !json_is_integer(json_object_get(body, "contact_id")) &&
-        !json_is_null(json_object_get(body, "contact_id")))
+    if (rasl_integer_of(json_object_get(body, "contact_id"), &contact_id) == FIELD_WRONG_TYPE)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
     check_purpose(body, details);
+    rasl_rule_array(body, "additional_params", NULL, details, NULL);
 }
 
 int rasl_otp_send(struct req *req, struct res *res)
@@ -252,8 +262,7 @@ int rasl_otp_verify(struct req *req, struct res *res)
     json_int_t attempts;
     int rc;
 
-    if (rasl_empty_member(req->json, "phone"))
-        rasl_field_error(details, "phone", "Phone number is required.");
+    check_verify_phone(req->json, details);
     if (rasl_empty_member(req->json, "code"))
         rasl_field_error(details, "code", "Verification code is required.");
     else if (!json_is_string(json_object_get(req->json, "code")))
@@ -313,8 +322,7 @@ int rasl_otp_status(struct req *req, struct res *res)
     json_int_t attempts, left_ms;
     int rc;
 
-    if (rasl_empty_member(req->json, "phone"))
-        rasl_field_error(details, "phone", "Phone number is required.");
+    check_verify_phone(req->json, details);
     check_purpose(req->json, details);
     rc = validation(res, details);
     if (rc != EMU_OK)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "clock.h"
@@ -188,7 +189,8 @@ static void rasl_reply_error(struct req *req, struct res *res, int err)
     }
     if (details == res->error_details)
         res->error_details = NULL; /* moves into the body */
-    error = json_pack("{s:s,s:s}", "code", e->code, "message", message);
+    /* a sentence cut to its buffer may end inside a UTF-8 sequence: it still renders */
+    error = json_pack("{s:s,s:o}", "code", e->code, "message", rasl_client_text(message));
     if (details != NULL)
         json_object_set_new(error, "details", details);
     meta = rasl_meta(req);
@@ -266,7 +268,10 @@ static int rasl_authenticate(struct req *req, struct res *res)
     int64_t expires_ms;
     int rc;
 
-    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' || strlen(auth) > 300)
+    /* Laravel's bearerToken() finds the scheme in any case ("bearer", "BEARER"); the token
+     * itself is compared exactly. */
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
+        strlen(auth) > 300)
         return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
     token = auth + 7;
     snprintf(key, sizeof(key), "rasl/%s", token);
@@ -359,6 +364,24 @@ static void rasl_key(const struct req *req, json_int_t id, char *buf, size_t len
     snprintf(buf, len, "%s/%010lld", req->tenant, (long long)id);
 }
 
+void rasl_host(const struct req *req, char *out, size_t len)
+{
+    const char *host = req_header(req, "Host");
+    size_t n = 0;
+
+    if (host == NULL || *host == '\0')
+        host = "localhost";
+    for (; *host && n + 4 <= len; host++) {
+        unsigned char c = (unsigned char)*host;
+
+        if (c > 0x20 && c < 0x7f && c != '%')
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, len - n, "%%%02X", c);
+    }
+    out[n] = '\0';
+}
+
 json_int_t rasl_path_id(const struct req *req)
 {
     const char *text = req_param(req, "id");
@@ -405,6 +428,25 @@ int rasl_next_id(struct req *req, const char *table, json_int_t *out)
     rc = store_seq_next(req->txn, name, &n);
     *out = (json_int_t)n;
     return rc;
+}
+
+static int count_row(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    (void)val;
+    (void)vlen;
+    (*(long *)arg)++;
+    return 0;
+}
+
+int rasl_count(struct req *req, const char *table, long *out)
+{
+    char prefix[80];
+
+    *out = 0;
+    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+    return store_scan_raw(req->txn, table, prefix, count_row, out);
 }
 
 static int append_row(const char *key, json_t *doc, void *arg)

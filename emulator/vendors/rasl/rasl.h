@@ -16,7 +16,10 @@
 
 #include <jansson.h>
 
+#include "field.h"
+
 struct req;
+struct req_file;
 struct res;
 struct store_txn;
 
@@ -47,6 +50,13 @@ int rasl_answer_error(struct req *req, struct res *res);
 void rasl_field_error(json_t *details, const char *field, const char *message);
 /* The request's clock as "2025-01-15T10:30:00+00:00" in buf[32]. */
 void rasl_now(const struct req *req, char buf[32]);
+/* The request's Host header for the URLs the vendor builds ("localhost" without one), at most
+ * len - 1 bytes, with every byte that is not printable ASCII percent-encoded: answers stay
+ * valid JSON whatever a client sends. */
+void rasl_host(const struct req *req, char *out, size_t len);
+/* A client's text (an upload's name, a path segment) as a new JSON string: as it is when it
+ * is UTF-8, else with every byte outside ASCII read as '?'. NULL gives null. */
+json_t *rasl_client_text(const char *s);
 /* Reads path parameter {id} as a positive integer; 0 when it is not one. */
 json_int_t rasl_path_id(const struct req *req);
 
@@ -63,6 +73,8 @@ int rasl_get(struct req *req, const char *table, json_int_t id, json_t **out);
 /* Stores doc (borrowed) under its "id". */
 int rasl_put(struct req *req, const char *table, const json_t *doc);
 int rasl_del(struct req *req, const char *table, json_int_t id);
+/* *out is the number of the tenant's rows in table (no row is parsed). */
+int rasl_count(struct req *req, const char *table, long *out);
 /* The tenant's next id for table (never reused). */
 int rasl_next_id(struct req *req, const char *table, json_int_t *out);
 /* *out is a new array of every row of the tenant in table, in id order. */
@@ -78,10 +90,10 @@ struct rasl_list_spec {
 };
 
 /* Filters, searches, sorts and pages rows (a new array, stolen), then answers the vendor's
- * paginated list. render (may be NULL) turns each row of the page into what is shown: it
- * returns a new reference. */
+ * paginated list. render (may be NULL) turns each row of the page into what is shown, with
+ * the request's query parameters (names to values) at hand: it returns a new reference. */
 int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
-              json_t *(*render)(struct req *req, const json_t *row));
+              json_t *(*render)(struct req *req, const json_t *query, const json_t *row));
 
 /* ---- named.c: statuses, sources, groups ---- */
 int rasl_statuses_list(struct req *req, struct res *res);
@@ -112,6 +124,8 @@ int rasl_contacts_update(struct req *req, struct res *res);
 int rasl_contacts_delete(struct req *req, struct res *res);
 int rasl_contacts_batch_create(struct req *req, struct res *res);
 int rasl_contacts_batch_delete(struct req *req, struct res *res);
+/* Laravel's email rule, as far as the vendor's clients meet it. */
+int rasl_valid_email(const char *s);
 int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                          const char **field, char *msg, size_t msglen);
 
@@ -120,10 +134,34 @@ int rasl_templates_list(struct req *req, struct res *res);
 int rasl_templates_get(struct req *req, struct res *res);
 int rasl_templates_sync(struct req *req, struct res *res);
 int rasl_auth_templates(struct req *req, struct res *res);
-/* *out is a new reference to the tenant's APPROVED template name in language. */
+/* *out is a new reference to the tenant's APPROVED template name in language; EMU_NOT_FOUND when
+ * there is none, or name or language is NULL. */
 int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out);
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                           const char **field, char *msg, size_t msglen);
+
+/* ---- messages.c: Laravel's rules on request members ---- */
+
+/* Laravel's name for a member in its default sentences: "source_id" reads "source id",
+ * "buttons.1.title" stays as it is. */
+void rasl_spoken(const char *member, char *out, size_t len);
+/* Adds "The <field, spoken> field <tail>" to details[field]. */
+void rasl_rule_error(json_t *details, const char *field, const char *tail);
+/* Laravel's type rules on member of obj, reported under field (NULL: member) with Laravel's
+ * sentence when the value is of the wrong type. Each returns what field.h found; *out (may be
+ * NULL) gets the value when FIELD_OK, else a zero value. The integer and boolean rules read as
+ * Laravel does: "12" is an integer, "1"/"0"/"true"/"false" booleans. */
+/* Laravel's integer rule on a value in hand (may be NULL: absent): 12, 12.0 and "12" are 12;
+ * 1.5, 9e15, true and text are not integers. */
+enum field_state rasl_integer_of(const json_t *v, json_int_t *out);
+enum field_state rasl_rule_string(const json_t *obj, const char *member, const char *field,
+                                  json_t *details, const char **out);
+enum field_state rasl_rule_integer(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, json_int_t *out);
+enum field_state rasl_rule_boolean(const json_t *obj, const char *member, const char *field,
+                                   json_t *details, int *out);
+enum field_state rasl_rule_array(const json_t *obj, const char *member, const char *field,
+                                 json_t *details, json_t **out);
 
 /* ---- messages.c ---- */
 /* The send path shared with otp.c. The checks record the vendor's sentences in details. */
@@ -138,10 +176,12 @@ void rasl_digits(const char *phone, char *out, size_t len);
  * connection and the conversation limit, in the vendor's order. *contact is new. */
 int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
                       char digits[32], json_t **contact);
-/* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL).
- * *row is a new reference to the stored message. */
+/* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL;
+ * file_name, file_type and file_size when file, an uploaded file, is not NULL). *row is a new
+ * reference to the stored message. */
 int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
-                     const char *url, const char *template_name, const char *code, json_t **row);
+                     const char *url, const char *template_name, const char *code,
+                     const struct req_file *file, json_t **row);
 /* EMU_OK when the tenant's plan has WhatsApp templates; otherwise fails the request. */
 int rasl_templates_allowed(struct req *req, struct res *res);
 /* body with {{n}} replaced by field_n of params; new malloc'd text. */

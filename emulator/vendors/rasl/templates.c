@@ -45,6 +45,8 @@ int rasl_template_find(struct req *req, const char *name, const char *language, 
         return rc;
     json_array_foreach(rows, i, row)
     {
+        if (name == NULL || language == NULL) /* a listener may name no language */
+            break;
         if (strcmp(jsonx_string(row, "template_name"), name) == 0 &&
             strcmp(jsonx_string(row, "language"), language) == 0 &&
             strcmp(jsonx_string(row, "status"), "APPROVED") == 0) {
@@ -96,9 +98,10 @@ int rasl_templates_sync(struct req *req, struct res *res)
 }
 
 /* An authentication template as GET /auth/templates lists it. */
-static json_t *auth_item(struct req *req, const json_t *t)
+static json_t *auth_item(struct req *req, const json_t *query, const json_t *t)
 {
     (void)req;
+    (void)query;
     return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(t, "id"),
                      "template_name", json_object_get(t, "template_name"), "language",
                      json_object_get(t, "language"), "body_text", json_object_get(t, "body_data"),
