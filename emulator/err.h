@@ -46,4 +46,8 @@ int emu_http_status(int err);
 /* Returns the code's short name ("NOT_FOUND"); "UNKNOWN" for codes not in the list. */
 const char *emu_errname(int err);
 
+/* The standard reason phrase of an HTTP status ("Unprocessable Entity"); "Unknown" for
+ * statuses it does not list. */
+const char *emu_reason_phrase(int status);
+
 #endif

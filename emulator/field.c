@@ -73,8 +73,7 @@ enum field_state field_integer_of(const json_t *v, unsigned flags, json_int_t *o
     return FIELD_WRONG_TYPE;
 }
 
-enum field_state field_integer(const json_t *obj, const char *key, unsigned flags,
-                               json_int_t *out)
+enum field_state field_integer(const json_t *obj, const char *key, unsigned flags, json_int_t *out)
 {
     return field_integer_of(json_object_get(obj, key), flags, out);
 }
@@ -98,11 +97,11 @@ enum field_state field_boolean(const json_t *obj, const char *key, unsigned flag
         *out = json_integer_value(v) == 1;
         return FIELD_OK;
     }
-    if (s != NULL && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0)) {
+    if (s != NULL && strcmp(s, "1") == 0) {
         *out = 1;
         return FIELD_OK;
     }
-    if (s != NULL && (strcmp(s, "0") == 0 || strcmp(s, "false") == 0)) {
+    if (s != NULL && strcmp(s, "0") == 0) {
         *out = 0;
         return FIELD_OK;
     }

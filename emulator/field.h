@@ -5,8 +5,8 @@
  * wrong type, or a usable value (then in *out) -- and no handler ever touches a value of a type
  * it did not ask for. Each vendor turns the first three into its own validation sentence.
  *
- * FIELD_LENIENT reads as PHP frameworks do (and as form and query values must be read, since
- * they are always strings): "12" is an integer, "1"/"0"/"true"/"false" booleans. */
+ * FIELD_LENIENT reads as Laravel's rules do (and as form and query values must be read, since
+ * they are always strings): "12" is an integer; 1, 0, "1" and "0" are booleans. */
 #ifndef EMU_FIELD_H
 #define EMU_FIELD_H
 
@@ -20,7 +20,7 @@ enum field_state {
 };
 
 enum field_flags {
-    FIELD_LENIENT = 1 << 0, /* numeric strings are integers, "1"/"0"/"true"/"false" booleans */
+    FIELD_LENIENT = 1 << 0, /* numeric strings are integers; 1, 0, "1", "0" booleans */
 };
 
 /* The state of a value already in hand (v may be NULL: absent), for the asked JSON type. */
@@ -35,7 +35,8 @@ enum field_state field_integer(const json_t *obj, const char *key, unsigned flag
                                json_int_t *out);
 /* The same rules for a value in hand (an array element, a query value as a JSON string). */
 enum field_state field_integer_of(const json_t *v, unsigned flags, json_int_t *out);
-/* A JSON true/false; with FIELD_LENIENT also 1/0 and "1"/"0"/"true"/"false". */
+/* A JSON true/false; with FIELD_LENIENT also 1/0 and "1"/"0" (Laravel's boolean rule: the
+ * strings "true" and "false" are refused). */
 enum field_state field_boolean(const json_t *obj, const char *key, unsigned flags, int *out);
 /* A JSON number (integer or real), as a double; with FIELD_LENIENT a numeric string too. */
 enum field_state field_number(const json_t *obj, const char *key, unsigned flags, double *out);

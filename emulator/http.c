@@ -49,78 +49,6 @@ struct http {
     atomic_int reaper_stop;
 };
 
-/* The standard reason phrases, as Node's http module (the Guayaba server) and Symfony (the
- * Laravel servers) send them. civetweb's own table has misspellings. */
-static const char *reason_phrase(int status)
-{
-    static const struct {
-        int status;
-        const char *text;
-    } table[] = {
-        {100, "Continue"},
-        {101, "Switching Protocols"},
-        {200, "OK"},
-        {201, "Created"},
-        {202, "Accepted"},
-        {203, "Non-Authoritative Information"},
-        {204, "No Content"},
-        {205, "Reset Content"},
-        {206, "Partial Content"},
-        {300, "Multiple Choices"},
-        {301, "Moved Permanently"},
-        {302, "Found"},
-        {303, "See Other"},
-        {304, "Not Modified"},
-        {307, "Temporary Redirect"},
-        {308, "Permanent Redirect"},
-        {400, "Bad Request"},
-        {401, "Unauthorized"},
-        {402, "Payment Required"},
-        {403, "Forbidden"},
-        {404, "Not Found"},
-        {405, "Method Not Allowed"},
-        {406, "Not Acceptable"},
-        {407, "Proxy Authentication Required"},
-        {408, "Request Timeout"},
-        {409, "Conflict"},
-        {410, "Gone"},
-        {411, "Length Required"},
-        {412, "Precondition Failed"},
-        {413, "Payload Too Large"},
-        {414, "URI Too Long"},
-        {415, "Unsupported Media Type"},
-        {416, "Range Not Satisfiable"},
-        {417, "Expectation Failed"},
-        {418, "I'm a Teapot"},
-        {421, "Misdirected Request"},
-        {422, "Unprocessable Entity"},
-        {423, "Locked"},
-        {424, "Failed Dependency"},
-        {425, "Too Early"},
-        {426, "Upgrade Required"},
-        {428, "Precondition Required"},
-        {429, "Too Many Requests"},
-        {431, "Request Header Fields Too Large"},
-        {451, "Unavailable For Legal Reasons"},
-        {500, "Internal Server Error"},
-        {501, "Not Implemented"},
-        {502, "Bad Gateway"},
-        {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
-        {505, "HTTP Version Not Supported"},
-        {506, "Variant Also Negotiates"},
-        {507, "Insufficient Storage"},
-        {508, "Loop Detected"},
-        {510, "Not Extended"},
-        {511, "Network Authentication Required"},
-    };
-
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (table[i].status == status)
-            return table[i].text;
-    return "Unknown";
-}
-
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -265,7 +193,7 @@ static void send_fault(struct mg_connection *conn, const struct req *req, const 
         int n = snprintf(head, sizeof(head),
                          "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
                          "Content-Length: %zu\r\nConnection: close\r\n",
-                         res->status, reason_phrase(res->status), http_date(req->now_ms),
+                         res->status, emu_reason_phrase(res->status), http_date(req->now_ms),
                          res->content_type ? res->content_type : "application/json", res->body_len);
 
         mg_write(conn, head, (size_t)n);
@@ -286,7 +214,7 @@ static void send_response(struct mg_connection *conn, const struct req *req, con
     char *out;
 
     status_len = (size_t)snprintf(status, sizeof(status), "HTTP/1.1 %d %s\r\n", res->status,
-                                  reason_phrase(res->status));
+                                  emu_reason_phrase(res->status));
     head_len = answer_head(head, sizeof(head), req, res, keep_alive);
     body_len = head_only || bodiless_status(res->status) ? 0 : res->body_len;
     total = status_len + head_len + res->headers_len + 2 + body_len;
@@ -598,6 +526,7 @@ static void refuse(struct req *req, struct res *res, int err, int status, const 
 {
     res_clear(res);
     memset(res, 0, sizeof(*res));
+    res->status = status; /* the status to come, for vendors whose body names it */
     router_refuse(req, res, err, why);
     if (status != 0)
         res->status = status;
@@ -776,7 +705,7 @@ static int on_http_error(struct mg_connection *conn, int status, const char *mes
         if (copy_headers(ri, &req, &headers) != EMU_OK)
             req.nheaders = 0;
     }
-    refuse(&req, &res, err, status, message && *message ? message : reason_phrase(status));
+    refuse(&req, &res, err, status, message && *message ? message : emu_reason_phrase(status));
     answer(h, conn, ri, &req, &res, started, 1);
     req_clear(&req);
     res_clear(&res);

@@ -239,6 +239,7 @@ void router_dispatch(struct app *app, struct req *req, struct res *res)
         rc = run_route(app, req, res);
     if (rc != EMU_OK) {
         res_drop_body(res);
+        res->status = 0; /* the error's own status: a handler's partial answer does not count */
         (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
         scenario_finish(res); /* an injected error's status, headers and body overrides */
     }

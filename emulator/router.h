@@ -45,7 +45,8 @@ void router_dispatch(struct app *app, struct req *req, struct res *res);
 
 /* Answers err (with the sentence why) in the error shape of the vendor that owns req->path,
  * without running anything: for requests refused before dispatch (the server stops, the
- * framing or path is bad, civetweb found the request malformed). */
+ * framing or path is bad, civetweb found the request malformed). A status already in
+ * res->status is the one the answer will carry; vendors whose body names it read it there. */
 void router_refuse(struct req *req, struct res *res, int err, const char *why);
 
 #endif

@@ -55,7 +55,7 @@ static void test_integer_rules(void **state)
 
 static void test_boolean_rules(void **state)
 {
-    json_t *b = body("{\"t\":true,\"one\":1,\"s\":\"0\",\"w\":\"yes\"}");
+    json_t *b = body("{\"t\":true,\"one\":1,\"s\":\"0\",\"w\":\"yes\",\"f\":\"false\"}");
     int v = -1;
 
     (void)state;
@@ -67,6 +67,7 @@ static void test_boolean_rules(void **state)
     assert_int_equal(field_boolean(b, "s", FIELD_LENIENT, &v), FIELD_OK);
     assert_int_equal(v, 0);
     assert_int_equal(field_boolean(b, "w", FIELD_LENIENT, &v), FIELD_WRONG_TYPE);
+    assert_int_equal(field_boolean(b, "f", FIELD_LENIENT, &v), FIELD_WRONG_TYPE);
     json_decref(b);
 }
 

@@ -299,8 +299,8 @@ static int resolve_campaign(struct req *req, struct res *res, const char *campai
 
 int gua_contacts_create(struct req *req, struct res *res)
 {
-    const char *phone, *campaign_id, *splitter_id, *tz;
-    json_t *name, *vars, *campaign = NULL, *contact = NULL, *data;
+    const char *phone = NULL, *campaign_id = NULL, *splitter_id = NULL, *tz = NULL;
+    json_t *name = NULL, *vars = NULL, *campaign = NULL, *contact = NULL, *data;
     char now[32], id[37], admin[37];
     int rc, created = 0;
 

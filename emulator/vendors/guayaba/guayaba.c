@@ -95,11 +95,17 @@ static void gua_reply_error(struct req *req, struct res *res, int err)
 {
     const struct gua_error *e = gua_error_named(
         err == EMU_VENDOR && res->vendor_error ? res->vendor_error : gua_error_for(err));
+    const char *name;
     char message[600];
     json_t *body;
 
     if (e == NULL)
         e = gua_error_named("Internal Server Error");
+    name = e->name;
+    /* A status the transport already chose (411, 431, 505 for a request it could not take)
+     * is named by its own reason phrase, as Node names it. */
+    if (res->status >= 400 && res->status != e->http)
+        name = emu_reason_phrase(res->status);
     if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
         snprintf(message, sizeof(message), "Cannot %s %s", req->method, req->path);
     else if (err == EMU_BAD_JSON)
@@ -114,10 +120,10 @@ static void gua_reply_error(struct req *req, struct res *res, int err)
         snprintf(message, sizeof(message), "%s", res->detail[0] ? res->detail : e->message);
     utf8_repair(message);
     if (e->http == 429)
-        body = json_pack("{s:s,s:s,s:i}", "error", e->name, "message", message, "retryAfter",
+        body = json_pack("{s:s,s:s,s:i}", "error", name, "message", message, "retryAfter",
                          res->retry_after);
     else
-        body = json_pack("{s:s,s:s}", "error", e->name, "message", message);
+        body = json_pack("{s:s,s:s}", "error", name, "message", message);
     res_json(res, e->http, body);
 }
 

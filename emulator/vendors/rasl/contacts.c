@@ -553,7 +553,7 @@ static void batch_close(struct batch *b)
     json_decref(b->emails);
 }
 
-/* One of the batch's options: a boolean (true, false, 1, 0, "1", "true", ...) or its default;
+/* One of the batch's options: a boolean (true, false, 1, 0, "1", "0") or its default;
  * another type is Laravel's boolean rule failing, under "options.<name>". */
 static int option(const json_t *body, const char *name, int fallback, json_t *details)
 {
