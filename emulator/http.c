@@ -35,6 +35,10 @@
 #include "router.h"
 #include "vendors.h"
 
+/* The longest query string taken, whatever --max-body says: each worker keeps a buffer of
+ * this size for request heads. */
+#define HTTP_MAX_QUERY ((size_t)8 << 20)
+
 struct http {
     struct mg_context *ctx;
     struct app *app;
@@ -346,7 +350,8 @@ static void record(struct app *app, const struct req *req, const struct res *res
     r.response_headers = response_headers;
     r.response_headers_len = head_len + res->headers_len;
     r.response_body = res->body ? res->body : "";
-    r.response_body_len = res->body_len;
+    /* what went out: a HEAD answer's head carries the GET body's length, not the body */
+    r.response_body_len = strcmp(req->method, "HEAD") == 0 ? 0 : res->body_len;
     r.status = res->status;
     journal_add(app->journal, &r);
     if (response_headers != response_stack)
@@ -777,6 +782,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     struct mg_callbacks callbacks = {0};
     struct mg_server_port ports[4];
     char threads[16], queue[16], listen[160], host[128], request_ms[16], keep_alive_ms[16];
+    char head_max[24];
     unsigned port;
     int ipv6;
     const char *options[] = {
@@ -800,6 +806,8 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         keep_alive_ms,
         "decode_url",
         "no", /* decoded by us: an encoded NUL must refuse the path, not cut it */
+        "max_request_size",
+        head_max,
         NULL,
     };
 
@@ -821,6 +829,11 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
         snprintf(listen, sizeof(listen), "%s:%u", host, port);
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
+    /* A query string may be as long as a body (a filter naming thousands of ids), so the head
+     * may hold --max-body (up to HTTP_MAX_QUERY) plus 16 KiB of headers. civetweb gives each
+     * worker a buffer of this size; its pages are touched only by heads that long. */
+    snprintf(head_max, sizeof(head_max), "%zu",
+             (app->cfg.max_body < HTTP_MAX_QUERY ? app->cfg.max_body : HTTP_MAX_QUERY) + 16384);
     snprintf(request_ms, sizeof(request_ms), "%u", app->cfg.request_timeout_ms);
     snprintf(keep_alive_ms, sizeof(keep_alive_ms), "%u", app->cfg.keep_alive_timeout_ms);
     /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper

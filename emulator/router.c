@@ -53,9 +53,18 @@ static int path_match_n(const char *pattern, const char *path, size_t len, struc
     return s == end;
 }
 
+/* The length of path that routes: a trailing slash routes like the path without it, as
+ * Express (non-strict routing) and Laravel both route it. */
+static size_t routed_length(const char *path)
+{
+    size_t len = strlen(path);
+
+    return len > 1 && path[len - 1] == '/' ? len - 1 : len;
+}
+
 int router_path_match(const char *pattern, const char *path, struct req *req)
 {
-    return path_match_n(pattern, path, strlen(path), req);
+    return path_match_n(pattern, path, routed_length(path), req);
 }
 
 /* Names the captured parameters after a match. A name points into the static route pattern,
@@ -85,15 +94,6 @@ static int prefix_of(const struct vendor *v, const char *path, size_t *best)
         }
     }
     return 0;
-}
-
-/* The length of path that routes: a trailing slash routes like the path without it, as
- * Express (non-strict routing) and Laravel both route it. */
-static size_t routed_length(const char *path)
-{
-    size_t len = strlen(path);
-
-    return len > 1 && path[len - 1] == '/' ? len - 1 : len;
 }
 
 int router_match(const struct vendor *const *list, struct req *req)

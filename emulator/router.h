@@ -28,8 +28,9 @@ struct route {
     const char *scope; /* the permission a credential needs, checked by the vendor; or NULL */
 };
 
-/* 1 when path matches pattern; captures {name} segments into req->params when req is not
- * NULL (req->nparams is reset first). */
+/* 1 when path matches pattern, a trailing slash of path aside (as routing ignores it);
+ * captures {name} segments into req->params when req is not NULL (req->nparams is reset
+ * first). */
 int router_path_match(const char *pattern, const char *path, struct req *req);
 
 /* Finds the vendor whose path space holds req->path and the route for req->method there.
