@@ -41,7 +41,8 @@ struct fuzz_request {
 int fuzz_dispatch(struct app *app, const struct fuzz_request *r);
 
 /* Aborts, with the reason on stderr, when an answer breaks the server's promises: a status
- * outside 100-599 or a 5xx no scenario injected; a header block that is not "Name: value\r\n"
+ * outside 100-599 or a 5xx no scenario injected (unless UNDERSTUDY_FUZZ_ALLOW_5XX is set, to look
+ * past known ones for memory errors); a header block that is not "Name: value\r\n"
  * lines (a CR, LF or other control character inside a name or value splits the answer); a JSON
  * content type with a body that is not JSON. */
 void fuzz_check_answer(const struct req *req, const struct res *res);
