@@ -4,14 +4,16 @@
  * An input is up to FUZZ_MAX_REQUESTS requests run in order on a freshly seeded store (so a
  * create can be read back, a scenario PUT can fire). Each request is
  *   byte  route: index into every route of every vendor's table, in table order, modulo their
- *         number plus one; the extra value sends the params field as the raw path
+ *         number (with flag 0x20: the method, an index into other_methods)
  *   byte  flags: 0x01 add a valid credential of the route's vendor, 0x02 Content-Type JSON,
- *         0x04 Content-Type form, 0x08 body over --max-body, 0x10 trailing slash,
- *         0xe0 method: 0-4 the route's own, 5 HEAD, 6 OPTIONS, 7 a method from the list below
+ *         0x04 Content-Type form, 0x08 body over --max-body, 0x10 trailing slash, 0x20 raw: the
+ *         params field is the whole path (an input that does not depend on the route tables),
+ *         0xc0 method: 0 the route's own, 1 HEAD, 2 OPTIONS, 3 other_methods[route byte % 8]
  *   then four fields, each a little-endian 16-bit length and that many bytes (cut at the input's
  *   end): params (one line per {name} of the pattern), query (NULL when empty), headers
  *   ("Name: value" lines) and body.
- * tests/fuzz/make_corpus.py writes the tests' own requests in this format. */
+ * tests/fuzz/make_corpus.py writes the tests' own requests in this format, and triage.py --show
+ * prints an input's requests. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +109,7 @@ static void run_one(struct app *app, const uint8_t **p, const uint8_t *end)
 {
     struct fuzz_request r = {0};
     const struct route_ref *ref = NULL;
-    unsigned pick = (*p)[0], flags = end - *p > 1 ? (*p)[1] : 0, method_bits = flags >> 5;
+    unsigned pick = (*p)[0], flags = end - *p > 1 ? (*p)[1] : 0, method_bits = flags >> 6;
     size_t params_len, query_len, headers_len, body_len;
     char path[2048], query[4096], *params, *q, *headers, *body, *line, *save;
 
@@ -117,17 +119,18 @@ static void run_one(struct app *app, const uint8_t **p, const uint8_t *end)
     headers = field(p, end, &headers_len);
     body = field(p, end, &body_len);
 
-    if (pick % (nroutes + 1) < nroutes)
-        ref = &routes[pick % (nroutes + 1)];
-    if (ref != NULL) {
+    if (!(flags & 0x20)) {
+        ref = &routes[pick % nroutes];
         build_path(ref->route->path, params, path, sizeof(path));
-        r.method = method_bits < 5 ? ref->route->method : method_bits == 5 ? "HEAD" : "OPTIONS";
-        if (method_bits == 7)
-            r.method = other_methods[pick % 8];
+        r.method = ref->route->method;
     } else {
         snprintf(path, sizeof(path), "%s%s", params[0] == '/' ? "" : "/", params);
-        r.method = other_methods[method_bits];
+        r.method = other_methods[pick % 8];
     }
+    if (method_bits > 0)
+        r.method = method_bits == 1   ? "HEAD"
+                   : method_bits == 2 ? "OPTIONS"
+                                      : other_methods[pick % 8];
     if ((flags & 0x10) && strlen(path) + 1 < sizeof(path))
         strcat(path, "/");
     r.path = path;

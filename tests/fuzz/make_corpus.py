@@ -3,8 +3,8 @@
 
   pipeline   every request of tests/http/cases/**/*.json, in fuzz_pipeline.c's format: route
              byte (the route's index over the vendors' tables, read from the C sources in the
-             order of emulator/vendors.c), flags byte, then params, query, headers and body, each
-             a 16-bit little-endian length and its bytes
+             order of emulator/vendors.c; a path no route has is sent raw), flags byte, then
+             params, query, headers and body, each a 16-bit little-endian length and its bytes
   rasl_list  the query strings the cases send to RASL's list routes (fuzz_rasl_list.c's format)
   scenario   the scenario library (scenarios/*.json), tests/http/data/scenarios_*, and the
              scenario documents the cases PUT to /__admin/scenarios/{name}
@@ -40,21 +40,22 @@ def read(path):
         return f.read()
 
 
-def routes():
-    """[(method, pattern)] over every vendor's table, in the dispatcher's order."""
-    sources = glob.glob(os.path.join(ROOT, "emulator", "**", "*.c"), recursive=True)
-    order = re.findall(r"&(vendor_\w+)", read(os.path.join(ROOT, "emulator", "vendors.c")))
-    found = []
-    for name in order:
-        for src in sources:
-            text = read(src)
-            m = re.search(r"const struct vendor %s = \{(.*?)\n\};" % name, text, re.S)
-            if not m:
-                continue
+def routes_of(name):
+    """[(method, pattern)] of the route table of the vendor descriptor called name."""
+    for src in glob.glob(os.path.join(ROOT, "emulator", "**", "*.c"), recursive=True):
+        text = read(src)
+        m = re.search(r"const struct vendor %s = \{(.*?)\n\};" % name, text, re.S)
+        if m:
             table = re.search(r"\.routes\s*=\s*(\w+)", m.group(1)).group(1)
             body = re.search(r"struct route %s\[\] = \{(.*?)\n\};" % table, text, re.S).group(1)
-            found += re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)"', body)
-    return found
+            return re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)"', body)
+    return []
+
+
+def routes():
+    """[(method, pattern)] over every vendor's table, in the dispatcher's order."""
+    order = re.findall(r"&(vendor_\w+)", read(os.path.join(ROOT, "emulator", "vendors.c")))
+    return [r for name in order for r in routes_of(name)]
 
 
 def segments_match(pattern, path):
@@ -130,10 +131,10 @@ def pipeline_input(table, method, path, query, headers, body):
         if params is not None and m == method:
             pick, flags, param_text = i, 0, "\n".join(params)
             break
-    else:
+    else:  # a path no route has: sent raw
         if method not in OTHER_METHODS:
             return None
-        pick, flags, param_text = len(table), OTHER_METHODS.index(method) << 5, path
+        pick, flags, param_text = OTHER_METHODS.index(method), 0x20, path
     head = "".join("%s: %s\n" % (k, v) for k, v in headers.items())
     return (bytes([pick % 256, flags]) + field(param_text.encode()) + field(query.encode()) +
             field(head.encode()) + field(body))

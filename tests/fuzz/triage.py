@@ -3,6 +3,9 @@
 
   triage.py BINARY INPUT...   (e.g. build-fuzz/tests/fuzz/fuzz_pipeline build-fuzz/fuzz-work/crashes/pipeline/*)
   triage.py --show INPUT...   prints the requests of fuzz_pipeline inputs, one field a line
+  triage.py --raw INPUT OUT   rewrites a fuzz_pipeline input with every request in raw form
+                              (the whole path in it, credentials as headers), so it means the
+                              same request whatever routes the tables gain later
 
 Each input is run once. Its signature is the sanitizer's or the harness's sentence (with the
 request's varying text left out) and the first frames in the emulator's own code; inputs with
@@ -51,29 +54,87 @@ def signature(binary, path):
     return what, frames[:4]
 
 
-def show(path):
-    """Decodes fuzz_pipeline.c's format: route byte, flags byte, four length-prefixed fields."""
-    data = open(path, "rb").read()
-    p, n = 0, 0
-    print(path)
-    while p < len(data) and n < 4:
+OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
+CREDENTIALS = {"rasl": "Authorization: Bearer wm_demo_unlimited\n",
+               "guayaba": "X-API-Key: gua_demo0001_key\n"}
+
+
+def requests(data):
+    """The requests of a fuzz_pipeline input: (route byte, flags, [params, query, headers,
+    body]), as fuzz_pipeline.c reads them."""
+    p, out = 0, []
+    while p < len(data) and len(out) < 4:
         pick, flags = data[p], data[p + 1] if p + 1 < len(data) else 0
-        p += 2
-        out = []
-        for name in ("params", "query", "headers", "body"):
+        p += 2 if p + 1 < len(data) else 1
+        fields = []
+        for _ in range(4):
             size = int.from_bytes(data[p:p + 2], "little") if p + 2 <= len(data) else 0
-            p = min(p + 2, len(data))
-            out.append("  %-7s %r" % (name, data[p:p + size]))
+            p = min(p + 2, len(data)) if p + 2 <= len(data) else len(data)
+            fields.append(data[p:p + size])
             p += size
-        print(" request %d: route byte %d, flags 0x%02x" % (n + 1, pick, flags))
-        print("\n".join(out))
-        n += 1
+        out.append((pick, flags, fields))
+    return out
+
+
+def show(path):
+    print(path)
+    for n, (pick, flags, fields) in enumerate(requests(open(path, "rb").read()), 1):
+        print(" request %d: route byte %d, flags 0x%02x" % (n, pick, flags))
+        for name, value in zip(("params", "query", "headers", "body"), fields):
+            print("  %-7s %r" % (name, value))
+
+
+def vendor_of(table_index):
+    """The vendor owning the table_index-th route (make_corpus.routes' order)."""
+    import make_corpus  # next to this file
+    order = re.findall(r"&vendor_(\w+)", make_corpus.read(os.path.join(
+        make_corpus.ROOT, "emulator", "vendors.c")))
+    n = 0
+    for name in order:
+        count = len(make_corpus.routes_of("vendor_" + name))
+        if table_index < n + count:
+            return name
+        n += count
+    return None
+
+
+def raw(path, out):
+    import make_corpus
+    table = make_corpus.routes()
+    result = b""
+    for pick, flags, (params, query, headers, body) in requests(open(path, "rb").read()):
+        if not flags & 0x20:
+            method, pattern = table[pick % len(table)]
+            values = params.split(b"\n") if params else []
+            built = b""
+            for part in re.split(r"(\{\w+\}|\*)", pattern):
+                if part.startswith("{") or part == "*":
+                    built += values.pop(0) if values else b"1"
+                else:
+                    built += part.encode()
+            if flags & 0x01:
+                vendor = vendor_of(pick % len(table))
+                if vendor == "convoso":
+                    query = b"auth_token=cv_demo_token" + (b"&" + query if query else b"")
+                headers = CREDENTIALS.get(vendor, "").encode() + headers
+            methods = [m for m in OTHER_METHODS]
+            if method not in methods:
+                continue
+            if not flags & 0xc0:  # the route's own method, now named by the route byte
+                pick = methods.index(method)
+            params, flags = built, (flags & 0xde) | 0x20
+        result += bytes([pick, flags]) + b"".join(
+            len(f).to_bytes(2, "little") + f for f in (params, query, headers, body))
+    open(out, "wb").write(result)
 
 
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "--show":
         for path in sys.argv[2:]:
             show(path)
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--raw":
+        raw(sys.argv[2], sys.argv[3])
         return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
