@@ -27,7 +27,8 @@ and GET /__admin/health must answer 200 after each route. The data is reset (POS
 /__admin/reset, and active scenarios removed) before each route. A server that dies is
 restarted so the sweep goes on; its last output is shown.
 
-Prints one line per failure and a summary; exits 1 when anything failed.
+Prints one line per failure, then a summary with one line per route, field and kind of failure;
+exits 1 when anything failed.
   type_sweep.py --emulator build/understudy --fixtures fixtures [--only PATTERN] [-v]
 """
 import argparse
@@ -330,14 +331,15 @@ class Sweep:
         self.server = Server(opts.emulator, opts.fixtures)
         self.failures, self.sent, self.accepted = [], 0, []
 
-    def restart(self, why):
-        self.fail("server died at %s:\n    %s" % (why, self.server.report()))
+    def restart(self, why, label=""):
+        self.fail(why, label, "the server died", ":\n    " + self.server.report())
         self.server.stop()
         self.server = Server(self.opts.emulator, self.opts.fixtures)
 
-    def fail(self, what):
-        self.failures.append(what)
-        print("FAIL " + what, flush=True)
+    def fail(self, key, label, kind, detail=""):
+        """Records one failure: key names the route and field, label the value sent."""
+        self.failures.append((key, kind, label))
+        print("FAIL %s%s: %s%s" % (key, "=" + label if label else "", kind, detail), flush=True)
 
     def prepare(self):
         for method, path in (("DELETE", "/__admin/scenarios"), ("POST", "/__admin/reset")):
@@ -348,31 +350,30 @@ class Sweep:
 
     def one(self, route, target, headers, base, label, where, body, value):
         vendor = route["vendor"]
-        what = "%s %s %s=%s" % (route["method"], route["path"],
-                                 ".".join(map(str, where)) or "body", label)
+        what = "%s %s %s" % (route["method"], route["path"], ".".join(map(str, where)) or "body")
         self.sent += 1
         try:
             status, doc, text = exchange(self.server.port, route["method"], target, body, headers)
         except (OSError, http.client.HTTPException) as e:
-            self.fail("%s: no answer (%s)" % (what, e.__class__.__name__))
+            self.fail(what, label, "no answer", " (%s)" % e.__class__.__name__)
             if self.server.died():
-                self.restart(what)
+                self.restart(what, label)
                 self.prepare()
             return
         if self.opts.verbose:
             print("  %s -> %d %s" % (what, status, text[:120]))
         if status >= 500 or status < 200 or 300 <= status < 400:
-            self.fail("%s: %d %s" % (what, status, text[:200]))
+            self.fail(what, label, "status %d" % status, " " + text[:200])
             return
         why = vendor_shape(vendor, route["path"], status, doc)
         if why:
-            self.fail("%s: %d %s: %s" % (what, status, why, text[:200]))
+            self.fail(what, label, "%d %s" % (status, why), ": " + text[:200])
         elif status < 300 and base is not ... and not (
                 vendor == "convoso" and isinstance(doc, dict) and doc.get("success") is False):
             if may_accept(vendor, route["path"], where, base, label, value):
                 self.accepted.append(what)
             else:
-                self.fail("%s: %d, a wrong type accepted: %s" % (what, status, text[:200]))
+                self.fail(what, label, "%d: a wrong type accepted" % status, " " + text[:200])
 
     def route(self, route, base):
         headers, auth = credentials(route["vendor"], route["path"])
@@ -390,8 +391,8 @@ class Sweep:
         except (OSError, http.client.HTTPException):
             status = 0
         if status != 200:
-            self.fail("GET /__admin/health after %s %s: %s" % (route["method"], route["path"],
-                                                               status or "no answer"))
+            self.fail("GET /__admin/health after %s %s" % (route["method"], route["path"]), "",
+                      "status %s" % status if status else "no answer")
             if self.server.died():
                 self.restart("after " + route["path"])
 
@@ -413,13 +414,17 @@ class Sweep:
             self.route(route, base)
         code = self.server.stop()
         if code != 0:
-            self.failures.append("the server exited %s after SIGTERM" % code)
+            self.fail("SIGTERM at the end", "", "the server exited %s" % code)
         print("\n%d routes swept, %d requests, %d failures; %d answers accepted a value (2xx)"
               % (swept, self.sent, len(self.failures), len(self.accepted)))
         if skipped:
             print("no JSON body in the cases for: " + ", ".join(skipped))
-        for f in self.failures:
-            print("FAIL " + f)
+        groups = {}
+        for key, kind, label in self.failures:  # one line per route, field and kind of failure
+            groups.setdefault((key, kind), []).append(label)
+        for (key, kind), labels in groups.items():
+            values = ", ".join(label for label in labels if label)
+            print("FAIL %s: %s%s" % (key, kind, " (" + values + ")" if values else ""))
         return 1 if self.failures else 0
 
 
