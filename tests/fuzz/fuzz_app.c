@@ -2,6 +2,7 @@
  * inputs, one request through the dispatcher, and the checks every answer must pass. */
 #include "fuzz_app.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,9 @@ void fuzz_check_answer(const struct req *req, const struct res *res)
         colon = memchr(p, ':', (size_t)(eol - p));
         if (colon == NULL || colon == p)
             breach(req, res, "a header line without a name");
+        for (const char *c = p; c < colon; c++) /* RFC 9110 token characters */
+            if (!isalnum((unsigned char)*c) && strchr("!#$%&'*+-.^_`|~", *c) == NULL)
+                breach(req, res, "a header name that is not a token");
         for (const char *c = p; c < eol - 1; c++)
             if ((unsigned char)*c < 0x20 && *c != '\t')
                 breach(req, res, "a control character inside a header");
@@ -245,6 +249,46 @@ void fuzz_check_answer(const struct req *req, const struct res *res)
         if (doc == NULL)
             breach(req, res, "a JSON content type on a body that is not JSON");
         json_decref(doc);
+    }
+}
+
+/* 1 when name is an HTTP token (RFC 9110's tchar) and value holds no CR, LF or NUL: what a
+ * header a scenario adds to answers must be, or it splits the answer it is written into. */
+static int header_is_safe(const char *name, const char *value, size_t value_len)
+{
+    if (*name == '\0')
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p) != NULL))
+            return 0;
+    for (size_t i = 0; i < value_len; i++)
+        if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0')
+            return 0;
+    return 1;
+}
+
+void fuzz_check_scenario_headers(const json_t *doc)
+{
+    const json_t *rule;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "rules"), i, rule)
+    {
+        const char *name;
+        json_t *value;
+
+        json_object_foreach(json_object_get(json_object_get(rule, "respond"), "headers"), name,
+                            value)
+        {
+            if (json_is_string(value) &&
+                !header_is_safe(name, json_string_value(value), json_string_length(value))) {
+                fprintf(stderr,
+                        "fuzz: the checker accepted respond.headers \"%s\" of rule %zu, "
+                        "which is not a token with a value free of CR, LF and NUL\n",
+                        name, i);
+                abort();
+            }
+        }
     }
 }
 
@@ -316,6 +360,9 @@ int fuzz_dispatch(struct app *app, const struct fuzz_request *r)
     req.body_len = r->body_too_large ? 0 : r->body_len;
     req.body_too_large = r->body_too_large;
     router_dispatch(app, &req, &res);
+    if (req.route != NULL && req.vendor == &vendor_admin && strcmp(req.method, "PUT") == 0 &&
+        strncmp(req.route->path, "/__admin/scenarios/", 19) == 0 && res.status < 300)
+        fuzz_check_scenario_headers(req.json); /* what the admin API accepted */
     if (req.route != NULL && (req.route->flags & ROUTE_WRITE))
         store_dirty = 1;
     if (req.vendor == &vendor_admin && strncmp(req.path, "/__admin/scenarios", 18) == 0 &&

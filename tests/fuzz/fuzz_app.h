@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "app.h"
 #include "req.h"
 
@@ -43,9 +45,15 @@ int fuzz_dispatch(struct app *app, const struct fuzz_request *r);
 /* Aborts, with the reason on stderr, when an answer breaks the server's promises: a status
  * outside 100-599 or a 5xx no scenario injected (unless UNDERSTUDY_FUZZ_ALLOW_5XX is set, to look
  * past known ones for memory errors); a header block that is not "Name: value\r\n"
- * lines (a CR, LF or other control character inside a name or value splits the answer); a JSON
+ * lines with token names (a CR, LF or other control character inside a name or value splits the
+ * answer); a JSON
  * content type with a body that is not JSON. */
 void fuzz_check_answer(const struct req *req, const struct res *res);
+
+/* Aborts when a scenario document (borrowed) that was accepted has a rule whose respond.headers
+ * would split an answer: a name that is not a token, a CR, LF or NUL in a value. The answer check
+ * cannot see it: "a\r\nX-Other: 1" makes well-formed lines. */
+void fuzz_check_scenario_headers(const json_t *doc);
 
 /* Copies len bytes of data into a new NUL-terminated string (caller frees). */
 char *fuzz_strndup(const char *data, size_t len);

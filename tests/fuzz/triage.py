@@ -31,20 +31,20 @@ def signature(binary, path):
         return "no longer fails", []
     what = "exit %d" % run.returncode
     where = re.search(r"fuzz: where: (.*)", out)
+    # A path may hold a decoded newline: the request's line is read across lines.
+    m = re.search(r"fuzz: \S+ .*? answered (\d+): ([^\n]*)", out, re.S)
+    if m:
+        what = "answered %s: %s" % (m.group(1), m.group(2))
+        if where:  # who answered, and the start of the sentence without what it quotes
+            who, _, detail = where.group(1).partition("; detail: ")
+            detail = " ".join(re.sub(r"'.*|\".*|/.*", "", detail).split()[:3])
+            what += " [%s%s]" % (who, "; " + detail if detail else "")
+        return what, []  # the frames are the harness's own
     for line in out.splitlines():
-        m = re.search(r"fuzz: \S+ (.*) answered (\d+): (.*)", line)
-        if m:
-            what = "answered %s: %s" % (m.group(2), m.group(3))
-            if where:  # who answered, and the start of the sentence without what it quotes
-                who, _, detail = where.group(1).partition("; detail: ")
-                detail = " ".join(re.sub(r"'.*|\".*|/.*", "", detail).split()[:3])
-                what += " [%s%s]" % (who, "; " + detail if detail else "")
-            return what, []  # the frames are the harness's own
-            break
         m = re.search(r"(ERROR: (AddressSanitizer|LeakSanitizer): [\w-]+|runtime error: .*|"
                       r"fuzz: .*|ERROR: libFuzzer: \w[\w -]*)", line)
         if m and "deadly signal" not in m.group(1):
-            what = re.sub(r"0x[0-9a-f]+", "…", m.group(1))
+            what = re.sub(r"0x[0-9a-f]+|\"[^\"]*\"", "…", m.group(1))  # addresses, quoted text
             break
     frames = []
     for fn, where, _ in FRAME.findall(out):
