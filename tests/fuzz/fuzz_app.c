@@ -36,8 +36,8 @@ int usleep(useconds_t usec)
 
 static struct app the_app;
 static int built;
-/* What the inputs since the last reset may have changed, so a reset redoes only that: reseeding
- * the store costs far more than a request. */
+/* What the inputs since the last reset may have changed, so a reset redoes only that: putting the
+ * store back costs more than most requests. */
 static int store_dirty, scenarios_dirty;
 
 static void remove_data_dir(void)
