@@ -16,8 +16,9 @@ and the body itself by a non-object. Every answer must be
 
   - a 4xx, or a 2xx the vendor may give: null is an absent optional field; a wrong type is
     accepted only where the vendor's framework accepts it (Laravel's integer rule takes true;
-    Convoso reads every flat value as text; the listeners take any payload), and a huge or
-    fractional number where the base has an integer never is;
+    Convoso reads every flat value as text; the listeners take any payload; a batch lists a bad
+    item among its failures in a 2xx), and a huge or fractional number where the base has an
+    integer never is;
   - in the vendor's shape: RASL {"success":false,"error":{"code":...}}, Guayaba
     {"error","message"}, Convoso {"success":false,...} (Convoso answers its errors with 200),
     admin {"error":{...}}; a 2xx is JSON;
