@@ -102,8 +102,9 @@ static int same_body(const struct replay_options *o, const json_t *recorded_valu
 {
     const char *recorded = json_is_string(recorded_value) ? json_string_value(recorded_value) : "";
     size_t recorded_len = json_is_string(recorded_value) ? json_string_length(recorded_value) : 0;
-    json_t *x = json_loadb(recorded, recorded_len, JSON_DECODE_ANY, NULL);
-    json_t *y = json_loadb(a->body ? a->body : "", a->body_len, JSON_DECODE_ANY, NULL);
+    json_t *x = json_loadb(recorded, recorded_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    json_t *y =
+        json_loadb(a->body ? a->body : "", a->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     int same;
 
     if (x != NULL && y != NULL) {
@@ -179,8 +180,9 @@ int replay_run(const struct replay_options *o, FILE *in, FILE *out, FILE *errs,
         return 1;
     }
     while ((n = getline(&line, &cap, in)) > 0) {
+        /* The journal writes a body's NUL bytes as \u0000, which jansson refuses by default. */
         json_error_t jerr;
-        json_t *entry = json_loadb(line, (size_t)n, 0, &jerr);
+        json_t *entry = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &jerr);
         struct http_answer a = {0};
 
         lineno++;

@@ -211,6 +211,14 @@ static void breach(const struct req *req, const struct res *res, const char *wha
     if (res->body != NULL)
         fprintf(stderr, "fuzz: body: %.*s\n", (int)(res->body_len < 400 ? res->body_len : 400),
                 res->body);
+    if (res->body != NULL && getenv("UNDERSTUDY_FUZZ_BODY_FILE") != NULL) { /* the whole body */
+        FILE *f = fopen(getenv("UNDERSTUDY_FUZZ_BODY_FILE"), "w");
+
+        if (f != NULL) {
+            fwrite(res->body, 1, res->body_len, f);
+            fclose(f);
+        }
+    }
     abort();
 }
 
@@ -244,7 +252,8 @@ void fuzz_check_answer(const struct req *req, const struct res *res)
     }
     if (res->content_type != NULL && strstr(res->content_type, "json") != NULL &&
         res->body_len > 0) {
-        json_t *doc = json_loadb(res->body, res->body_len, JSON_DECODE_ANY, NULL);
+        /* \u0000 is valid JSON (an echoed body may hold NUL bytes); jansson wants it allowed. */
+        json_t *doc = json_loadb(res->body, res->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
         if (doc == NULL)
             breach(req, res, "a JSON content type on a body that is not JSON");

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (p < end) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        json_t *entry = json_loadb((const char *)p, len, 0, NULL);
+        json_t *entry = json_loadb((const char *)p, len, JSON_ALLOW_NUL, NULL);
 
         if (entry != NULL) {
             struct http_answer a = {0};
