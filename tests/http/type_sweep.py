@@ -435,7 +435,12 @@ def main():
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--only", help="sweep only routes whose pattern contains this")
     ap.add_argument("-v", "--verbose", action="store_true")
-    sys.exit(Sweep(ap.parse_args()).run())
+    sweep = Sweep(ap.parse_args())
+    try:
+        code = sweep.run()
+    finally:  # whatever went wrong here, the server does not outlive the sweep
+        sweep.server.stop()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
