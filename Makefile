@@ -5,6 +5,8 @@
 #               between, the fuzz targets' regression inputs and a few seconds of each target
 #   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60), going on
 #               past crashes; findings land in build-fuzz/fuzz-work/crashes/<target>/
+#   make container-check      build the Dockerfile with podman, run it, check health and stop
+#   make fresh-machine-check  run `make test` on a clean clone in a brand-new Debian 12 container
 # Pass flags to the server with ARGS, e.g. make run ARGS="--clock 2026-01-01T00:00:00Z".
 
 DEPS := gcc libc6-dev make cmake pkg-config python3 \
@@ -15,7 +17,8 @@ ARGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := pipeline fixtures scenario rasl_list replay
 
-.PHONY: all deps build build-fuzz run test fuzz check-format bench clean
+.PHONY: all deps build build-fuzz run test fuzz check-format bench clean container-check \
+        fresh-machine-check
 
 all: build
 
@@ -65,6 +68,12 @@ fuzz: build-fuzz
 
 bench: build
 	bench/run.sh
+
+container-check:
+	tools/container-check
+
+fresh-machine-check:
+	tools/fresh-machine-check
 
 clean:
 	rm -rf build build-sanitize build-fuzz
