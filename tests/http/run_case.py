@@ -739,6 +739,11 @@ class Runner:
         load = threading.Thread(target=lambda: errors.extend(self.clients(spec, body)))
         load.start()
         time.sleep(spec.get("after_ms", 300) / 1000)
+        # the stop must land while clients are busy: on a loaded machine the first answers
+        # may take longer than after_ms to come
+        deadline = time.time() + 10
+        while ok[0] == 0 and not errors and load.is_alive() and time.time() < deadline:
+            time.sleep(0.01)
         code = self.server.stop(signal.SIGTERM, 20)
         stop.set()
         load.join(60)
