@@ -67,7 +67,8 @@ Per-case defaults: "defaults": {"expect": {...}} is merged into the expect of ev
 step (in "request", "concurrent", "background" and "twin" steps) before it is checked: objects
 merge member by member, at any depth, and where both sides hold something else the step's own
 value wins (so a step overrides one default member and keeps the rest). A step with
-"defaults": false gets none. tools/format_case.py lays case files out the suite's way, and
+"defaults": false gets none; a step {"set_defaults": {"expect": {...}}} replaces the defaults
+for the steps after it (as when the clock has moved on). tools/format_case.py lays case files out the suite's way, and
 tools/count_assertions.py counts the checks they make (named objects and defaults expanded).
 Every server listens on port 0 with its own data dir; at the end it gets SIGTERM and must exit
 0 (so sanitizer builds report leaks), and any sanitizer report fails the case.
@@ -159,13 +160,13 @@ def merge(default, own):
     return out
 
 
-def effective_expect(case, step):
-    """The expectation a request step is checked against: its own merged over the case's
-    defaults."""
+def effective_expect(defaults, step):
+    """The expectation a request step is checked against: its own merged over defaults (the
+    case's "defaults", or the last "set_defaults" step's)."""
     own = step.get("expect", {})
     if step.get("defaults", True) is False:
         return own
-    return merge(case.get("defaults", {}).get("expect", {}), own)
+    return merge(defaults.get("expect", {}), own)
 
 
 def match(want, got, where, errors):
@@ -469,6 +470,7 @@ def check_received(expect, req, where):
 class Runner:
     def __init__(self, opts, case):
         self.opts, self.case, self.server, self.passed = opts, case, None, 0
+        self.defaults = case.get("defaults", {})
         self.dirs = [tempfile.mkdtemp(prefix="understudy-case-") for _ in range(2)]
         self.env = {"fixtures": opts.fixtures, "tmp": self.dirs[1],
                     "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
@@ -517,7 +519,7 @@ class Runner:
         except (OSError, http.client.HTTPException) as e:
             raise Failure("%s %s: no answer: %r" % (req.get("method", "GET"), req["path"][:200], e))
         took_ms = (time.monotonic() - started) * 1000
-        errors = check(subst(effective_expect(self.case, step), env), status, headers, raw)
+        errors = check(subst(effective_expect(self.defaults, step), env), status, headers, raw)
         if "max_ms" in step and took_ms > step["max_ms"]:
             errors.append("the answer took %.0f ms, more than %s ms" % (took_ms, step["max_ms"]))
         if "min_ms" in step and took_ms < step["min_ms"]:
@@ -617,11 +619,15 @@ class Runner:
                 except Exception as e:  # noqa: BLE001 - reported by "join"
                     self.background_errors.append("background %s: %s" % (
                         spec["request"].get("path"), e))
-            t = threading.Thread(target=one, args=(step["background"], dict(self.env)))
+            spec = dict(step["background"], defaults=False,  # the defaults of now
+                        expect=effective_expect(self.defaults, step["background"]))
+            t = threading.Thread(target=one, args=(spec, dict(self.env)))
             t.start()
             self.background.append(t)
         elif "join" in step:
             self.join_background()
+        elif "set_defaults" in step:
+            self.defaults = step["set_defaults"]
         elif "sleep_ms" in step:
             time.sleep(step["sleep_ms"] / 1000)
         elif "tally" in step:

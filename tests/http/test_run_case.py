@@ -4,7 +4,9 @@ defaults, {var} substitution. Runs with python3 alone; extra arguments are ignor
 may pass the ones every script here gets."""
 import json
 import os
+import shutil
 import sys
+import types
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -162,39 +164,53 @@ class Defaults(unittest.TestCase):
         self.assertEqual(merge({}, {"a": 1}), {"a": 1})
 
     def test_every_member_merged_into_a_step(self):
-        got = effective_expect(self.CASE, {"request": {}, "expect": {
+        got = effective_expect(self.CASE["defaults"], {"request": {}, "expect": {
             "json": {"meta": {"pagination": {"total": 1}}}}})
         self.assertEqual(got, {"status": 200, "json": {"meta": {"$rasl_meta": "T0", "pagination":
                                                                 {"total": 1}}, "success": True}})
 
     def test_a_step_overrides_one_member(self):
-        got = effective_expect(self.CASE, {"request": {}, "expect": {
+        got = effective_expect(self.CASE["defaults"], {"request": {}, "expect": {
             "status": 404, "json": {"meta": {"$rasl_meta": "T1"}, "success": False}}})
         self.assertEqual(got, {"status": 404, "json": {"meta": {"$rasl_meta": "T1"},
                                                        "success": False}})
 
     def test_a_step_without_expect_gets_the_defaults(self):
-        self.assertEqual(effective_expect(self.CASE, {"request": {}}),
+        self.assertEqual(effective_expect(self.CASE["defaults"], {"request": {}}),
                          self.CASE["defaults"]["expect"])
 
     def test_opting_out(self):
         step = {"request": {}, "defaults": False, "expect": {"status": 204}}
-        self.assertEqual(effective_expect(self.CASE, step), {"status": 204})
+        self.assertEqual(effective_expect(self.CASE["defaults"], step), {"status": 204})
 
     def test_no_defaults(self):
         self.assertEqual(effective_expect({}, {"expect": {"status": 1}}), {"status": 1})
 
+    def test_set_defaults_replaces_them_for_the_steps_after(self):
+        runner = run_case.Runner(types.SimpleNamespace(fixtures="-", emulator="-"), self.CASE)
+        try:
+            step = {"request": {}, "expect": {"json": {"a": 1}}}
+            self.assertEqual(effective_expect(runner.defaults, step)["status"], 200)
+            runner.step({"set_defaults": {"expect": {"status": 201}}})
+            self.assertEqual(effective_expect(runner.defaults, step),
+                             {"status": 201, "json": {"a": 1}})
+            runner.step({"set_defaults": {}})
+            self.assertEqual(effective_expect(runner.defaults, step), {"json": {"a": 1}})
+        finally:
+            for d in runner.dirs:
+                shutil.rmtree(d, ignore_errors=True)
+
     def test_the_merged_expectation_is_checked(self):
         body = json.dumps({"success": True, "meta": {"request_id": V4, "timestamp": "T0"}})
         step = {"request": {}, "expect": {"json": {"data": "$absent"}}}
-        self.assertEqual(check(effective_expect(self.CASE, step), 200, {}, body.encode()), [])
+        self.assertEqual(check(effective_expect(self.CASE["defaults"], step), 200, {}, body.encode()), [])
         bad = json.dumps({"success": True, "meta": {"request_id": V1, "timestamp": "T0"}})
-        self.assertNotEqual(check(effective_expect(self.CASE, step), 200, {}, bad.encode()), [])
-        self.assertNotEqual(check(effective_expect(self.CASE, step), 201, {}, body.encode()), [])
+        self.assertNotEqual(check(effective_expect(self.CASE["defaults"], step), 200, {}, bad.encode()), [])
+        self.assertNotEqual(check(effective_expect(self.CASE["defaults"], step), 201, {}, body.encode()), [])
 
     def test_defaults_are_not_changed_by_a_step(self):
         case = json.loads(json.dumps(self.CASE))
-        effective_expect(case, {"expect": {"json": {"meta": {"x": 1}}}})
+        effective_expect(case["defaults"], {"expect": {"json": {"meta": {"x": 1}}}})
         self.assertEqual(case, self.CASE)
 
 

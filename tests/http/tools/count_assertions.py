@@ -56,20 +56,21 @@ def received_leaves(expect):
     return n + expect_leaves(expect) + ("signature" in expect)
 
 
-def request_leaves(case, step):
+def request_leaves(defaults, step):
     n = sum(1 for k in ("fails", "max_ms", "min_ms") if k in step)
     if "fails" not in step:
-        n += expect_leaves(run_case.effective_expect(case, step))
+        n += expect_leaves(run_case.effective_expect(defaults, step))
     return n
 
 
-def step_leaves(case, step):
+def step_leaves(defaults, step):
+    """The checks of one step, with these defaults in force."""
     if "request" in step:
-        return request_leaves(case, step)
+        return request_leaves(defaults, step)
     if "background" in step:
-        return request_leaves(case, step["background"])
+        return request_leaves(defaults, step["background"])
     if "concurrent" in step:
-        return 1 + request_leaves(case, step["concurrent"])  # and the kept-alive connection
+        return 1 + request_leaves(defaults, step["concurrent"])  # and the kept-alive connection
     if "restart" in step or "term_under_load" in step:
         return 1
     if "run" in step:
@@ -84,13 +85,18 @@ def step_leaves(case, step):
     if "tally" in step:
         return sum(leaves(v) for v in step["tally"].get("expect", {}).values())
     if "twin" in step:  # each answer is compared, and the first one checked
-        return sum(1 + request_leaves(case, s) for s in step["twin"]["requests"]) + (
+        return sum(1 + request_leaves(defaults, s) for s in step["twin"]["requests"]) + (
             1 if step["twin"].get("differ") else 0)
     return 0  # sleep_ms, join
 
 
 def count_case(case):
-    return sum(step_leaves(case, s) for s in case["steps"])
+    n, defaults = 0, case.get("defaults", {})
+    for step in case["steps"]:
+        if "set_defaults" in step:
+            defaults = step["set_defaults"]
+        n += step_leaves(defaults, step)
+    return n
 
 
 def files(args):
