@@ -15,6 +15,7 @@ from run_case import check, effective_expect, match, merge, subst  # noqa: E402
 
 V4 = "0b6f8a52-3d4e-4c1a-9f2b-1a2b3c4d5e6f"
 V1 = "0b6f8a52-3d4e-1c1a-9f2b-1a2b3c4d5e6f"
+V4_RX = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"  # as cases wrote it
 
 
 def errors(want, got):
@@ -47,7 +48,7 @@ class Matchers(unittest.TestCase):
         self.fails("$iso_offset", "2026-01-01T00:00:00.000Z")
 
     def test_uuid4_is_the_regex_it_replaces(self):
-        rx = {"$regex": "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}
+        rx = {"$regex": V4_RX}
         for got in (V4, V1, V4 + "\n", "x" + V4, None, 4):
             self.assertEqual(bool(errors(rx, got)), bool(errors("$uuid4", got)), repr(got))
 
@@ -203,10 +204,11 @@ class Defaults(unittest.TestCase):
     def test_the_merged_expectation_is_checked(self):
         body = json.dumps({"success": True, "meta": {"request_id": V4, "timestamp": "T0"}})
         step = {"request": {}, "expect": {"json": {"data": "$absent"}}}
-        self.assertEqual(check(effective_expect(self.CASE["defaults"], step), 200, {}, body.encode()), [])
+        want = effective_expect(self.CASE["defaults"], step)
+        self.assertEqual(check(want, 200, {}, body.encode()), [])
         bad = json.dumps({"success": True, "meta": {"request_id": V1, "timestamp": "T0"}})
-        self.assertNotEqual(check(effective_expect(self.CASE["defaults"], step), 200, {}, bad.encode()), [])
-        self.assertNotEqual(check(effective_expect(self.CASE["defaults"], step), 201, {}, body.encode()), [])
+        self.assertNotEqual(check(want, 200, {}, bad.encode()), [])
+        self.assertNotEqual(check(want, 201, {}, body.encode()), [])
 
     def test_defaults_are_not_changed_by_a_step(self):
         case = json.loads(json.dumps(self.CASE))
@@ -237,6 +239,28 @@ class Subst(unittest.TestCase):
 
     def test_keys_are_not_substituted(self):
         self.assertEqual(subst({"{id}": 1}, self.ENV), {"{id}": 1})
+
+
+class Counting(unittest.TestCase):
+    """tools/count_assertions.py counts a check the same however it is written."""
+
+    def test_named_objects_and_defaults_count_as_spelled_out(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+        import count_assertions
+        rx = {"$regex": V4_RX}
+        spelled = {"steps": [
+            {"request": {}, "expect": {"status": 200, "json": {"meta": {
+                "request_id": rx, "timestamp": "T0", "pagination": {"total": 1}}}}},
+            {"request": {}, "expect": {"json": {"meta": {"request_id": rx, "timestamp": "T1"}}}},
+            {"request": {}, "expect": {"status": 204}}]}
+        short = {"defaults": {"expect": {"json": {"meta": {"$rasl_meta": "T0"}}}}, "steps": [
+            {"request": {}, "expect": {"status": 200,
+                                       "json": {"meta": {"pagination": {"total": 1}}}}},
+            {"set_defaults": {"expect": {"json": {"meta": {"$rasl_meta": "T1"}}}}},
+            {"request": {}},
+            {"request": {}, "defaults": False, "expect": {"status": 204}}]}
+        self.assertEqual(count_assertions.count_case(spelled), 7)
+        self.assertEqual(count_assertions.count_case(short), 7)
 
 
 class Dig(unittest.TestCase):
