@@ -779,9 +779,10 @@ class Runner:
             rcv.clear()
 
     def term_under_load(self, spec):
-        """Clients send until the server stops; SIGTERM lands while they are busy. Every
-        answer that arrives must be whole, and the server must exit 0."""
-        ok, stop, lock = [0], threading.Event(), threading.Lock()
+        """Clients send until the server stops; SIGTERM lands while they are busy, after_ms
+        after the first whole answer. Every answer that arrives must be whole, and the server
+        must exit 0."""
+        ok, stop, lock, answered = [0], threading.Event(), threading.Lock(), threading.Event()
 
         def body(c, conn):
             i = 0
@@ -800,10 +801,12 @@ class Runner:
                     raise Failure("status %s: %s" % (status, raw[:200]))
                 with lock:
                     ok[0] += 1
+                answered.set()
                 i += 1
         errors = []
         load = threading.Thread(target=lambda: errors.extend(self.clients(spec, body)))
         load.start()
+        answered.wait(15)  # a loaded machine may take a while to answer the first one
         time.sleep(spec.get("after_ms", 300) / 1000)
         code = self.server.stop(signal.SIGTERM, 20)
         stop.set()
