@@ -18,7 +18,6 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
-#include "store.h"
 #include "vendors.h"
 
 #define READS_PER_MINUTE  100
@@ -27,81 +26,43 @@
 #define LIMIT_MAX         1000000000
 #define API_KEY_MAX_BYTES 400
 
-/* The vendor's error catalogue: what each documented failure looks like on the wire. Entries
- * are addressable by name, so an injected error renders exactly as a real one. */
-struct gua_error {
-    const char *name; /* the catalogue key, also the body's "error" */
-    int http;
-    const char *message; /* used when the failure carries no sentence of its own */
-};
-
+/* The vendor's error catalogue: what each documented failure looks like on the wire; the name is
+ * also the body's "error". */
 /* clang-format off */
-static const struct gua_error gua_errors[] = {
-    /* name                     http  default message */
-    {"Bad Request",             400, "The request is invalid"},
-    {"Unauthorized",            401, "Invalid or missing API key"},
-    {"Not Found",               404, "The requested resource was not found"},
-    {"Payload Too Large",       413, "The request body is too large"},
-    {"Too many requests",       429, "Rate limit exceeded. Try again in %d seconds."},
-    {"Internal Server Error",   500, "An unexpected error occurred"},
-    {"Service Unavailable",     503, "The service is temporarily unavailable. Retry after a short wait."},
-    {NULL, 0, NULL},
+static const struct vendor_error guayaba_errors[] = {
+    /* name                    http  code  default message                                          renders */
+    {"Bad Request",            400, NULL, "The request is invalid",
+     VENDOR_ANSWERS(EMU_BAD_REQUEST) | VENDOR_ANSWERS(EMU_BAD_JSON) |
+     VENDOR_ANSWERS(EMU_UNPROCESSABLE) | VENDOR_ANSWERS(EMU_CONFLICT)},
+    {"Unauthorized",           401, NULL, "Invalid or missing API key",
+     VENDOR_ANSWERS(EMU_UNAUTHORIZED) | VENDOR_ANSWERS(EMU_FORBIDDEN)},
+    {"Not Found",              404, NULL, "The requested resource was not found",
+     VENDOR_ANSWERS(EMU_NOT_FOUND) | VENDOR_ANSWERS(EMU_NO_ROUTE) | VENDOR_ANSWERS(EMU_NO_METHOD)},
+    {"Payload Too Large",      413, NULL, "The request body is too large",
+     VENDOR_ANSWERS(EMU_TOO_LARGE)},
+    {"Too many requests",      429, NULL, "Rate limit exceeded. Try again in %d seconds.",
+     VENDOR_ANSWERS(EMU_RATE_LIMITED)},
+    {"Internal Server Error",  500, NULL, "An unexpected error occurred", VENDOR_OTHERWISE},
+    {"Service Unavailable",    503, NULL, "The service is temporarily unavailable. Retry after a short wait.",
+     VENDOR_ANSWERS(EMU_UNAVAILABLE) | VENDOR_ANSWERS(EMU_STORE_FULL)},
+    {0},
 };
 /* clang-format on */
 
 static void utf8_repair(char *text);
 
-static const struct gua_error *gua_error_named(const char *name)
+static int guayaba_has_error(const char *name)
 {
-    for (const struct gua_error *e = gua_errors; e->name != NULL; e++)
-        if (strcmp(e->name, name) == 0)
-            return e;
-    return NULL;
+    return vendor_error_find(guayaba_errors, name) != NULL;
 }
 
-static int gua_has_error(const char *name)
+static void guayaba_reply_error(struct req *req, struct res *res, int err)
 {
-    return gua_error_named(name) != NULL;
-}
-
-static const char *gua_error_for(int err)
-{
-    switch (err) {
-    case EMU_BAD_REQUEST:
-    case EMU_BAD_JSON:
-    case EMU_UNPROCESSABLE:
-    case EMU_CONFLICT:
-        return "Bad Request";
-    case EMU_UNAUTHORIZED:
-    case EMU_FORBIDDEN:
-        return "Unauthorized";
-    case EMU_NOT_FOUND:
-    case EMU_NO_ROUTE:
-    case EMU_NO_METHOD:
-        return "Not Found";
-    case EMU_TOO_LARGE:
-        return "Payload Too Large";
-    case EMU_RATE_LIMITED:
-        return "Too many requests";
-    case EMU_UNAVAILABLE:
-    case EMU_STORE_FULL:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
-}
-
-static void gua_reply_error(struct req *req, struct res *res, int err)
-{
-    const struct gua_error *e = gua_error_named(
-        err == EMU_VENDOR && res->vendor_error ? res->vendor_error : gua_error_for(err));
-    const char *name;
+    const struct vendor_error *e = vendor_error_for(guayaba_errors, err, res);
+    const char *name = e->name;
     char message[600];
     json_t *body;
 
-    if (e == NULL)
-        e = gua_error_named("Internal Server Error");
-    name = e->name;
     /* A status the transport already chose (411, 431, 505 for a request it could not take)
      * is named by its own reason phrase, as Node names it. */
     if (res->status >= 400 && res->status != e->http)
@@ -111,9 +72,7 @@ static void gua_reply_error(struct req *req, struct res *res, int err)
     else if (err == EMU_BAD_JSON)
         snprintf(message, sizeof(message), "Invalid JSON in request body: %s", res->detail);
     else if (err == EMU_STORE_FULL)
-        snprintf(message, sizeof(message),
-                 "The emulator's store is full (--map-size); reads "
-                 "still work");
+        vendor_store_full(message, sizeof(message), "", "");
     else if (e->http == 429)
         snprintf(message, sizeof(message), e->message, res->retry_after);
     else
@@ -129,37 +88,31 @@ static void gua_reply_error(struct req *req, struct res *res, int err)
 
 /* X-API-Key names a credential of some tenant; unless it is unlimited, GETs count against
  * 100 reads and everything else against 30 writes per minute, on the emulator clock. */
-static int gua_authenticate(struct req *req, struct res *res)
+static int guayaba_authenticate(struct req *req, struct res *res)
 {
-    const char *key = req_header(req, "X-API-Key"), *tenant;
-    char store_key[600], limit_key[700];
-    json_t *cred = NULL, *per;
+    const char *key = req_header(req, "X-API-Key");
+    json_t *per;
     int is_read = strcmp(req->method, "GET") == 0;
     int limit, rc;
 
     if (key == NULL || *key == '\0' || strlen(key) > API_KEY_MAX_BYTES)
         return EMU_UNAUTHORIZED;
-    snprintf(store_key, sizeof(store_key), "guayaba/%s", key);
-    rc = store_get(req->txn, "core.credentials", store_key, &cred);
-    if (rc == EMU_NOT_FOUND)
-        return EMU_UNAUTHORIZED;
+    rc = vendor_credential_find(req, &vendor_guayaba, key);
     if (rc != EMU_OK)
         return rc;
-    req->credential = cred;
-    tenant = jsonx_string(cred, "tenant");
-    snprintf(req->tenant, sizeof(req->tenant), "%s", tenant ? tenant : "");
-    if (json_is_true(json_object_get(cred, "unlimited")))
+    vendor_tenant_take(req);
+    if (json_is_true(json_object_get(req->credential, "unlimited")))
         return EMU_OK;
 
-    per = json_object_get(cred, is_read ? "reads_per_minute" : "writes_per_minute");
+    per = json_object_get(req->credential, is_read ? "reads_per_minute" : "writes_per_minute");
     limit = json_is_integer(per) ? (int)json_integer_value(per)
                                  : (is_read ? READS_PER_MINUTE : WRITES_PER_MINUTE);
-    snprintf(limit_key, sizeof(limit_key), "%s/guayaba/%s/%s", req->tenant, key,
-             is_read ? "read" : "write");
-    return ratelimit_answer(req, res, limit_key, 60000, limit, RATELIMIT_HEADERS);
+    return vendor_rate_limit(req, res, &vendor_guayaba, is_read ? "read" : "write", 60000, limit,
+                             RATELIMIT_HEADERS);
 }
 
-static int gua_check_credential(const json_t *cred, const char **field, char *msg, size_t msglen)
+static int guayaba_check_credential(const json_t *cred, const char **field, char *msg,
+                                    size_t msglen)
 {
     const char *key = jsonx_string(cred, "api_key");
     const char *limits[] = {"reads_per_minute", "writes_per_minute"};
@@ -243,11 +196,11 @@ static void utf8_repair(char *text)
     }
 }
 
-const char *gua_clip(const char *text, char buf[GUA_CLIP_SIZE])
+const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE])
 {
-    size_t len = strlen(text), keep = GUA_CLIP_SIZE - 4; /* room for "..." and the NUL */
+    size_t len = strlen(text), keep = GUAYABA_CLIP_SIZE - 4; /* room for "..." and the NUL */
 
-    if (len < GUA_CLIP_SIZE) {
+    if (len < GUAYABA_CLIP_SIZE) {
         memcpy(buf, text, len + 1);
         return buf;
     }
@@ -365,7 +318,7 @@ static int query_add(json_t *all, char *name, const char *value)
     return EMU_OK;
 }
 
-int gua_query(struct req *req, struct res *res, json_t **out)
+int guayaba_query(struct req *req, struct res *res, json_t **out)
 {
     const char *p = req->query ? req->query : "";
     json_t *all = json_object();
@@ -374,7 +327,7 @@ int gua_query(struct req *req, struct res *res, json_t **out)
     while (rc == EMU_OK && *p != '\0') {
         size_t len = strcspn(p, "&"), name_len;
         const char *eq = memchr(p, '=', len);
-        char *name, *value, clip[GUA_CLIP_SIZE];
+        char *name, *value, clip[GUAYABA_CLIP_SIZE];
         int nul_name, nul_value;
 
         name_len = eq ? (size_t)(eq - p) : len;
@@ -386,7 +339,7 @@ int gua_query(struct req *req, struct res *res, json_t **out)
             rc = EMU_NOMEM;
         else if (nul_name || nul_value)
             rc = res_fail(res, EMU_BAD_REQUEST, "%s must not contain NUL characters",
-                          nul_name ? "A query parameter name" : gua_clip(name, clip));
+                          nul_name ? "A query parameter name" : guayaba_clip(name, clip));
         else if (name[0] != '\0') /* "&&" and "=x" name nothing */
             rc = query_add(all, name, value);
         free(name);
@@ -401,7 +354,7 @@ int gua_query(struct req *req, struct res *res, json_t **out)
     return rc;
 }
 
-int gua_query_string(struct res *res, const json_t *query, const char *name, const char **out)
+int guayaba_query_string(struct res *res, const json_t *query, const char *name, const char **out)
 {
     enum field_state s = field_string(query, name, out);
 
@@ -413,8 +366,8 @@ int gua_query_string(struct res *res, const json_t *query, const char *name, con
 
 /* The largest page: any whole number up to 2^53 (what field_integer reads), so the first item
  * of a page, (page - 1) * 100, never overflows 64 bits. */
-int gua_paging(struct res *res, const json_t *query, int default_limit, json_int_t *page,
-               int *limit)
+int guayaba_paging(struct res *res, const json_t *query, int default_limit, json_int_t *page,
+                   int *limit)
 {
     json_int_t n;
     enum field_state s;
@@ -434,7 +387,7 @@ int gua_paging(struct res *res, const json_t *query, int default_limit, json_int
     return EMU_OK;
 }
 
-int gua_is_e164(const char *s)
+int guayaba_is_e164(const char *s)
 {
     size_t n;
 
@@ -449,7 +402,7 @@ int gua_is_e164(const char *s)
     return 1;
 }
 
-int gua_timezone_valid(const char *tz)
+int guayaba_timezone_valid(const char *tz)
 {
     static const char *const areas[] = {"Africa", "America",  "Antarctica", "Arctic",
                                         "Asia",   "Atlantic", "Australia",  "Europe",
@@ -475,12 +428,12 @@ int gua_timezone_valid(const char *tz)
     return 0;
 }
 
-void gua_now(const struct req *req, char buf[32])
+void guayaba_now(const struct req *req, char buf[32])
 {
     clock_format_iso_ms(req->now_ms, buf, 32);
 }
 
-static json_t *gua_default_credentials(const char *tenant)
+static json_t *guayaba_default_credentials(const char *tenant)
 {
     char key[128];
 
@@ -488,43 +441,43 @@ static json_t *gua_default_credentials(const char *tenant)
     return json_pack("[{s:s,s:b}]", "api_key", key, "unlimited", 0);
 }
 
-static const char *const gua_prefixes[] = {"", NULL};
+static const char *const guayaba_prefixes[] = {"", NULL};
 
 /* clang-format off */
-static const struct route gua_routes[] = {
+static const struct route guayaba_routes[] = {
     /* method  path                  handler                        flags */
-    {"GET",  "/contacts/statuses", gua_statuses_list,            ROUTE_AUTH},
-    {"GET",  "/contacts",          gua_contacts_list,            ROUTE_AUTH},
-    {"POST", "/contacts",          gua_contacts_create,          ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
-    {"POST", "/contacts/update",   gua_contacts_update_by_phone, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
-    {"POST", "/contacts/fulfill",  gua_contacts_fulfill,         ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
-    {"PUT",  "/contacts/{id}",     gua_contacts_update_by_id,    ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
-    {"GET",  "/campaigns",         gua_campaigns_list,           ROUTE_AUTH},
+    {"GET",  "/contacts/statuses", guayaba_statuses_list,            ROUTE_AUTH},
+    {"GET",  "/contacts",          guayaba_contacts_list,            ROUTE_AUTH},
+    {"POST", "/contacts",          guayaba_contacts_create,          ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"POST", "/contacts/update",   guayaba_contacts_update_by_phone, ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"POST", "/contacts/fulfill",  guayaba_contacts_fulfill,         ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"PUT",  "/contacts/{id}",     guayaba_contacts_update_by_id,    ROUTE_AUTH | ROUTE_JSON | ROUTE_WRITE},
+    {"GET",  "/campaigns",         guayaba_campaigns_list,           ROUTE_AUTH},
     {0},
 };
 
-static const struct table_def gua_tables[] = {
+static const struct table_def guayaba_tables[] = {
     /* store table     fixture file       row key */
-    {GUA_STATUSES,  "statuses.json",  gua_status_row_key},
-    {GUA_CAMPAIGNS, "campaigns.json", gua_campaign_row_key},
-    {GUA_SPLITTERS, "splitters.json", gua_splitter_row_key},
-    {GUA_CONTACTS,  "contacts.json",  gua_contact_row_key},
-    {GUA_PHONES,    NULL,             NULL},
+    {GUAYABA_STATUSES,  "statuses.json",  guayaba_status_row_key},
+    {GUAYABA_CAMPAIGNS, "campaigns.json", guayaba_campaign_row_key},
+    {GUAYABA_SPLITTERS, "splitters.json", guayaba_splitter_row_key},
+    {GUAYABA_CONTACTS,  "contacts.json",  guayaba_contact_row_key},
+    {GUAYABA_PHONES,    NULL,             NULL},
     {0},
 };
 /* clang-format on */
 
 const struct vendor vendor_guayaba = {
     .name = "guayaba",
-    .prefixes = gua_prefixes,
-    .routes = gua_routes,
-    .tables = gua_tables,
+    .prefixes = guayaba_prefixes,
+    .routes = guayaba_routes,
+    .tables = guayaba_tables,
     .credential_field = "api_key",
-    .check_credential = gua_check_credential,
-    .default_credentials = gua_default_credentials,
-    .has_error = gua_has_error,
-    .authenticate = gua_authenticate,
-    .reply_error = gua_reply_error,
+    .check_credential = guayaba_check_credential,
+    .default_credentials = guayaba_default_credentials,
+    .has_error = guayaba_has_error,
+    .authenticate = guayaba_authenticate,
+    .reply_error = guayaba_reply_error,
     .body = VENDOR_BODY_EXPRESS,
-    .after_seed = gua_contacts_index,
+    .after_seed = guayaba_contacts_index,
 };

@@ -63,7 +63,7 @@ static const struct {
 };
 /* clang-format on */
 
-const char *gua_timezone_for_phone(const char *e164)
+const char *guayaba_timezone_for_phone(const char *e164)
 {
     if (strncmp(e164, "+1", 2) == 0 && strlen(e164) >= 5) {
         char area[4] = {e164[2], e164[3], e164[4], '\0'};
