@@ -297,92 +297,124 @@ static int resolve_campaign(struct req *req, struct res *res, const char *campai
 
 /* ---- POST /contacts ---- */
 
-int guayaba_contacts_create(struct req *req, struct res *res)
-{
-    const char *phone = NULL, *campaign_id = NULL, *splitter_id = NULL, *tz = NULL;
-    json_t *name = NULL, *vars = NULL, *campaign = NULL, *contact = NULL, *data;
-    char now[32], id[37], admin[37];
-    int rc, created = 0;
+/* What POST /contacts reads from its body, checked; the references are borrowed from the body
+ * except campaign (new). */
+struct create_input {
+    const char *phone, *campaign_id, *splitter_id, *tz;
+    json_t *name, *vars, *campaign;
+    char admin[37]; /* the splitter's adminId, when a splitter routed the contact */
+};
 
-    rc = need_phone(res, req->json, "phoneNumber", &phone);
+/* Reads and checks POST /contacts's body in the vendor's order, and finds the campaign. */
+static int create_input_read(struct req *req, struct res *res, struct create_input *in)
+{
+    int rc = need_phone(res, req->json, "phoneNumber", &in->phone);
+
     if (rc == EMU_OK)
-        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
+        rc = opt_uuid(res, req->json, "campaignId", &in->campaign_id);
     if (rc == EMU_OK)
-        rc = opt_uuid(res, req->json, "splitterId", &splitter_id);
-    if (rc == EMU_OK && campaign_id == NULL && splitter_id == NULL)
+        rc = opt_uuid(res, req->json, "splitterId", &in->splitter_id);
+    if (rc == EMU_OK && in->campaign_id == NULL && in->splitter_id == NULL)
         rc = res_fail(res, EMU_BAD_REQUEST, "campaignId or splitterId is required");
     if (rc == EMU_OK)
-        rc = opt_name(res, req->json, &name);
+        rc = opt_name(res, req->json, &in->name);
     if (rc == EMU_OK)
-        rc = opt_timezone(res, req->json, &tz);
+        rc = opt_timezone(res, req->json, &in->tz);
     if (rc == EMU_OK)
-        rc = opt_variables(res, req->json, &vars);
+        rc = opt_variables(res, req->json, &in->vars);
     if (rc == EMU_OK)
-        rc = resolve_campaign(req, res, campaign_id, splitter_id, &campaign, admin);
+        rc = resolve_campaign(req, res, in->campaign_id, in->splitter_id, &in->campaign, in->admin);
     if (rc != EMU_OK)
         return rc;
-    if (json_is_true(json_object_get(campaign, "appointmentScheduling")) &&
-        (vars == NULL || jsonx_string(vars, "email") == NULL ||
-         *jsonx_string(vars, "email") == '\0')) {
-        json_decref(campaign);
+    if (json_is_true(json_object_get(in->campaign, "appointmentScheduling")) &&
+        (in->vars == NULL || jsonx_string(in->vars, "email") == NULL ||
+         *jsonx_string(in->vars, "email") == '\0'))
         return res_fail(res, EMU_BAD_REQUEST,
                         "customVariables.email is required for campaigns with appointment "
                         "scheduling");
-    }
+    return EMU_OK;
+}
+
+/* The contact POST /contacts stores: a new one, or (an upsert) the one with the phone number
+ * taking the new data, a deleted one coming back as active. *contact is new; *created says
+ * which. */
+static int create_upsert(struct req *req, const struct create_input *in, json_t **contact,
+                         int *created)
+{
+    json_t *campaign_ref = json_object_get(in->campaign, "id");
+    char now[32], id[37];
+    int rc;
 
     guayaba_now(req, now);
-    rc = find_by_phone(req, phone, &contact);
+    rc = find_by_phone(req, in->phone, contact);
+    *created = rc == EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND) {
         rc = req_new_uuid(req, id);
-        if (rc == EMU_OK) {
-            contact = json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id,
-                                "name", name ? name : json_null(), "phoneNumber", phone, "timezone",
-                                tz ? tz : guayaba_timezone_for_phone(phone), "status", "active",
-                                "customVariables", vars ? json_deep_copy(vars) : json_object(),
-                                "campaignId", json_object_get(campaign, "id"), "createdAt", now,
-                                "updatedAt", now, "fulfilledAt", "reAddedAt", "deletedAt");
-            rc = contact ? index_phone(req, phone, id) : EMU_NOMEM;
-        }
-        created = 1;
-    } else if (rc == EMU_OK) {
-        /* An upsert: a deleted contact comes back as active; a live one takes the new data. */
-        if (is_deleted(contact)) {
-            json_object_set_new(contact, "deletedAt", json_null());
-            json_object_set_new(contact, "reAddedAt", json_string(now));
-            json_object_set_new(contact, "status", json_string("active"));
-            json_object_set_new(contact, "fulfilledAt", json_null());
-        }
-        if (name != NULL)
-            json_object_set(contact, "name", name);
-        if (tz != NULL)
-            json_object_set_new(contact, "timezone", json_string(tz));
-        if (vars != NULL)
-            json_object_set_new(contact, "customVariables", json_deep_copy(vars));
-        json_object_set(contact, "campaignId", json_object_get(campaign, "id"));
-        json_object_set_new(contact, "updatedAt", json_string(now));
+        if (rc != EMU_OK)
+            return rc;
+        *contact =
+            json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id, "name",
+                      in->name ? in->name : json_null(), "phoneNumber", in->phone, "timezone",
+                      in->tz ? in->tz : guayaba_timezone_for_phone(in->phone), "status", "active",
+                      "customVariables", in->vars ? json_deep_copy(in->vars) : json_object(),
+                      "campaignId", campaign_ref, "createdAt", now, "updatedAt", now, "fulfilledAt",
+                      "reAddedAt", "deletedAt");
+        return *contact ? index_phone(req, in->phone, id) : EMU_NOMEM;
     }
-    json_decref(campaign);
+    if (rc != EMU_OK)
+        return rc;
+    if (is_deleted(*contact)) {
+        json_object_set_new(*contact, "deletedAt", json_null());
+        json_object_set_new(*contact, "reAddedAt", json_string(now));
+        json_object_set_new(*contact, "status", json_string("active"));
+        json_object_set_new(*contact, "fulfilledAt", json_null());
+    }
+    if (in->name != NULL)
+        json_object_set(*contact, "name", in->name);
+    if (in->tz != NULL)
+        json_object_set_new(*contact, "timezone", json_string(in->tz));
+    if (in->vars != NULL)
+        json_object_set_new(*contact, "customVariables", json_deep_copy(in->vars));
+    json_object_set(*contact, "campaignId", campaign_ref);
+    json_object_set_new(*contact, "updatedAt", json_string(now));
+    return EMU_OK;
+}
+
+/* POST /contacts's data: a splitter's answer names its adminId and more members. New. */
+static json_t *create_answer(const json_t *contact, const struct create_input *in)
+{
+    if (in->campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
+        return json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                         "adminId", in->admin, "campaignId", member(contact, "campaignId"),
+                         "phoneNumber", member(contact, "phoneNumber"), "name",
+                         member(contact, "name"), "timezone", member(contact, "timezone"), "status",
+                         member(contact, "status"), "customVariables",
+                         member(contact, "customVariables"), "createdAt",
+                         member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
+    return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                     "phoneNumber", member(contact, "phoneNumber"), "name", member(contact, "name"),
+                     "campaignId", member(contact, "campaignId"), "customVariables",
+                     member(contact, "customVariables"), "timezone", member(contact, "timezone"),
+                     "status", member(contact, "status"), "createdAt",
+                     member(contact, "createdAt"));
+}
+
+int guayaba_contacts_create(struct req *req, struct res *res)
+{
+    struct create_input in = {0};
+    json_t *contact = NULL, *data;
+    int rc = create_input_read(req, res, &in), created = 0;
+
+    if (rc == EMU_OK)
+        rc = create_upsert(req, &in, &contact, &created);
+    json_decref(in.campaign);
     if (rc == EMU_OK)
         rc = save(req, contact);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
     }
-    if (campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
-        data =
-            json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
-                      "adminId", admin, "campaignId", member(contact, "campaignId"), "phoneNumber",
-                      member(contact, "phoneNumber"), "name", member(contact, "name"), "timezone",
-                      member(contact, "timezone"), "status", member(contact, "status"),
-                      "customVariables", member(contact, "customVariables"), "createdAt",
-                      member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
-    else
-        data = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
-                         "phoneNumber", member(contact, "phoneNumber"), "name",
-                         member(contact, "name"), "campaignId", member(contact, "campaignId"),
-                         "customVariables", member(contact, "customVariables"), "timezone",
-                         member(contact, "timezone"), "status", member(contact, "status"),
-                         "createdAt", member(contact, "createdAt"));
+    data = create_answer(contact, &in);
     json_decref(contact);
     return res_json(res, created ? 201 : 200, json_pack("{s:b,s:o*}", "success", 1, "data", data));
 }
@@ -443,12 +475,42 @@ int guayaba_contacts_update_by_phone(struct req *req, struct res *res)
 
 /* ---- PUT /contacts/{id} ---- */
 
+/* PUT /contacts/{id} gives contact (id) the number phone: refused when another contact has it;
+ * otherwise the phone index follows the number. */
+static int move_phone(struct req *req, struct res *res, const json_t *contact, const char *phone,
+                      const char *id)
+{
+    char old_key[128];
+    json_t *other = NULL;
+    int rc = find_by_phone(req, phone, &other);
+
+    json_decref(other);
+    if (rc == EMU_OK)
+        return res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
+    if (rc != EMU_NOT_FOUND)
+        return rc;
+    phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
+    rc = store_del(req->txn, GUAYABA_PHONES, old_key);
+    return rc == EMU_OK || rc == EMU_NOT_FOUND ? index_phone(req, phone, id) : rc;
+}
+
+/* PUT /contacts/{id}'s answer for the updated contact. New. */
+static json_t *update_answer(const json_t *contact)
+{
+    return json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
+                     "Contact updated successfully", "contact", "id", member(contact, "id"),
+                     "phoneNumber", member(contact, "phoneNumber"), "name", member(contact, "name"),
+                     "status", member(contact, "status"), "campaignId",
+                     member(contact, "campaignId"), "customVariables",
+                     member(contact, "customVariables"), "updatedAt", member(contact, "updatedAt"));
+}
+
 int guayaba_contacts_update_by_id(struct req *req, struct res *res)
 {
     static const char *const fields[] = {"name",   "phoneNumber", "timezone",
                                          "status", "campaignId",  "customVariables"};
     const char *id = req_param(req, "id"), *phone = NULL, *tz, *status, *campaign_id;
-    json_t *name, *vars, *contact = NULL, *other = NULL;
+    json_t *name, *vars, *contact = NULL;
     char key[128], now[32];
     int rc, any = 0;
 
@@ -480,20 +542,8 @@ int guayaba_contacts_update_by_id(struct req *req, struct res *res)
         rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
     if (rc == EMU_OK && campaign_id != NULL)
         rc = need_campaign(req, res, campaign_id);
-    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0) {
-        rc = find_by_phone(req, phone, &other);
-        json_decref(other);
-        if (rc == EMU_OK)
-            rc = res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
-        else if (rc == EMU_NOT_FOUND) { /* the number moves: the index follows it */
-            char old_key[128];
-
-            phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
-            rc = store_del(req->txn, GUAYABA_PHONES, old_key);
-            if (rc == EMU_OK || rc == EMU_NOT_FOUND)
-                rc = index_phone(req, phone, id);
-        }
-    }
+    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0)
+        rc = move_phone(req, res, contact, phone, id);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
@@ -515,15 +565,7 @@ int guayaba_contacts_update_by_id(struct req *req, struct res *res)
     json_object_set_new(contact, "updatedAt", json_string(now));
     rc = save(req, contact);
     if (rc == EMU_OK)
-        rc =
-            res_json(res, 200,
-                     json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
-                               "Contact updated successfully", "contact", "id",
-                               member(contact, "id"), "phoneNumber", member(contact, "phoneNumber"),
-                               "name", member(contact, "name"), "status", member(contact, "status"),
-                               "campaignId", member(contact, "campaignId"), "customVariables",
-                               member(contact, "customVariables"), "updatedAt",
-                               member(contact, "updatedAt")));
+        rc = res_json(res, 200, update_answer(contact));
     json_decref(contact);
     return rc;
 }
