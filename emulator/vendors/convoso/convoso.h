@@ -23,7 +23,11 @@ int convoso_status_update(struct req *req, struct res *res);
 int convoso_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                            const char **field, char *msg, size_t msglen);
 
-/* convoso.c */
+/* params.c */
+/* Reads a JSON body (by its Content-Type, or by its first character when it has none) into
+ * req->json, refusing nested values as the vendor does (EMU_BAD_REQUEST, EMU_BAD_JSON with the
+ * sentence in res); any other body is read later, by convoso_param. */
+int convoso_json_body(struct req *req, struct res *res);
 /* Returns parameter name, from the body (a flat JSON object or a form) or else the query
  * string, as new malloc'd text the caller frees; NULL when absent (or out of memory). */
 char *convoso_param(struct req *req, const char *name);
@@ -34,6 +38,8 @@ char *convoso_param(struct req *req, const char *name);
  * array or an object. */
 #define CONVOSO_NUMBER_TEXT 48
 int convoso_text(struct req *req, struct res *res, const char *name, char **out);
+
+/* convoso.c */
 /* Fails the request with the catalogue entry named by its code ("6069") or text. */
 int convoso_fail(struct res *res, const char *entry);
 

@@ -56,7 +56,7 @@ int guayaba_campaign_row_key(const json_t *row, size_t index, char *key, size_t 
 int guayaba_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                              const char **field, char *msg, size_t msglen);
 
-/* guayaba.c: request helpers shared by the resources */
+/* query.c: how the vendor reads a request */
 /* Reads the whole query string as Express does: *out is a new object mapping each name to its
  * decoded value, a string; a name given twice, or with brackets ("status[]", "status[a]"),
  * maps to an array or an object, so it fails any check for a string instead of being read as
@@ -74,12 +74,19 @@ int guayaba_paging(struct res *res, const json_t *query, int default_limit, json
  * around it stays whole. Returns buf. */
 #define GUAYABA_CLIP_SIZE 72
 const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE]);
+/* Rewrites text in place so that it is well-formed UTF-8: each byte that starts no character
+ * becomes '?'. */
+void guayaba_utf8_repair(char *text);
+
+/* timezones.c */
 /* 1 when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */
 int guayaba_is_e164(const char *s);
 /* 1 when tz looks like an IANA zone name ("America/New_York", "UTC"). */
 int guayaba_timezone_valid(const char *tz);
 /* The zone a phone number's country and area code suggest (static string). */
 const char *guayaba_timezone_for_phone(const char *e164);
+
+/* guayaba.c */
 /* The request's clock as "2026-01-15T10:30:00.000Z" in buf[32]. */
 void guayaba_now(const struct req *req, char buf[32]);
 
