@@ -74,7 +74,7 @@ static void guayaba_reply_error(struct req *req, struct res *res, int err)
         snprintf(message, sizeof(message), e->message, res->retry_after);
     else
         snprintf(message, sizeof(message), "%s", res->detail[0] ? res->detail : e->message);
-    guayaba_utf8_repair(message);
+    jsonx_utf8_repair(message);
     if (e->http == 429)
         body = json_pack("{s:s,s:s,s:i}", "error", name, "message", message, "retryAfter",
                          res->retry_after);

@@ -74,9 +74,6 @@ int guayaba_paging(struct res *res, const json_t *query, int default_limit, json
  * around it stays whole. Returns buf. */
 #define GUAYABA_CLIP_SIZE 72
 const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE]);
-/* Rewrites text in place so that it is well-formed UTF-8: each byte that starts no character
- * becomes '?'. */
-void guayaba_utf8_repair(char *text);
 
 /* timezones.c */
 /* 1 when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */

@@ -1,6 +1,5 @@
 /* query.c -- how Guayaba's Express reads a request: the query string (names, brackets, repeated
- * names, escapes), paging, and the UTF-8 repair that keeps an error message that quotes a
- * client's bytes valid JSON. */
+ * names, escapes) and paging. */
 #include "guayaba.h"
 
 #include <stdio.h>
@@ -9,58 +8,8 @@
 
 #include "err.h"
 #include "field.h"
+#include "jsonx.h"
 #include "req.h"
-
-/* The length of the well-formed UTF-8 character at s (at most avail bytes): 1 to 4, or 0 when
- * the bytes there are not one (a stray continuation byte, a cut sequence, an overlong form, a
- * surrogate or a code point past U+10FFFF). */
-static size_t utf8_char(const unsigned char *s, size_t avail)
-{
-    size_t n;
-    unsigned int cp;
-
-    if (avail == 0)
-        return 0;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        n = 2, cp = s[0] & 0x1Fu;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-        n = 3, cp = s[0] & 0x0Fu;
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-        n = 4, cp = s[0] & 0x07u;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return n;
-}
-
-/* Rewrites text in place so that it is well-formed UTF-8: each byte that starts no character
- * becomes '?'. An error message can quote a client's bytes, or be cut by a fixed buffer in
- * the middle of a character; either way the JSON body must still be built. */
-void guayaba_utf8_repair(char *text)
-{
-    size_t len = strlen(text);
-
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_char((const unsigned char *)text + i, len - i);
-
-        if (n == 0) {
-            text[i] = '?';
-            n = 1;
-        }
-        i += n;
-    }
-}
 
 const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE])
 {
@@ -120,7 +69,7 @@ static char *query_decode(const char *src, size_t len, int *nul)
         }
     }
     for (size_t i = 0, c; decoded && i < n; i += c)
-        if ((c = utf8_char((const unsigned char *)text + i, n - i)) == 0)
+        if ((c = jsonx_utf8_char((const unsigned char *)text + i, n - i)) == 0)
             decoded = 0;
     if (decoded && memchr(text, '\0', n) != NULL)
         *nul = 1;
@@ -128,7 +77,7 @@ static char *query_decode(const char *src, size_t len, int *nul)
         for (n = 0; n < len; n++)
             text[n] = src[n] == '+' ? ' ' : src[n];
     for (size_t i = 0, c; i < n; i += c) {
-        c = utf8_char((const unsigned char *)text + i, n - i);
+        c = jsonx_utf8_char((const unsigned char *)text + i, n - i);
         if (c == 0) { /* only where the client sent raw bytes that are not UTF-8 */
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
