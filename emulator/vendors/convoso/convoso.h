@@ -14,27 +14,33 @@
 struct req;
 struct res;
 
-#define CV_STATUSES "convoso.statuses"
+#define CONVOSO_STATUSES "convoso.statuses"
 
 /* status.c */
-int cv_status_search(struct req *req, struct res *res);
-int cv_status_insert(struct req *req, struct res *res);
-int cv_status_update(struct req *req, struct res *res);
-int cv_status_row_key(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
-                      char *msg, size_t msglen);
+int convoso_status_search(struct req *req, struct res *res);
+int convoso_status_insert(struct req *req, struct res *res);
+int convoso_status_update(struct req *req, struct res *res);
+int convoso_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                           const char **field, char *msg, size_t msglen);
 
-/* convoso.c */
+/* params.c */
+/* Reads a JSON body (by its Content-Type, or by its first character when it has none) into
+ * req->json, refusing nested values as the vendor does (EMU_BAD_REQUEST, EMU_BAD_JSON with the
+ * sentence in res); any other body is read later, by convoso_param. */
+int convoso_json_body(struct req *req, struct res *res);
 /* Returns parameter name, from the body (a flat JSON object or a form) or else the query
  * string, as new malloc'd text the caller frees; NULL when absent (or out of memory). */
-char *cv_param(struct req *req, const char *name);
+char *convoso_param(struct req *req, const char *name);
 /* Reads parameter name as the vendor's PHP reads it: from a JSON body, a string as it is, a
  * number as PHP writes it ("42", "1.5", "1.0E+300"), true as "1", false and null as "" (the
- * empty value); otherwise through cv_param. *out is new malloc'd text the caller frees, NULL
+ * empty value); otherwise through convoso_param. *out is new malloc'd text the caller frees, NULL
  * when the parameter is absent. EMU_OK, EMU_NOMEM, or EMU_BAD_REQUEST (recorded in res) for an
  * array or an object. */
-#define CV_NUMBER_TEXT 48
-int cv_text(struct req *req, struct res *res, const char *name, char **out);
+#define CONVOSO_NUMBER_TEXT 48
+int convoso_text(struct req *req, struct res *res, const char *name, char **out);
+
+/* convoso.c */
 /* Fails the request with the catalogue entry named by its code ("6069") or text. */
-int cv_fail(struct res *res, const char *entry);
+int convoso_fail(struct res *res, const char *entry);
 
 #endif

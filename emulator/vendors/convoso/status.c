@@ -95,7 +95,7 @@ static int lookup_status(struct req *req, const char *code, struct lookup *l)
     l->code = code;
     l->doc = NULL;
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    rc = store_scan(req->txn, CV_STATUSES, prefix, find_code, l);
+    rc = store_scan(req->txn, CONVOSO_STATUSES, prefix, find_code, l);
     if (rc != EMU_OK)
         return rc;
     return l->doc ? EMU_OK : EMU_NOT_FOUND;
@@ -140,11 +140,11 @@ static int match_status(const char *key, json_t *doc, void *arg)
 
 /* ---- the endpoints ---- */
 
-int cv_status_search(struct req *req, struct res *res)
+int convoso_status_search(struct req *req, struct res *res)
 {
     struct search s = {NULL, json_array()};
     char prefix[80];
-    int rc = cv_text(req, res, "query", &s.query);
+    int rc = convoso_text(req, res, "query", &s.query);
 
     if (rc != EMU_OK) {
         json_decref(s.hits);
@@ -157,7 +157,7 @@ int cv_status_search(struct req *req, struct res *res)
     if (rc == EMU_OK) {
         fold(s.query);
         snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-        rc = store_scan(req->txn, CV_STATUSES, prefix, match_status, &s);
+        rc = store_scan(req->txn, CONVOSO_STATUSES, prefix, match_status, &s);
     }
     free(s.query);
     if (rc != EMU_OK) {
@@ -181,7 +181,7 @@ static const char *default_color(char *const values[NFLAGS])
     return "#FFAA00";
 }
 
-/* The parameters a call may send, read once and freed together. Each is read with cv_text, so
+/* The parameters a call may send, read once and freed together. Each is read with convoso_text, so
  * a JSON number or boolean reads as the text PHP makes of it and then meets the parameter's
  * own check (an abbreviation of 7 is "7": 6061). */
 struct params {
@@ -202,13 +202,13 @@ static int read_params(struct req *req, struct res *res, struct params *p)
     int rc;
 
     memset(p, 0, sizeof(*p));
-    rc = cv_text(req, res, "name", &p->name);
+    rc = convoso_text(req, res, "name", &p->name);
     if (rc == EMU_OK)
-        rc = cv_text(req, res, "status", &p->code);
+        rc = convoso_text(req, res, "status", &p->code);
     if (rc == EMU_OK)
-        rc = cv_text(req, res, "hex_color", &p->hex);
+        rc = convoso_text(req, res, "hex_color", &p->hex);
     for (size_t i = 0; rc == EMU_OK && i < NFLAGS; i++)
-        rc = cv_text(req, res, flags[i].name, &p->flags[i]);
+        rc = convoso_text(req, res, flags[i].name, &p->flags[i]);
     return rc;
 }
 
@@ -221,22 +221,22 @@ static int insert(struct req *req, struct res *res, struct params *p)
     int rc;
 
     if (p->name == NULL || p->name[0] == '\0')
-        return cv_fail(res, "6060");
+        return convoso_fail(res, "6060");
     if (p->code == NULL || !valid_code(p->code))
-        return cv_fail(res, "6061");
+        return convoso_fail(res, "6061");
     for (size_t i = 0; i < NFLAGS; i++)
         if (p->flags[i] == NULL || !is_flag(p->flags[i]))
-            return cv_fail(res, flags[i].insert_code);
+            return convoso_fail(res, flags[i].insert_code);
     if (p->hex != NULL && !normalize_color(p->hex, color))
-        return cv_fail(res, "6078");
+        return convoso_fail(res, "6078");
 
     rc = lookup_status(req, p->code, &existing);
     json_decref(existing.doc);
     if (rc == EMU_OK)
-        return cv_fail(res, "Status code already exists");
+        return convoso_fail(res, "Status code already exists");
     if (rc != EMU_NOT_FOUND)
         return rc;
-    rc = store_seq_next(req->txn, "convoso.statuses", &seq);
+    rc = store_seq_next(req->txn, CONVOSO_STATUSES, &seq);
     if (rc != EMU_OK)
         return rc;
     status =
@@ -248,7 +248,7 @@ static int insert(struct req *req, struct res *res, struct params *p)
     if (status == NULL)
         return EMU_NOMEM;
     snprintf(key, sizeof(key), "%s/i%010llu", req->tenant, (unsigned long long)seq);
-    rc = store_put(req->txn, CV_STATUSES, key, status);
+    rc = store_put(req->txn, CONVOSO_STATUSES, key, status);
     json_decref(status);
     if (rc != EMU_OK)
         return rc;
@@ -264,19 +264,19 @@ static int update(struct req *req, struct res *res, struct params *p)
     int rc;
 
     if (p->code == NULL || !valid_code(p->code))
-        return cv_fail(res, "6069");
+        return convoso_fail(res, "6069");
     rc = lookup_status(req, p->code, &l);
     if (rc == EMU_NOT_FOUND)
-        return cv_fail(res, "Status not found");
+        return convoso_fail(res, "Status not found");
     if (rc != EMU_OK)
         return rc;
     if (!json_is_true(json_object_get(l.doc, "custom_status")))
-        rc = cv_fail(res, "6069");
+        rc = convoso_fail(res, "6069");
     for (size_t i = 0; rc == EMU_OK && i < NFLAGS; i++) {
         if (p->flags[i] == NULL)
             continue; /* absent: left as it was */
         if (!is_flag(p->flags[i]))
-            rc = cv_fail(res, flags[i].update_code);
+            rc = convoso_fail(res, flags[i].update_code);
         else
             json_object_set_new(l.doc, flags[i].name, json_string(p->flags[i]));
     }
@@ -284,12 +284,12 @@ static int update(struct req *req, struct res *res, struct params *p)
         if (normalize_color(p->hex, color))
             json_object_set_new(l.doc, "hex_color", json_string(color));
         else
-            rc = cv_fail(res, "6078");
+            rc = convoso_fail(res, "6078");
     }
     if (rc == EMU_OK && p->name != NULL && p->name[0] != '\0') /* empty: name unchanged */
         json_object_set_new(l.doc, "name", json_string(p->name));
     if (rc == EMU_OK)
-        rc = store_put(req->txn, CV_STATUSES, l.key, l.doc);
+        rc = store_put(req->txn, CONVOSO_STATUSES, l.key, l.doc);
     if (rc == EMU_OK)
         rc = res_json(res, 200,
                       json_pack("{s:b,s:{s:O}}", "success", 1, "data", "status",
@@ -298,7 +298,7 @@ static int update(struct req *req, struct res *res, struct params *p)
     return rc;
 }
 
-int cv_status_insert(struct req *req, struct res *res)
+int convoso_status_insert(struct req *req, struct res *res)
 {
     struct params p;
     int rc = read_params(req, res, &p);
@@ -309,7 +309,7 @@ int cv_status_insert(struct req *req, struct res *res)
     return rc;
 }
 
-int cv_status_update(struct req *req, struct res *res)
+int convoso_status_update(struct req *req, struct res *res)
 {
     struct params p;
     int rc = read_params(req, res, &p);
@@ -322,8 +322,8 @@ int cv_status_update(struct req *req, struct res *res)
 
 /* ---- fixtures ---- */
 
-int cv_status_row_key(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
-                      char *msg, size_t msglen)
+int convoso_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                           const char **field, char *msg, size_t msglen)
 {
     static const char *const strings[] = {"status", "name", "workflow_disposition_event_option"};
     char color[8];

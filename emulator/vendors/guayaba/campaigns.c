@@ -51,7 +51,7 @@ static int newest_first(const void *a, const void *b)
 
 static int read_filter(struct res *res, const json_t *query, struct campaign_filter *f)
 {
-    int rc = gua_query_string(res, query, "status", &f->status);
+    int rc = guayaba_query_string(res, query, "status", &f->status);
 
     if (rc == EMU_OK && f->status != NULL && f->status[0] == '\0')
         f->status = NULL; /* "?status=" filters nothing */
@@ -59,7 +59,7 @@ static int read_filter(struct res *res, const json_t *query, struct campaign_fil
         strcmp(f->status, "paused") != 0)
         rc = res_fail(res, EMU_BAD_REQUEST, "status must be one of: active, paused");
     if (rc == EMU_OK)
-        rc = gua_query_string(res, query, "search", &f->search);
+        rc = guayaba_query_string(res, query, "search", &f->search);
     if (rc == EMU_OK && f->search != NULL && strlen(f->search) > SEARCH_MAX_BYTES)
         rc = res_fail(res, EMU_BAD_REQUEST, "search is too long");
     if (rc == EMU_OK && f->search != NULL && f->search[0] == '\0')
@@ -67,7 +67,7 @@ static int read_filter(struct res *res, const json_t *query, struct campaign_fil
     return rc;
 }
 
-int gua_campaigns_list(struct req *req, struct res *res)
+int guayaba_campaigns_list(struct req *req, struct res *res)
 {
     struct campaign_filter f = {NULL, NULL, json_array()};
     char prefix[80];
@@ -77,14 +77,14 @@ int gua_campaigns_list(struct req *req, struct res *res)
     size_t total;
     json_t **items = NULL, *data = NULL, *query = NULL;
 
-    rc = f.hits != NULL ? gua_query(req, res, &query) : EMU_NOMEM;
+    rc = f.hits != NULL ? guayaba_query(req, res, &query) : EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = gua_paging(res, query, 10, &page, &limit);
+        rc = guayaba_paging(res, query, 10, &page, &limit);
     if (rc == EMU_OK)
         rc = read_filter(res, query, &f);
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     if (rc == EMU_OK)
-        rc = store_scan(req->txn, GUA_CAMPAIGNS, prefix, collect_campaign, &f);
+        rc = store_scan(req->txn, GUAYABA_CAMPAIGNS, prefix, collect_campaign, &f);
     total = json_array_size(f.hits);
     if (rc == EMU_OK && (data = json_array()) == NULL)
         rc = EMU_NOMEM;
@@ -118,15 +118,15 @@ int gua_campaigns_list(struct req *req, struct res *res)
                               "currentPage", page, "limit", limit));
 }
 
-int gua_campaign_get(struct req *req, const char *id, json_t **out)
+int guayaba_campaign_get(struct req *req, const char *id, json_t **out)
 {
     char key[128];
 
     snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
-    return store_get(req->txn, GUA_CAMPAIGNS, key, out);
+    return store_get(req->txn, GUAYABA_CAMPAIGNS, key, out);
 }
 
-int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[37])
+int guayaba_splitter_pick(struct req *req, const char *id, char out[37], char admin[37])
 {
     char key[128];
     json_t *splitter, *campaigns;
@@ -134,7 +134,7 @@ int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[
     int rc;
 
     snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
-    rc = store_get(req->txn, GUA_SPLITTERS, key, &splitter);
+    rc = store_get(req->txn, GUAYABA_SPLITTERS, key, &splitter);
     if (rc != EMU_OK)
         return rc;
     campaigns = json_object_get(splitter, "campaignIds");
@@ -147,7 +147,7 @@ int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[
     snprintf(out, 37, "%s", json_string_value(json_array_get(campaigns, next % n)));
     snprintf(admin, 37, "%s", jsonx_string(splitter, "adminId"));
     json_object_set_new(splitter, "next", json_integer((json_int_t)((next + 1) % n)));
-    rc = store_put(req->txn, GUA_SPLITTERS, key, splitter);
+    rc = store_put(req->txn, GUAYABA_SPLITTERS, key, splitter);
     json_decref(splitter);
     return rc;
 }
@@ -162,8 +162,8 @@ static int need_uuid(const json_t *row, const char *name, const char **field, ch
     return EMU_INVALID;
 }
 
-int gua_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                         const char **field, char *msg, size_t msglen)
+int guayaba_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                             const char **field, char *msg, size_t msglen)
 {
     (void)index; /* keys come from the row itself */
     const char *status = jsonx_string(row, "status");
@@ -196,8 +196,8 @@ int gua_campaign_row_key(const json_t *row, size_t index, char *key, size_t keyl
     return EMU_OK;
 }
 
-int gua_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                         const char **field, char *msg, size_t msglen)
+int guayaba_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                             const char **field, char *msg, size_t msglen)
 {
     (void)index; /* keys come from the row itself */
     json_t *ids = json_object_get(row, "campaignIds"), *id;

@@ -65,7 +65,7 @@ static int need_phone(struct res *res, const json_t *body, const char *key, cons
     case FIELD_OK:
         break;
     }
-    if (!gua_is_e164(*out))
+    if (!guayaba_is_e164(*out))
         return res_fail(res, EMU_BAD_REQUEST,
                         "%s must be a valid phone number in E.164 format (e.g. +11234567890)", key);
     return EMU_OK;
@@ -105,7 +105,7 @@ static int opt_timezone(struct res *res, const json_t *body, const char **out)
 {
     enum field_state s = field_string(body, "timezone", out);
 
-    if (s == FIELD_OK && gua_timezone_valid(*out))
+    if (s == FIELD_OK && guayaba_timezone_valid(*out))
         return EMU_OK;
     *out = NULL;
     if (s == FIELD_ABSENT || s == FIELD_NULL)
@@ -117,7 +117,7 @@ static int opt_timezone(struct res *res, const json_t *body, const char **out)
 static int opt_variables(struct res *res, const json_t *body, json_t **out)
 {
     enum field_state s = field_object(body, "customVariables", out);
-    char clip[GUA_CLIP_SIZE];
+    char clip[GUAYABA_CLIP_SIZE];
     const char *key;
     json_t *value;
 
@@ -132,7 +132,7 @@ static int opt_variables(struct res *res, const json_t *body, json_t **out)
         if (field_state_of(value, JSON_STRING) != FIELD_OK) {
             *out = NULL;
             return res_fail(res, EMU_BAD_REQUEST, "customVariables.%s must be a string",
-                            gua_clip(key, clip));
+                            guayaba_clip(key, clip));
         }
     }
     return EMU_OK;
@@ -141,13 +141,13 @@ static int opt_variables(struct res *res, const json_t *body, json_t **out)
 /* Refuses a status name the tenant does not have, listing the ones it has. */
 static int known_status(struct req *req, struct res *res, const char *name)
 {
-    char names[512], clip[GUA_CLIP_SIZE];
+    char names[512], clip[GUAYABA_CLIP_SIZE];
 
-    if (gua_status_known(req, name))
+    if (guayaba_status_known(req, name))
         return EMU_OK;
-    gua_status_names(req, names, sizeof(names));
+    guayaba_status_names(req, names, sizeof(names));
     return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
-                    gua_clip(name, clip), names);
+                    guayaba_clip(name, clip), names);
 }
 
 static int opt_status(struct req *req, struct res *res, const json_t *body, const char **out)
@@ -188,12 +188,12 @@ static int find_by_phone(struct req *req, const char *phone, json_t **out)
     *out = NULL;
     if (phone_key(req, phone, key, sizeof(key)) != EMU_OK)
         return EMU_NOT_FOUND;
-    rc = store_get(req->txn, GUA_PHONES, key, &entry);
+    rc = store_get(req->txn, GUAYABA_PHONES, key, &entry);
     if (rc != EMU_OK)
         return rc;
     snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(entry, "id"));
     json_decref(entry);
-    return store_get(req->txn, GUA_CONTACTS, key, out);
+    return store_get(req->txn, GUAYABA_CONTACTS, key, out);
 }
 
 /* Like find_by_phone, for the calls that only see live contacts: 404 in the vendor's words. */
@@ -218,7 +218,7 @@ static int index_phone(struct req *req, const char *phone, const char *id)
     if (entry == NULL)
         return EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = store_put(req->txn, GUA_PHONES, key, entry);
+        rc = store_put(req->txn, GUAYABA_PHONES, key, entry);
     json_decref(entry);
     return rc;
 }
@@ -228,7 +228,7 @@ static int save(struct req *req, json_t *contact)
     char key[128];
 
     snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(contact, "id"));
-    return store_put(req->txn, GUA_CONTACTS, key, contact);
+    return store_put(req->txn, GUAYABA_CONTACTS, key, contact);
 }
 
 struct index_build {
@@ -247,27 +247,27 @@ static int index_one(const char *key, json_t *doc, void *arg)
     if (entry == NULL)
         return EMU_NOMEM;
     snprintf(pkey, sizeof(pkey), "%s/%s", b->tenant, jsonx_string(doc, "phoneNumber"));
-    rc = store_put(b->txn, GUA_PHONES, pkey, entry);
+    rc = store_put(b->txn, GUAYABA_PHONES, pkey, entry);
     json_decref(entry);
     return rc;
 }
 
-int gua_contacts_index(struct store_txn *txn, const char *tenant)
+int guayaba_contacts_index(struct store_txn *txn, const char *tenant)
 {
     struct index_build b = {txn, tenant};
     char prefix[80];
     int rc;
 
     snprintf(prefix, sizeof(prefix), "%s/", tenant);
-    rc = store_del_prefix(txn, GUA_PHONES, prefix);
-    return rc == EMU_OK ? store_scan(txn, GUA_CONTACTS, prefix, index_one, &b) : rc;
+    rc = store_del_prefix(txn, GUAYABA_PHONES, prefix);
+    return rc == EMU_OK ? store_scan(txn, GUAYABA_CONTACTS, prefix, index_one, &b) : rc;
 }
 
 /* EMU_OK when the tenant has campaign id; otherwise the vendor's 404. */
 static int need_campaign(struct req *req, struct res *res, const char *id)
 {
     json_t *campaign;
-    int rc = gua_campaign_get(req, id, &campaign);
+    int rc = guayaba_campaign_get(req, id, &campaign);
 
     json_decref(campaign);
     return rc == EMU_NOT_FOUND ? res_fail(res, EMU_NOT_FOUND, "Campaign not found") : rc;
@@ -282,14 +282,14 @@ static int resolve_campaign(struct req *req, struct res *res, const char *campai
 
     admin[0] = '\0';
     if (campaign_id == NULL) {
-        rc = gua_splitter_pick(req, splitter_id, picked, admin);
+        rc = guayaba_splitter_pick(req, splitter_id, picked, admin);
         if (rc == EMU_NOT_FOUND)
             return res_fail(res, EMU_NOT_FOUND, "Splitter not found");
         if (rc != EMU_OK)
             return rc;
         campaign_id = picked;
     }
-    rc = gua_campaign_get(req, campaign_id, campaign);
+    rc = guayaba_campaign_get(req, campaign_id, campaign);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "Campaign not found");
     return rc;
@@ -297,92 +297,124 @@ static int resolve_campaign(struct req *req, struct res *res, const char *campai
 
 /* ---- POST /contacts ---- */
 
-int gua_contacts_create(struct req *req, struct res *res)
-{
-    const char *phone = NULL, *campaign_id = NULL, *splitter_id = NULL, *tz = NULL;
-    json_t *name = NULL, *vars = NULL, *campaign = NULL, *contact = NULL, *data;
-    char now[32], id[37], admin[37];
-    int rc, created = 0;
+/* What POST /contacts reads from its body, checked; the references are borrowed from the body
+ * except campaign (new). */
+struct create_input {
+    const char *phone, *campaign_id, *splitter_id, *tz;
+    json_t *name, *vars, *campaign;
+    char admin[37]; /* the splitter's adminId, when a splitter routed the contact */
+};
 
-    rc = need_phone(res, req->json, "phoneNumber", &phone);
+/* Reads and checks POST /contacts's body in the vendor's order, and finds the campaign. */
+static int create_input_read(struct req *req, struct res *res, struct create_input *in)
+{
+    int rc = need_phone(res, req->json, "phoneNumber", &in->phone);
+
     if (rc == EMU_OK)
-        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
+        rc = opt_uuid(res, req->json, "campaignId", &in->campaign_id);
     if (rc == EMU_OK)
-        rc = opt_uuid(res, req->json, "splitterId", &splitter_id);
-    if (rc == EMU_OK && campaign_id == NULL && splitter_id == NULL)
+        rc = opt_uuid(res, req->json, "splitterId", &in->splitter_id);
+    if (rc == EMU_OK && in->campaign_id == NULL && in->splitter_id == NULL)
         rc = res_fail(res, EMU_BAD_REQUEST, "campaignId or splitterId is required");
     if (rc == EMU_OK)
-        rc = opt_name(res, req->json, &name);
+        rc = opt_name(res, req->json, &in->name);
     if (rc == EMU_OK)
-        rc = opt_timezone(res, req->json, &tz);
+        rc = opt_timezone(res, req->json, &in->tz);
     if (rc == EMU_OK)
-        rc = opt_variables(res, req->json, &vars);
+        rc = opt_variables(res, req->json, &in->vars);
     if (rc == EMU_OK)
-        rc = resolve_campaign(req, res, campaign_id, splitter_id, &campaign, admin);
+        rc = resolve_campaign(req, res, in->campaign_id, in->splitter_id, &in->campaign, in->admin);
     if (rc != EMU_OK)
         return rc;
-    if (json_is_true(json_object_get(campaign, "appointmentScheduling")) &&
-        (vars == NULL || jsonx_string(vars, "email") == NULL ||
-         *jsonx_string(vars, "email") == '\0')) {
-        json_decref(campaign);
+    if (json_is_true(json_object_get(in->campaign, "appointmentScheduling")) &&
+        (in->vars == NULL || jsonx_string(in->vars, "email") == NULL ||
+         *jsonx_string(in->vars, "email") == '\0'))
         return res_fail(res, EMU_BAD_REQUEST,
                         "customVariables.email is required for campaigns with appointment "
                         "scheduling");
-    }
+    return EMU_OK;
+}
 
-    gua_now(req, now);
-    rc = find_by_phone(req, phone, &contact);
+/* The contact POST /contacts stores: a new one, or (an upsert) the one with the phone number
+ * taking the new data, a deleted one coming back as active. *contact is new; *created says
+ * which. */
+static int create_upsert(struct req *req, const struct create_input *in, json_t **contact,
+                         int *created)
+{
+    json_t *campaign_ref = json_object_get(in->campaign, "id");
+    char now[32], id[37];
+    int rc;
+
+    guayaba_now(req, now);
+    rc = find_by_phone(req, in->phone, contact);
+    *created = rc == EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND) {
         rc = req_new_uuid(req, id);
-        if (rc == EMU_OK) {
-            contact = json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id,
-                                "name", name ? name : json_null(), "phoneNumber", phone, "timezone",
-                                tz ? tz : gua_timezone_for_phone(phone), "status", "active",
-                                "customVariables", vars ? json_deep_copy(vars) : json_object(),
-                                "campaignId", json_object_get(campaign, "id"), "createdAt", now,
-                                "updatedAt", now, "fulfilledAt", "reAddedAt", "deletedAt");
-            rc = contact ? index_phone(req, phone, id) : EMU_NOMEM;
-        }
-        created = 1;
-    } else if (rc == EMU_OK) {
-        /* An upsert: a deleted contact comes back as active; a live one takes the new data. */
-        if (is_deleted(contact)) {
-            json_object_set_new(contact, "deletedAt", json_null());
-            json_object_set_new(contact, "reAddedAt", json_string(now));
-            json_object_set_new(contact, "status", json_string("active"));
-            json_object_set_new(contact, "fulfilledAt", json_null());
-        }
-        if (name != NULL)
-            json_object_set(contact, "name", name);
-        if (tz != NULL)
-            json_object_set_new(contact, "timezone", json_string(tz));
-        if (vars != NULL)
-            json_object_set_new(contact, "customVariables", json_deep_copy(vars));
-        json_object_set(contact, "campaignId", json_object_get(campaign, "id"));
-        json_object_set_new(contact, "updatedAt", json_string(now));
+        if (rc != EMU_OK)
+            return rc;
+        *contact =
+            json_pack("{s:s,s:O,s:s,s:s,s:s,s:o,s:O,s:s,s:s,s:n,s:n,s:n}", "id", id, "name",
+                      in->name ? in->name : json_null(), "phoneNumber", in->phone, "timezone",
+                      in->tz ? in->tz : guayaba_timezone_for_phone(in->phone), "status", "active",
+                      "customVariables", in->vars ? json_deep_copy(in->vars) : json_object(),
+                      "campaignId", campaign_ref, "createdAt", now, "updatedAt", now, "fulfilledAt",
+                      "reAddedAt", "deletedAt");
+        return *contact ? index_phone(req, in->phone, id) : EMU_NOMEM;
     }
-    json_decref(campaign);
+    if (rc != EMU_OK)
+        return rc;
+    if (is_deleted(*contact)) {
+        json_object_set_new(*contact, "deletedAt", json_null());
+        json_object_set_new(*contact, "reAddedAt", json_string(now));
+        json_object_set_new(*contact, "status", json_string("active"));
+        json_object_set_new(*contact, "fulfilledAt", json_null());
+    }
+    if (in->name != NULL)
+        json_object_set(*contact, "name", in->name);
+    if (in->tz != NULL)
+        json_object_set_new(*contact, "timezone", json_string(in->tz));
+    if (in->vars != NULL)
+        json_object_set_new(*contact, "customVariables", json_deep_copy(in->vars));
+    json_object_set(*contact, "campaignId", campaign_ref);
+    json_object_set_new(*contact, "updatedAt", json_string(now));
+    return EMU_OK;
+}
+
+/* POST /contacts's data: a splitter's answer names its adminId and more members. New. */
+static json_t *create_answer(const json_t *contact, const struct create_input *in)
+{
+    if (in->campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
+        return json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                         "adminId", in->admin, "campaignId", member(contact, "campaignId"),
+                         "phoneNumber", member(contact, "phoneNumber"), "name",
+                         member(contact, "name"), "timezone", member(contact, "timezone"), "status",
+                         member(contact, "status"), "customVariables",
+                         member(contact, "customVariables"), "createdAt",
+                         member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
+    return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
+                     "phoneNumber", member(contact, "phoneNumber"), "name", member(contact, "name"),
+                     "campaignId", member(contact, "campaignId"), "customVariables",
+                     member(contact, "customVariables"), "timezone", member(contact, "timezone"),
+                     "status", member(contact, "status"), "createdAt",
+                     member(contact, "createdAt"));
+}
+
+int guayaba_contacts_create(struct req *req, struct res *res)
+{
+    struct create_input in = {0};
+    json_t *contact = NULL, *data;
+    int rc = create_input_read(req, res, &in), created = 0;
+
+    if (rc == EMU_OK)
+        rc = create_upsert(req, &in, &contact, &created);
+    json_decref(in.campaign);
     if (rc == EMU_OK)
         rc = save(req, contact);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
     }
-    if (campaign_id == NULL) /* routed by a splitter: the vendor's splitter answer */
-        data =
-            json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
-                      "adminId", admin, "campaignId", member(contact, "campaignId"), "phoneNumber",
-                      member(contact, "phoneNumber"), "name", member(contact, "name"), "timezone",
-                      member(contact, "timezone"), "status", member(contact, "status"),
-                      "customVariables", member(contact, "customVariables"), "createdAt",
-                      member(contact, "createdAt"), "updatedAt", member(contact, "updatedAt"));
-    else
-        data = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", member(contact, "id"),
-                         "phoneNumber", member(contact, "phoneNumber"), "name",
-                         member(contact, "name"), "campaignId", member(contact, "campaignId"),
-                         "customVariables", member(contact, "customVariables"), "timezone",
-                         member(contact, "timezone"), "status", member(contact, "status"),
-                         "createdAt", member(contact, "createdAt"));
+    data = create_answer(contact, &in);
     json_decref(contact);
     return res_json(res, created ? 201 : 200, json_pack("{s:b,s:o*}", "success", 1, "data", data));
 }
@@ -398,7 +430,7 @@ static void set_status(json_t *contact, const char *status, const char *now)
     json_object_set_new(contact, "status", json_string(status));
 }
 
-int gua_contacts_update_by_phone(struct req *req, struct res *res)
+int guayaba_contacts_update_by_phone(struct req *req, struct res *res)
 {
     const char *phone, *status, *campaign_id;
     json_t *contact = NULL;
@@ -421,7 +453,7 @@ int gua_contacts_update_by_phone(struct req *req, struct res *res)
         json_decref(contact);
         return rc;
     }
-    gua_now(req, now);
+    guayaba_now(req, now);
     if (status != NULL)
         set_status(contact, status, now);
     if (campaign_id != NULL)
@@ -443,12 +475,42 @@ int gua_contacts_update_by_phone(struct req *req, struct res *res)
 
 /* ---- PUT /contacts/{id} ---- */
 
-int gua_contacts_update_by_id(struct req *req, struct res *res)
+/* PUT /contacts/{id} gives contact (id) the number phone: refused when another contact has it;
+ * otherwise the phone index follows the number. */
+static int move_phone(struct req *req, struct res *res, const json_t *contact, const char *phone,
+                      const char *id)
+{
+    char old_key[128];
+    json_t *other = NULL;
+    int rc = find_by_phone(req, phone, &other);
+
+    json_decref(other);
+    if (rc == EMU_OK)
+        return res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
+    if (rc != EMU_NOT_FOUND)
+        return rc;
+    phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
+    rc = store_del(req->txn, GUAYABA_PHONES, old_key);
+    return rc == EMU_OK || rc == EMU_NOT_FOUND ? index_phone(req, phone, id) : rc;
+}
+
+/* PUT /contacts/{id}'s answer for the updated contact. New. */
+static json_t *update_answer(const json_t *contact)
+{
+    return json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
+                     "Contact updated successfully", "contact", "id", member(contact, "id"),
+                     "phoneNumber", member(contact, "phoneNumber"), "name", member(contact, "name"),
+                     "status", member(contact, "status"), "campaignId",
+                     member(contact, "campaignId"), "customVariables",
+                     member(contact, "customVariables"), "updatedAt", member(contact, "updatedAt"));
+}
+
+int guayaba_contacts_update_by_id(struct req *req, struct res *res)
 {
     static const char *const fields[] = {"name",   "phoneNumber", "timezone",
                                          "status", "campaignId",  "customVariables"};
     const char *id = req_param(req, "id"), *phone = NULL, *tz, *status, *campaign_id;
-    json_t *name, *vars, *contact = NULL, *other = NULL;
+    json_t *name, *vars, *contact = NULL;
     char key[128], now[32];
     int rc, any = 0;
 
@@ -473,33 +535,21 @@ int gua_contacts_update_by_id(struct req *req, struct res *res)
         return rc;
 
     snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
-    rc = store_get(req->txn, GUA_CONTACTS, key, &contact);
+    rc = store_get(req->txn, GUAYABA_CONTACTS, key, &contact);
     if (rc == EMU_OK && is_deleted(contact))
         rc = EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND)
         rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
     if (rc == EMU_OK && campaign_id != NULL)
         rc = need_campaign(req, res, campaign_id);
-    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0) {
-        rc = find_by_phone(req, phone, &other);
-        json_decref(other);
-        if (rc == EMU_OK)
-            rc = res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
-        else if (rc == EMU_NOT_FOUND) { /* the number moves: the index follows it */
-            char old_key[128];
-
-            phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
-            rc = store_del(req->txn, GUA_PHONES, old_key);
-            if (rc == EMU_OK || rc == EMU_NOT_FOUND)
-                rc = index_phone(req, phone, id);
-        }
-    }
+    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0)
+        rc = move_phone(req, res, contact, phone, id);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
     }
 
-    gua_now(req, now);
+    guayaba_now(req, now);
     if (name != NULL)
         json_object_set(contact, "name", name);
     if (phone != NULL)
@@ -515,22 +565,14 @@ int gua_contacts_update_by_id(struct req *req, struct res *res)
     json_object_set_new(contact, "updatedAt", json_string(now));
     rc = save(req, contact);
     if (rc == EMU_OK)
-        rc =
-            res_json(res, 200,
-                     json_pack("{s:b,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O}}", "success", 1, "message",
-                               "Contact updated successfully", "contact", "id",
-                               member(contact, "id"), "phoneNumber", member(contact, "phoneNumber"),
-                               "name", member(contact, "name"), "status", member(contact, "status"),
-                               "campaignId", member(contact, "campaignId"), "customVariables",
-                               member(contact, "customVariables"), "updatedAt",
-                               member(contact, "updatedAt")));
+        rc = res_json(res, 200, update_answer(contact));
     json_decref(contact);
     return rc;
 }
 
 /* ---- POST /contacts/fulfill ---- */
 
-int gua_contacts_fulfill(struct req *req, struct res *res)
+int guayaba_contacts_fulfill(struct req *req, struct res *res)
 {
     const char *phone;
     json_t *contact = NULL;
@@ -541,7 +583,7 @@ int gua_contacts_fulfill(struct req *req, struct res *res)
         rc = live_by_phone(req, res, phone, &contact);
     if (rc != EMU_OK)
         return rc;
-    gua_now(req, now);
+    guayaba_now(req, now);
     json_object_set_new(contact, "status", json_string("fulfilled"));
     json_object_set_new(contact, "fulfilledAt", json_string(now));
     json_object_set_new(contact, "updatedAt", json_string(now));
@@ -647,7 +689,7 @@ static int query_word(struct res *res, const json_t *query, const char *name,
                       const char *const *words, const char **out)
 {
     char list[128] = "";
-    int rc = gua_query_string(res, query, name, out);
+    int rc = guayaba_query_string(res, query, name, out);
 
     if (rc != EMU_OK || *out == NULL || (*out)[0] == '\0') {
         *out = NULL;
@@ -674,7 +716,7 @@ static int read_query(struct req *req, struct res *res, const json_t *query,
     json_t *item;
     int rc;
 
-    rc = gua_query_string(res, query, "status", &text);
+    rc = guayaba_query_string(res, query, "status", &text);
     if (rc == EMU_OK && text != NULL && strlen(text) > STATUS_LIST_MAX_BYTES)
         return res_fail(res, EMU_BAD_REQUEST, "status is too long");
     if (rc == EMU_OK && text != NULL && text[0]) {
@@ -688,7 +730,7 @@ static int read_query(struct req *req, struct res *res, const json_t *query,
         }
     }
     if (rc == EMU_OK)
-        rc = gua_query_string(res, query, "campaignId", &text);
+        rc = guayaba_query_string(res, query, "campaignId", &text);
     if (rc == EMU_OK && text != NULL && text[0]) {
         q->campaigns = split_list(text);
         if (q->campaigns == NULL)
@@ -701,7 +743,7 @@ static int read_query(struct req *req, struct res *res, const json_t *query,
         }
     }
     if (rc == EMU_OK)
-        rc = gua_query_string(res, query, "search", &q->search);
+        rc = guayaba_query_string(res, query, "search", &q->search);
     if (rc == EMU_OK && q->search != NULL && strlen(q->search) > SEARCH_MAX_BYTES)
         return res_fail(res, EMU_BAD_REQUEST, "search is too long");
     q->by_name = q->by_phone = 1;
@@ -726,7 +768,7 @@ static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
     json_t *hit = json_object_get(cache, id), *campaign;
 
     if (hit == NULL) {
-        if (gua_campaign_get(req, id, &campaign) == EMU_OK) {
+        if (guayaba_campaign_get(req, id, &campaign) == EMU_OK) {
             hit = json_pack("{s:s,s:O}", "id", id, "name", member(campaign, "name"));
             json_decref(campaign);
         } else {
@@ -737,7 +779,7 @@ static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
     return hit;
 }
 
-int gua_contacts_list(struct req *req, struct res *res)
+int guayaba_contacts_list(struct req *req, struct res *res)
 {
     struct contact_query q = {0};
     json_t **items = NULL, *contacts = json_array(), *cache = json_object(), *query = NULL;
@@ -748,14 +790,14 @@ int gua_contacts_list(struct req *req, struct res *res)
     size_t total = 0;
 
     q.hits = json_array();
-    rc = q.hits && contacts && cache ? gua_query(req, res, &query) : EMU_NOMEM;
+    rc = q.hits && contacts && cache ? guayaba_query(req, res, &query) : EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = gua_paging(res, query, 25, &page, &limit);
+        rc = guayaba_paging(res, query, 25, &page, &limit);
     if (rc == EMU_OK)
         rc = read_query(req, res, query, &q);
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     if (rc == EMU_OK)
-        rc = store_scan(req->txn, GUA_CONTACTS, prefix, keep_contact, &q);
+        rc = store_scan(req->txn, GUAYABA_CONTACTS, prefix, keep_contact, &q);
     if (rc == EMU_OK && (total = json_array_size(q.hits)) > 0) {
         items = malloc(sizeof(*items) * total);
         if (items == NULL)
@@ -804,7 +846,7 @@ static int is_uuid(const json_t *v)
 
 static int is_e164(const json_t *v)
 {
-    return gua_is_e164(json_string_value(v));
+    return guayaba_is_e164(json_string_value(v));
 }
 
 static int is_string(const json_t *v)
@@ -814,7 +856,7 @@ static int is_string(const json_t *v)
 
 static int is_zone(const json_t *v)
 {
-    return gua_timezone_valid(json_string_value(v));
+    return guayaba_timezone_valid(json_string_value(v));
 }
 
 static int is_object_or_absent(const json_t *v)
@@ -859,8 +901,8 @@ static const struct {
     {"deletedAt", is_instant_or_null, "an RFC 3339 instant or null"},
 };
 
-int gua_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                        const char **field, char *msg, size_t msglen)
+int guayaba_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                            const char **field, char *msg, size_t msglen)
 {
     (void)index; /* keys come from the row itself */
     for (size_t i = 0; i < sizeof(contact_checks) / sizeof(contact_checks[0]); i++) {

@@ -17,70 +17,74 @@ struct req;
 struct res;
 struct store_txn;
 
-#define GUA_STATUSES  "guayaba.statuses"
-#define GUA_CAMPAIGNS "guayaba.campaigns"
-#define GUA_SPLITTERS "guayaba.splitters"
-#define GUA_CONTACTS  "guayaba.contacts"
-#define GUA_PHONES    "guayaba.phones"
+#define GUAYABA_STATUSES  "guayaba.statuses"
+#define GUAYABA_CAMPAIGNS "guayaba.campaigns"
+#define GUAYABA_SPLITTERS "guayaba.splitters"
+#define GUAYABA_CONTACTS  "guayaba.contacts"
+#define GUAYABA_PHONES    "guayaba.phones"
 
 /* statuses.c */
-int gua_statuses_list(struct req *req, struct res *res);
+int guayaba_statuses_list(struct req *req, struct res *res);
 /* 1 when the tenant has a status called name (case-sensitive, as the vendor's filters are). */
-int gua_status_known(struct req *req, const char *name);
+int guayaba_status_known(struct req *req, const char *name);
 /* Writes the tenant's status names, comma-separated, into buf (for error messages). */
-void gua_status_names(struct req *req, char *buf, size_t len);
-int gua_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                       const char **field, char *msg, size_t msglen);
+void guayaba_status_names(struct req *req, char *buf, size_t len);
+int guayaba_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                           const char **field, char *msg, size_t msglen);
 
 /* contacts.c */
-int gua_contacts_list(struct req *req, struct res *res);
-int gua_contacts_create(struct req *req, struct res *res);
-int gua_contacts_update_by_phone(struct req *req, struct res *res);
-int gua_contacts_update_by_id(struct req *req, struct res *res);
-int gua_contacts_fulfill(struct req *req, struct res *res);
-int gua_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                        const char **field, char *msg, size_t msglen);
-int gua_contacts_index(struct store_txn *txn, const char *tenant);
+int guayaba_contacts_list(struct req *req, struct res *res);
+int guayaba_contacts_create(struct req *req, struct res *res);
+int guayaba_contacts_update_by_phone(struct req *req, struct res *res);
+int guayaba_contacts_update_by_id(struct req *req, struct res *res);
+int guayaba_contacts_fulfill(struct req *req, struct res *res);
+int guayaba_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                            const char **field, char *msg, size_t msglen);
+int guayaba_contacts_index(struct store_txn *txn, const char *tenant);
 
 /* campaigns.c */
-int gua_campaigns_list(struct req *req, struct res *res);
+int guayaba_campaigns_list(struct req *req, struct res *res);
 /* *out is a new reference to the tenant's campaign with that id; EMU_NOT_FOUND when it has
  * none. */
-int gua_campaign_get(struct req *req, const char *id, json_t **out);
+int guayaba_campaign_get(struct req *req, const char *id, json_t **out);
 /* Picks the next campaign of splitter id (round robin, saved in the splitter row, so it needs
  * a write transaction). Copies the campaign id into out and the splitter's adminId into admin.
  * EMU_NOT_FOUND when the tenant has no such splitter. */
-int gua_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
-int gua_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                         const char **field, char *msg, size_t msglen);
-int gua_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                         const char **field, char *msg, size_t msglen);
+int guayaba_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
+int guayaba_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                             const char **field, char *msg, size_t msglen);
+int guayaba_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                             const char **field, char *msg, size_t msglen);
 
-/* guayaba.c: request helpers shared by the resources */
+/* query.c: how the vendor reads a request */
 /* Reads the whole query string as Express does: *out is a new object mapping each name to its
  * decoded value, a string; a name given twice, or with brackets ("status[]", "status[a]"),
  * maps to an array or an object, so it fails any check for a string instead of being read as
  * one of its values. A value with an encoded NUL is a 400 (recorded in res). */
-int gua_query(struct req *req, struct res *res, json_t **out);
+int guayaba_query(struct req *req, struct res *res, json_t **out);
 /* A query string parameter that must be a string: *out is borrowed from query, NULL when the
  * parameter is absent. Anything else is the 400 "<name> must be a string". */
-int gua_query_string(struct res *res, const json_t *query, const char *name, const char **out);
+int guayaba_query_string(struct res *res, const json_t *query, const char *name, const char **out);
 /* Reads page and limit from query (defaults 1 and default_limit; limit at most 100; page any
  * whole number from 1 to 2^53). */
-int gua_paging(struct res *res, const json_t *query, int default_limit, json_int_t *page,
-               int *limit);
-/* Copies text into buf (GUA_CLIP_SIZE bytes) for a message that quotes a client's value: a
+int guayaba_paging(struct res *res, const json_t *query, int default_limit, json_int_t *page,
+                   int *limit);
+/* Copies text into buf (GUAYABA_CLIP_SIZE bytes) for a message that quotes a client's value: a
  * value longer than fits is cut at a character boundary and ends in "...", so the message
  * around it stays whole. Returns buf. */
-#define GUA_CLIP_SIZE 72
-const char *gua_clip(const char *text, char buf[GUA_CLIP_SIZE]);
+#define GUAYABA_CLIP_SIZE 72
+const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE]);
+
+/* timezones.c */
 /* 1 when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */
-int gua_is_e164(const char *s);
+int guayaba_is_e164(const char *s);
 /* 1 when tz looks like an IANA zone name ("America/New_York", "UTC"). */
-int gua_timezone_valid(const char *tz);
+int guayaba_timezone_valid(const char *tz);
 /* The zone a phone number's country and area code suggest (static string). */
-const char *gua_timezone_for_phone(const char *e164);
+const char *guayaba_timezone_for_phone(const char *e164);
+
+/* guayaba.c */
 /* The request's clock as "2026-01-15T10:30:00.000Z" in buf[32]. */
-void gua_now(const struct req *req, char buf[32]);
+void guayaba_now(const struct req *req, char buf[32]);
 
 #endif

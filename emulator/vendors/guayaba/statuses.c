@@ -45,7 +45,7 @@ static int join_row(const char *key, size_t klen, const char *val, size_t vlen, 
     return rc == EMU_OK ? append(j, val, vlen) : rc;
 }
 
-int gua_statuses_list(struct req *req, struct res *res)
+int guayaba_statuses_list(struct req *req, struct res *res)
 {
     struct join j = {NULL, 0, 0};
     char prefix[80];
@@ -54,7 +54,7 @@ int gua_statuses_list(struct req *req, struct res *res)
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     rc = append(&j, "[", 1);
     if (rc == EMU_OK)
-        rc = store_scan_raw(req->txn, GUA_STATUSES, prefix, join_row, &j);
+        rc = store_scan_raw(req->txn, GUAYABA_STATUSES, prefix, join_row, &j);
     if (rc == EMU_OK)
         rc = append(&j, "]", 1);
     if (rc != EMU_OK) {
@@ -90,27 +90,27 @@ static int visit_status(const char *key, json_t *doc, void *arg)
     return 0;
 }
 
-int gua_status_known(struct req *req, const char *name)
+int guayaba_status_known(struct req *req, const char *name)
 {
     struct name_search s = {name, 0, NULL, 0, 0};
     char prefix[80];
 
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    return store_scan(req->txn, GUA_STATUSES, prefix, visit_status, &s) == EMU_OK && s.found;
+    return store_scan(req->txn, GUAYABA_STATUSES, prefix, visit_status, &s) == EMU_OK && s.found;
 }
 
-void gua_status_names(struct req *req, char *buf, size_t len)
+void guayaba_status_names(struct req *req, char *buf, size_t len)
 {
     struct name_search s = {NULL, 0, buf, len, 0};
     char prefix[80];
 
     buf[0] = '\0';
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    store_scan(req->txn, GUA_STATUSES, prefix, visit_status, &s);
+    store_scan(req->txn, GUAYABA_STATUSES, prefix, visit_status, &s);
 }
 
-int gua_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                       const char **field, char *msg, size_t msglen)
+int guayaba_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                           const char **field, char *msg, size_t msglen)
 {
     (void)index; /* keys come from the row itself */
     static const char *const strings[] = {"id", "name", "label", "color"};

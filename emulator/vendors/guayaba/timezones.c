@@ -1,10 +1,12 @@
-/* timezones.c -- the time zone Guayaba guesses from a phone number when none is given.
+/* timezones.c -- phone numbers and time zones: the E.164 check, the zone names Guayaba takes,
+ * and the time zone it guesses from a phone number when none is given.
  *
  * The vendor documents "auto-detected from the phone number's area code" without a table, so
  * this is the emulator's own: North American area codes by zone, then country calling codes,
  * then "UTC". Fictional 555 numbers and unknown North American codes get America/New_York. */
 #include "guayaba.h"
 
+#include <ctype.h>
 #include <string.h>
 
 struct zone_codes {
@@ -63,7 +65,7 @@ static const struct {
 };
 /* clang-format on */
 
-const char *gua_timezone_for_phone(const char *e164)
+const char *guayaba_timezone_for_phone(const char *e164)
 {
     if (strncmp(e164, "+1", 2) == 0 && strlen(e164) >= 5) {
         char area[4] = {e164[2], e164[3], e164[4], '\0'};
@@ -81,4 +83,45 @@ const char *gua_timezone_for_phone(const char *e164)
         if (strncmp(e164, country_zones[i].prefix, strlen(country_zones[i].prefix)) == 0)
             return country_zones[i].zone;
     return "UTC";
+}
+
+int guayaba_is_e164(const char *s)
+{
+    size_t n;
+
+    if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
+        return 0;
+    n = strlen(s + 1);
+    if (n < 8 || n > 15)
+        return 0;
+    for (size_t i = 1; i <= n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+int guayaba_timezone_valid(const char *tz)
+{
+    static const char *const areas[] = {"Africa", "America",  "Antarctica", "Arctic",
+                                        "Asia",   "Atlantic", "Australia",  "Europe",
+                                        "Indian", "Pacific",  "Etc",        NULL};
+    const char *slash;
+
+    if (tz == NULL)
+        return 0;
+    if (strcmp(tz, "UTC") == 0 || strcmp(tz, "GMT") == 0)
+        return 1;
+    slash = strchr(tz, '/');
+    if (slash == NULL || slash[1] == '\0' || strlen(tz) > 64)
+        return 0;
+    for (int i = 0; areas[i] != NULL; i++) {
+        if (strlen(areas[i]) == (size_t)(slash - tz) &&
+            strncmp(tz, areas[i], (size_t)(slash - tz)) == 0) {
+            for (const char *p = slash + 1; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("_-+/", *p))
+                    return 0;
+            return slash[1] != '/' && tz[strlen(tz) - 1] != '/';
+        }
+    }
+    return 0;
 }

@@ -134,6 +134,73 @@ static int exists(struct req *req, const char *table, json_int_t id)
     return rc == EMU_OK;
 }
 
+/* The TEXT rules on member f's value v (a string of at most f->max characters; an email's
+ * form; an email and a phone unique in the tenant, self aside). spoken is f's spoken name. */
+static void check_text(struct req *req, const struct field *f, const json_t *v, json_int_t self,
+                       const char *spoken_name, json_t *details)
+{
+    char message[160];
+
+    if (!json_is_string(v) && strcmp(f->name, "email") == 0) { /* no string rule */
+        rasl_field_error(details, f->name, "The email field must be a valid email address.");
+    } else if (!json_is_string(v)) {
+        snprintf(message, sizeof(message), "The %s field must be a string.", spoken_name);
+        rasl_field_error(details, f->name, message);
+    } else if (json_string_length(v) > f->max) {
+        snprintf(message, sizeof(message), "The %s field must not be greater than %zu characters.",
+                 spoken_name, f->max);
+        rasl_field_error(details, f->name, message);
+    } else if (strcmp(f->name, "email") == 0 && !rasl_valid_email(json_string_value(v))) {
+        rasl_field_error(details, f->name, "The email field must be a valid email address.");
+    } else if (strcmp(f->name, "email") == 0 && taken(req, "email", json_string_value(v), self)) {
+        rasl_field_error(details, f->name, "This email address already exists.");
+    } else if (strcmp(f->name, "phone") == 0 && taken(req, "phone", json_string_value(v), self)) {
+        rasl_field_error(details, f->name, "This phone number already exists.");
+    }
+}
+
+/* The REF rules: an integer naming one of the tenant's statuses (status_id) or sources. Not an
+ * integer fails the exists rule as well: no row has such an id. */
+static void check_ref(struct req *req, const struct field *f, const json_t *v,
+                      const char *spoken_name, json_t *details)
+{
+    int status = strcmp(f->name, "status_id") == 0;
+    char message[160];
+    json_int_t number;
+
+    if (!integer_value(v, &number)) {
+        snprintf(message, sizeof(message), "The %s field must be an integer.", spoken_name);
+        rasl_field_error(details, f->name, message);
+    }
+    if (!integer_value(v, &number) || !exists(req, status ? RASL_STATUSES : RASL_SOURCES, number)) {
+        snprintf(message, sizeof(message),
+                 "The selected %s does not exist or does not belong to your account.",
+                 status ? "status" : "source");
+        rasl_field_error(details, f->name, message);
+    }
+}
+
+/* The GROUPS rules: an array of integers. */
+static void check_groups(const struct field *f, const json_t *v, json_t *details)
+{
+    char key[48], message[160];
+    json_int_t number;
+    size_t j;
+    json_t *g;
+
+    if (!json_is_array(v)) {
+        rasl_field_error(details, f->name, "The groups field must be an array.");
+        return;
+    }
+    json_array_foreach(v, j, g)
+    {
+        snprintf(key, sizeof(key), "groups.%zu", j);
+        snprintf(message, sizeof(message), "The groups.%zu field must be an integer.", j);
+        if (!integer_value(g, &number))
+            rasl_field_error(details, key, message);
+    }
+}
+
 /* Checks body against the rules into details. creating: required members must be there;
  * otherwise only those sent are checked. self is the contact's id on update (0 on create). */
 static void validate(struct req *req, const json_t *body, int creating, json_int_t self,
@@ -157,26 +224,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             continue;
         switch (f->kind) {
         case TEXT:
-            if (!json_is_string(v) && strcmp(f->name, "email") == 0) { /* no string rule */
-                rasl_field_error(details, f->name,
-                                 "The email field must be a valid email address.");
-            } else if (!json_is_string(v)) {
-                snprintf(message, sizeof(message), "The %s field must be a string.", name);
-                rasl_field_error(details, f->name, message);
-            } else if (json_string_length(v) > f->max) {
-                snprintf(message, sizeof(message),
-                         "The %s field must not be greater than %zu characters.", name, f->max);
-                rasl_field_error(details, f->name, message);
-            } else if (strcmp(f->name, "email") == 0 && !rasl_valid_email(json_string_value(v))) {
-                rasl_field_error(details, f->name,
-                                 "The email field must be a valid email address.");
-            } else if (strcmp(f->name, "email") == 0 &&
-                       taken(req, "email", json_string_value(v), self)) {
-                rasl_field_error(details, f->name, "This email address already exists.");
-            } else if (strcmp(f->name, "phone") == 0 &&
-                       taken(req, "phone", json_string_value(v), self)) {
-                rasl_field_error(details, f->name, "This phone number already exists.");
-            }
+            check_text(req, f, v, self, name, details);
             break;
         case TYPE:
             if (!json_is_string(v) || (strcmp(json_string_value(v), "lead") != 0 &&
@@ -184,19 +232,8 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
                                        strcmp(json_string_value(v), "guest") != 0))
                 rasl_field_error(details, f->name, "Type must be either lead, customer, or guest.");
             break;
-        case REF: /* not an integer fails the exists rule as well: no row has such an id */
-            if (!integer_value(v, &number)) {
-                snprintf(message, sizeof(message), "The %s field must be an integer.", name);
-                rasl_field_error(details, f->name, message);
-            }
-            if (!integer_value(v, &number) ||
-                !exists(req, strcmp(f->name, "status_id") == 0 ? RASL_STATUSES : RASL_SOURCES,
-                        number)) {
-                snprintf(message, sizeof(message),
-                         "The selected %s does not exist or does not belong to your account.",
-                         strcmp(f->name, "status_id") == 0 ? "status" : "source");
-                rasl_field_error(details, f->name, message);
-            }
+        case REF:
+            check_ref(req, f, v, name, details);
             break;
         case INT:
             if (!integer_value(v, &number)) {
@@ -205,23 +242,7 @@ static void validate(struct req *req, const json_t *body, int creating, json_int
             }
             break;
         case GROUPS:
-            if (!json_is_array(v)) {
-                rasl_field_error(details, f->name, "The groups field must be an array.");
-            } else {
-                size_t j;
-                json_t *g;
-
-                json_array_foreach(v, j, g)
-                {
-                    char key[48];
-
-                    snprintf(key, sizeof(key), "groups.%zu", j);
-                    snprintf(message, sizeof(message), "The groups.%zu field must be an integer.",
-                             j);
-                    if (!integer_value(g, &number))
-                        rasl_field_error(details, key, message);
-                }
-            }
+            check_groups(f, v, details);
             break;
         }
     }
@@ -676,25 +697,35 @@ static int batch_create(struct req *req, struct batch *b, json_t *item, json_t *
     return rc;
 }
 
-int rasl_contacts_batch_create(struct req *req, struct res *res)
+/* Checks a batch body's contacts array and its options into details, and reads the options. */
+static void batch_check(const json_t *body, int *keep_going, int *skip_duplicates, json_t *details)
 {
-    json_t *items = json_object_get(req->json, "contacts"), *item, *details = json_object();
-    json_t *created, *skipped, *failed, *result, *options;
-    int keep_going, skip_duplicates;
-    struct batch b;
-    size_t i;
-    int rc;
+    json_t *items = json_object_get(body, "contacts");
+    json_t *options = json_object_get(body, "options");
 
     if (!json_is_array(items))
         rasl_field_error(details, "contacts",
                          items && !json_is_null(items) ? "The contacts field must be an array."
                                                        : "The contacts field is required.");
-    options = json_object_get(req->json, "options");
     if (!field_is_empty(options) && !json_is_object(options) &&
         !(json_is_array(options) && json_array_size(options) == 0)) /* PHP's empty [] is {} */
         rasl_rule_error(details, "options", "must be an array.");
-    keep_going = option(req->json, "continue_on_error", 1, details);
-    skip_duplicates = option(req->json, "skip_duplicates", 0, details);
+    *keep_going = option(body, "continue_on_error", 1, details);
+    *skip_duplicates = option(body, "skip_duplicates", 0, details);
+}
+
+/* Longer than most: one loop decides, per item, skipped, failed or created, and the three
+ * lists it fills make the answer; split, the loop's state would travel in a struct. */
+int rasl_contacts_batch_create(struct req *req, struct res *res)
+{
+    json_t *items = json_object_get(req->json, "contacts"), *item, *details = json_object();
+    json_t *created, *skipped, *failed, *result;
+    int keep_going, skip_duplicates;
+    struct batch b;
+    size_t i;
+    int rc;
+
+    batch_check(req->json, &keep_going, &skip_duplicates, details);
     if (json_object_size(details) > 0)
         return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
     json_decref(details);

@@ -69,11 +69,47 @@ static json_t *modified_fields(const json_t *previous, const json_t *current)
     return keys;
 }
 
+/* The event's body as the vendor sends it: the event, the tenant's account, the row (doc) with
+ * its relationships, and what changed from previous (may be NULL). New malloc'd text, or NULL
+ * when out of memory. */
+static char *event_body(struct req *req, const char *event, const char *type, const json_t *doc,
+                        const json_t *previous, const char *event_id, const char *uuid,
+                        const char *now)
+{
+    json_t *account = NULL, *attributes, *payload;
+    char *body;
+
+    rasl_account_row(req, &account);
+
+    attributes = json_deep_copy(doc);
+    if (strcmp(type, "contact") == 0) {
+        json_object_del(attributes, "status_id");
+        json_object_del(attributes, "source_id");
+        json_object_del(attributes, "assigned_id");
+    }
+    payload = json_pack(
+        "{s:{s:s,s:s,s:s,s:s},s:{s:O,s:O,s:O},s:{s:{s:s,s:O,s:o},s:o},s:{s:O,s:O,s:o},s:{s:s,s:s,"
+        "s:s}}",
+        "event", "id", event_id, "type", event, "timestamp", now, "version", "1.0", "tenant", "id",
+        account ? json_object_get(account, "id") : json_null(), "name",
+        account ? json_object_get(account, "name") : json_null(), "domain",
+        account ? json_object_get(account, "subdomain") : json_null(), "data", "resource", "type",
+        type, "id", json_object_get(doc, "id"), "attributes", attributes, "relationships",
+        strcmp(type, "contact") == 0 ? contact_relationships(req, doc) : json_object(), "changes",
+        "previous", previous ? previous : json_null(), "current", doc, "modified_fields",
+        previous ? modified_fields(previous, doc) : json_null(), "metadata", "source",
+        "api_webhook_manager", "environment", "production", "request_id", uuid);
+    json_decref(account);
+    body = payload ? jsonx_dump(payload, NULL) : NULL;
+    json_decref(payload);
+    return body;
+}
+
 int rasl_event(struct req *req, const char *event, const char *type, const json_t *doc,
                const json_t *previous)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    json_t *settings, *account = NULL, *attributes, *payload, *entry, *delivery;
+    json_t *settings, *entry, *delivery;
     const char *url, *secret;
     char event_id[64], uuid[37], now[32], key[128], *body;
     uint64_t n;
@@ -101,29 +137,7 @@ int rasl_event(struct req *req, const char *event, const char *type, const json_
                      (sizeof(alphabet) - 1)];
     event_id[len + 10] = '\0';
     rasl_now(req, now);
-    rasl_account_row(req, &account);
-
-    attributes = json_deep_copy(doc);
-    if (strcmp(type, "contact") == 0) {
-        json_object_del(attributes, "status_id");
-        json_object_del(attributes, "source_id");
-        json_object_del(attributes, "assigned_id");
-    }
-    payload = json_pack(
-        "{s:{s:s,s:s,s:s,s:s},s:{s:O,s:O,s:O},s:{s:{s:s,s:O,s:o},s:o},s:{s:O,s:O,s:o},s:{s:s,s:s,"
-        "s:s}}",
-        "event", "id", event_id, "type", event, "timestamp", now, "version", "1.0", "tenant", "id",
-        account ? json_object_get(account, "id") : json_null(), "name",
-        account ? json_object_get(account, "name") : json_null(), "domain",
-        account ? json_object_get(account, "subdomain") : json_null(), "data", "resource", "type",
-        type, "id", json_object_get(doc, "id"), "attributes", attributes, "relationships",
-        strcmp(type, "contact") == 0 ? contact_relationships(req, doc) : json_object(), "changes",
-        "previous", previous ? previous : json_null(), "current", doc, "modified_fields",
-        previous ? modified_fields(previous, doc) : json_null(), "metadata", "source",
-        "api_webhook_manager", "environment", "production", "request_id", uuid);
-    json_decref(account);
-    body = payload ? jsonx_dump(payload, NULL) : NULL;
-    json_decref(payload);
+    body = event_body(req, event, type, doc, previous, event_id, uuid, now);
     entry = json_pack("{s:s,s:s,s:s,s:b,s:[],s:s?}", "tenant", req->tenant, "event", event, "url",
                       url, "delivered", 0, "attempts", "body", body);
     rc =

@@ -471,11 +471,33 @@ static json_t *page_link(const struct req *req, long page)
     return json_string(url);
 }
 
+/* Applies the query's filter[...], search (or q) and sort to *rows, in that order. */
+static int narrow(json_t **rows, const struct rasl_list_spec *spec, const json_t *q)
+{
+    const char *name, *term;
+    json_t *value;
+    int rc = EMU_OK;
+
+    json_object_foreach((json_t *)q, name, value)
+    {
+        if (rc == EMU_OK && strncmp(name, "filter[", 7) == 0 && json_is_string(value))
+            rc = apply_filter(rows, spec, name, json_string_value(value));
+    }
+    term = jsonx_string(q, "search");
+    if (term == NULL || *term == '\0')
+        term = jsonx_string(q, "q");
+    if (rc == EMU_OK && term != NULL && *term != '\0')
+        rc = apply_search(rows, spec, term);
+    if (rc == EMU_OK && jsonx_string(q, "sort") != NULL)
+        rc = apply_sort(*rows, spec, jsonx_string(q, "sort"));
+    return rc;
+}
+
 int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
               json_t *(*render)(struct req *req, const json_t *query, const json_t *row))
 {
-    json_t *q = NULL, *value, *data, *pagination, *links, *body, *meta;
-    const char *name, *term, *fields;
+    json_t *q = NULL, *data, *pagination, *links, *body, *meta;
+    const char *fields;
     long page, per_page, total, pages, first;
     int rc = req_query_all(req, &q);
 
@@ -483,18 +505,7 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
         json_decref(rows);
         return rc;
     }
-    json_object_foreach(q, name, value)
-    {
-        if (rc == EMU_OK && strncmp(name, "filter[", 7) == 0 && json_is_string(value))
-            rc = apply_filter(&rows, spec, name, json_string_value(value));
-    }
-    term = jsonx_string(q, "search");
-    if (term == NULL || *term == '\0')
-        term = jsonx_string(q, "q");
-    if (rc == EMU_OK && term != NULL && *term != '\0')
-        rc = apply_search(&rows, spec, term);
-    if (rc == EMU_OK && jsonx_string(q, "sort") != NULL)
-        rc = apply_sort(rows, spec, jsonx_string(q, "sort"));
+    rc = narrow(&rows, spec, q);
     if (rc != EMU_OK) {
         json_decref(q);
         json_decref(rows);

@@ -206,6 +206,23 @@ static void send_mapped(struct req *req, struct res *res, const json_t *listener
     req->json = saved;
 }
 
+/* Counts a refused request against listener f, then answers status with body (stolen); frees
+ * f's row. */
+static int refuse_counted(struct req *req, struct res *res, struct found *f, int status,
+                          json_t *body)
+{
+    int rc = count_request(req, f, 0);
+
+    if (rc == EMU_OK)
+        answer(res, status, body);
+    else
+        json_decref(body);
+    json_decref(f->row);
+    return rc;
+}
+
+/* Longer than most: the vendor's checks (listener, sync mode, method, secret, phone) run in
+ * this order, each with its own answer, and reading them top to bottom is the point. */
 int rasl_listener_receive(struct req *req, struct res *res)
 {
     struct found f;
@@ -231,44 +248,32 @@ int rasl_listener_receive(struct req *req, struct res *res)
                                                "Payload synchronized no further processing",
                                                "webhook_uuid", f.uuid, "timestamp", now));
     }
-    if (strcasecmp(jsonx_string(f.row, "method"), req->method) != 0) {
-        rc = count_request(req, &f, 0);
-        if (rc == EMU_OK)
-            answer(res, 405,
-                   json_pack("{s:s,s:s,s:s}", "error", "Method not allowed", "expected_method",
-                             jsonx_string(f.row, "method"), "received_method", req->method));
-        json_decref(f.row);
-        return rc;
-    }
+    if (strcasecmp(jsonx_string(f.row, "method"), req->method) != 0)
+        return refuse_counted(req, res, &f, 405,
+                              json_pack("{s:s,s:s,s:s}", "error", "Method not allowed",
+                                        "expected_method", jsonx_string(f.row, "method"),
+                                        "received_method", req->method));
     payload = payload_of(req);
     secret = jsonx_string(f.row, "secret");
     sent = sent_secret(req, payload);
     if (secret != NULL && *secret != '\0' && (sent == NULL || strcmp(sent, secret) != 0)) {
         free(sent);
         json_decref(payload);
-        rc = count_request(req, &f, 0);
-        json_decref(f.row);
-        return rc != EMU_OK ? rc
-                            : answer(res, 401,
-                                     json_pack("{s:s,s:s}", "error", "Unauthorized", "message",
-                                               "Invalid or missing secret key"));
+        return refuse_counted(req, res, &f, 401,
+                              json_pack("{s:s,s:s}", "error", "Unauthorized", "message",
+                                        "Invalid or missing secret key"));
     }
     free(sent);
     phone = resolve(payload, jsonx_string(f.row, "phone_path"));
     if (phone == NULL) {
         keys = json_array();
         json_object_foreach(payload, key, value) json_array_append_new(keys, json_string(key));
-        rc = count_request(req, &f, 0);
         json_decref(payload);
-        if (rc == EMU_OK)
-            answer(res, 422,
-                   json_pack("{s:s,s:{s:O,s:o}}", "error", "Phone number not found in payload",
-                             "debug", "extraction_config", json_object_get(f.row, "phone_path"),
-                             "payload_keys", keys));
-        else
-            json_decref(keys);
-        json_decref(f.row);
-        return rc;
+        return refuse_counted(req, res, &f, 422,
+                              json_pack("{s:s,s:{s:O,s:o}}", "error",
+                                        "Phone number not found in payload", "debug",
+                                        "extraction_config", json_object_get(f.row, "phone_path"),
+                                        "payload_keys", keys));
     }
     rasl_digits(json_string_value(phone), digits, sizeof(digits));
     snprintf(plus, sizeof(plus), "+%s", digits);

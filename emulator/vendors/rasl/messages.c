@@ -234,16 +234,91 @@ static int contact_by_phone(struct req *req, const char *plus_phone, json_t **ou
     return *out ? EMU_OK : EMU_NOT_FOUND;
 }
 
+/* EMU_OK when the tenant's plan has room for one more contact; otherwise fails the request. */
+static int contact_room(struct req *req, struct res *res)
+{
+    json_t *account;
+    long count = 0, maximum;
+    int rc = rasl_account_row(req, &account);
+
+    if (rc != EMU_OK && rc != EMU_NOT_FOUND)
+        return rc;
+    maximum = account ? (long)json_integer_value(
+                            json_object_get(json_object_get(account, "limits"), "contacts"))
+                      : -1;
+    json_decref(account);
+    if (maximum < 0)
+        return EMU_OK;
+    rc = rasl_count(req, RASL_CONTACTS, &count);
+    if (rc != EMU_OK)
+        return rc;
+    if (count >= maximum)
+        return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
+                         "Feature limit exceeded for contacts. Please upgrade your plan.",
+                         json_pack("{s:s,s:i,s:i}", "feature", "contacts", "current", (int)count,
+                                   "maximum", (int)maximum));
+    return EMU_OK;
+}
+
+/* A new lead for phone digits with the tenant's default status and source (where names the
+ * settings page when they are missing). *out is a new reference. */
+static int create_lead(struct req *req, struct res *res, const char *digits, const char *where,
+                       json_t **out)
+{
+    json_t *settings, *missing;
+    char plus[40], now[32];
+    json_int_t new_id;
+    int rc = rasl_settings(req, &settings);
+
+    if (rc != EMU_OK)
+        return rc;
+    missing = json_object();
+    if (!json_is_integer(json_object_get(settings, "default_status_id")))
+        json_object_set_new(missing, "lead_status", json_string("Lead status not configured"));
+    if (!json_is_integer(json_object_get(settings, "default_source_id")))
+        json_object_set_new(missing, "lead_source", json_string("Lead source not configured"));
+    if (json_object_size(missing) > 0) {
+        char message[200];
+
+        json_decref(settings);
+        snprintf(message, sizeof(message),
+                 "Cannot auto-create contact. Please configure default lead status and source in "
+                 "%s settings, or provide contact_id.",
+                 where);
+        return rasl_fail(res, "VALIDATION_ERROR", message,
+                         json_pack("{s:o}", "missing_config", missing));
+    }
+    json_decref(missing);
+    rc = rasl_next_id(req, RASL_CONTACTS, &new_id);
+    if (rc != EMU_OK) {
+        json_decref(settings);
+        return rc;
+    }
+    snprintf(plus, sizeof(plus), "+%s", digits);
+    rasl_now(req, now);
+    *out = json_pack("{s:I,s:s,s:s,s:n,s:s,s:n,s:s,s:O,s:O,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:[],s:b,"
+                     "s:s,s:s}",
+                     "id", new_id, "firstname", digits, "lastname", "", "company", "type", "lead",
+                     "email", "phone", plus, "status_id",
+                     json_object_get(settings, "default_status_id"), "source_id",
+                     json_object_get(settings, "default_source_id"), "description", "city", "state",
+                     "zip", "address", "country_id", "assigned_id", "group_id", "is_opted_out", 0,
+                     "created_at", now, "updated_at", now);
+    json_decref(settings);
+    if (*out == NULL)
+        return EMU_NOMEM;
+    rc = rasl_put(req, RASL_CONTACTS, *out);
+    return rc == EMU_OK ? rasl_event(req, "contact.created", "contact", *out, NULL) : rc;
+}
+
 /* The contact a send goes to: contact_id's (which must hold this phone), or the tenant's
  * contact with this phone, or a new lead created with the tenant's default status and source.
  * *out is a new reference. */
 static int find_or_create(struct req *req, struct res *res, const char *digits, const char *where,
                           json_t **out)
 {
-    json_t *settings, *missing, *account;
-    char plus[40], now[32];
-    json_int_t new_id, id = 0;
-    long count = 0, maximum;
+    char plus[40];
+    json_int_t id = 0;
     int rc;
 
     snprintf(plus, sizeof(plus), "+%s", digits);
@@ -261,64 +336,9 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
     rc = contact_by_phone(req, plus, out);
     if (rc != EMU_NOT_FOUND)
         return rc;
-
     /* A new contact: the plan's contact limit first, then the tenant's defaults. */
-    rc = rasl_account_row(req, &account);
-    if (rc != EMU_OK && rc != EMU_NOT_FOUND)
-        return rc;
-    maximum = account ? (long)json_integer_value(
-                            json_object_get(json_object_get(account, "limits"), "contacts"))
-                      : -1;
-    json_decref(account);
-    if (maximum >= 0) {
-        rc = rasl_count(req, RASL_CONTACTS, &count);
-        if (rc != EMU_OK)
-            return rc;
-        if (count >= maximum)
-            return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
-                             "Feature limit exceeded for contacts. Please upgrade your plan.",
-                             json_pack("{s:s,s:i,s:i}", "feature", "contacts", "current",
-                                       (int)count, "maximum", (int)maximum));
-    }
-    rc = rasl_settings(req, &settings);
-    if (rc != EMU_OK)
-        return rc;
-    missing = json_object();
-    if (!json_is_integer(json_object_get(settings, "default_status_id")))
-        json_object_set_new(missing, "lead_status", json_string("Lead status not configured"));
-    if (!json_is_integer(json_object_get(settings, "default_source_id")))
-        json_object_set_new(missing, "lead_source", json_string("Lead source not configured"));
-    if (json_object_size(missing) > 0) {
-        json_decref(settings);
-        char message[200];
-
-        snprintf(message, sizeof(message),
-                 "Cannot auto-create contact. Please configure default lead status and source in "
-                 "%s settings, or provide contact_id.",
-                 where);
-        return rasl_fail(res, "VALIDATION_ERROR", message,
-                         json_pack("{s:o}", "missing_config", missing));
-    }
-    json_decref(missing);
-    rc = rasl_next_id(req, RASL_CONTACTS, &new_id);
-    if (rc != EMU_OK) {
-        json_decref(settings);
-        return rc;
-    }
-    rasl_now(req, now);
-    *out = json_pack("{s:I,s:s,s:s,s:n,s:s,s:n,s:s,s:O,s:O,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:[],s:b,"
-                     "s:s,s:s}",
-                     "id", new_id, "firstname", digits, "lastname", "", "company", "type", "lead",
-                     "email", "phone", plus, "status_id",
-                     json_object_get(settings, "default_status_id"), "source_id",
-                     json_object_get(settings, "default_source_id"), "description", "city", "state",
-                     "zip", "address", "country_id", "assigned_id", "group_id", "is_opted_out", 0,
-                     "created_at", now, "updated_at", now);
-    json_decref(settings);
-    if (*out == NULL)
-        return EMU_NOMEM;
-    rc = rasl_put(req, RASL_CONTACTS, *out);
-    return rc == EMU_OK ? rasl_event(req, "contact.created", "contact", *out, NULL) : rc;
+    rc = contact_room(req, res);
+    return rc == EMU_OK ? create_lead(req, res, digits, where, out) : rc;
 }
 
 /* Whether this send opens a conversation the plan has no room for. */
@@ -706,6 +726,8 @@ static void check_contact_object(const json_t *body, json_t *details)
     check_string_max(contact, "groups", "contact.groups", SIZE_MAX, details);
 }
 
+/* A little over 60 lines: validation, the upload, the send and the answer in the vendor's
+ * order, each step a call. */
 int rasl_messages_media(struct req *req, struct res *res)
 {
     json_t *details = json_object(), *contact, *row;
@@ -915,32 +937,16 @@ static int check_header_file(struct res *res, const struct media_rule *rule,
     return EMU_OK;
 }
 
-int rasl_messages_template(struct req *req, struct res *res)
+/* What a template send lacks for template's parameters and header, as a new array of the
+ * vendor's sentences (empty when nothing). A media header's uploaded file and its rule go to
+ * *header_file and *header_rule (NULL when none). */
+static json_t *template_problems(struct req *req, const json_t *template,
+                                 const struct req_file **header_file,
+                                 const struct media_rule **header_rule)
 {
-    json_t *details = json_object(), *template = NULL, *contact, *row, *problems;
-    const char *name = jsonx_string(req->json, "template_name");
-    const char *language = jsonx_string(req->json, "language");
-    const char *format, *url = NULL;
-    const struct req_file *header_file = NULL;
-    const struct media_rule *header_rule = NULL;
-    char digits[32], *text, stored[512];
-    int rc;
+    json_t *problems = json_array();
+    const char *format;
 
-    rasl_check_phone(req->json, 20, details);
-    rasl_check_text(req->json, "template_name", 1, 255, NULL, details);
-    rasl_check_text(req->json, "language", 1, 10, NULL, details);
-    check_contact_id(req->json, details);
-    check_template_members(req, details);
-    if (json_object_size(details) > 0)
-        return validation_failed(res, details);
-    json_decref(details);
-    rc = rasl_template_find(req, name, language, &template);
-    if (rc == EMU_NOT_FOUND)
-        return rasl_fail(res, "NOT_FOUND", "Template not found.", NULL);
-    if (rc != EMU_OK)
-        return rc;
-
-    problems = json_array();
     /* A fixture's count is trusted only as far as a template can have parameters. */
     for (json_int_t i = 1;
          i <= json_integer_value(json_object_get(template, "body_params_count")) && i <= 100; i++) {
@@ -962,13 +968,13 @@ int rasl_messages_template(struct req *req, struct res *res)
             lower[k] = (char)tolower((unsigned char)format[k]);
         lower[k] = '\0';
         snprintf(member, sizeof(member), "header_%s_file", lower);
-        header_file = req_file(req, member);
-        header_rule = media_rule_of(lower);
+        *header_file = req_file(req, member);
+        *header_rule = media_rule_of(lower);
         snprintf(member, sizeof(member), "header_%s_url", lower);
         snprintf(message, sizeof(message),
                  "header_%s_url or header_%s_file is required for %s header template", lower, lower,
                  format);
-        if (rasl_empty_member(req->json, member) && header_file == NULL)
+        if (rasl_empty_member(req->json, member) && *header_file == NULL)
             json_array_append_new(problems, json_string(message));
     } else if (format != NULL && strcmp(format, "TEXT") == 0 &&
                json_integer_value(json_object_get(template, "header_params_count")) > 0 &&
@@ -977,6 +983,37 @@ int rasl_messages_template(struct req *req, struct res *res)
             problems, json_string("header_field_1 is required for TEXT header template with "
                                   "parameters"));
     }
+    return problems;
+}
+
+/* A little over 60 lines: validation, the upload, the send and the answer in the vendor's
+ * order, each step a call. */
+int rasl_messages_template(struct req *req, struct res *res)
+{
+    json_t *details = json_object(), *template = NULL, *contact, *row, *problems;
+    const char *name = jsonx_string(req->json, "template_name");
+    const char *language = jsonx_string(req->json, "language");
+    const char *url = NULL;
+    const struct req_file *header_file = NULL;
+    const struct media_rule *header_rule = NULL;
+    char digits[32], *text, stored[512];
+    int rc;
+
+    rasl_check_phone(req->json, 20, details);
+    rasl_check_text(req->json, "template_name", 1, 255, NULL, details);
+    rasl_check_text(req->json, "language", 1, 10, NULL, details);
+    check_contact_id(req->json, details);
+    check_template_members(req, details);
+    if (json_object_size(details) > 0)
+        return validation_failed(res, details);
+    json_decref(details);
+    rc = rasl_template_find(req, name, language, &template);
+    if (rc == EMU_NOT_FOUND)
+        return rasl_fail(res, "NOT_FOUND", "Template not found.", NULL);
+    if (rc != EMU_OK)
+        return rc;
+
+    problems = template_problems(req, template, &header_file, &header_rule);
     if (json_array_size(problems) > 0) {
         json_decref(template);
         return validation_failed(res, json_pack("{s:o}", "template_fields", problems));

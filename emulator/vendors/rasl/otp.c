@@ -76,24 +76,13 @@ static void check_verify_phone(const json_t *body, json_t *details)
         rasl_rule_string(body, "phone", NULL, details, NULL);
 }
 
-/* Sends code to the request's phone with the authentication template, and stores the OTP. */
-static int send_code(struct req *req, struct res *res, const char *code)
+/* *out is a new reference to the tenant's approved template name in language, which must be
+ * an authentication template; otherwise fails the request as the vendor does. */
+static int auth_template(struct req *req, struct res *res, const char *name, const char *language,
+                         json_t **out)
 {
-    const char *name = jsonx_string(req->json, "template_name");
-    const char *language = jsonx_string(req->json, "language");
-    json_t *template, *contact, *params, *otp, *row, *extra, *p;
-    char digits[32], key[200], now[32], expires[32], number[32], *text;
-    json_int_t expiry = 10; /* validated: absent, null or 1 to 60 (12 or "12") */
-    int minutes = rasl_integer_of(json_object_get(req->json, "expiry_minutes"), &expiry) == FIELD_OK
-                      ? (int)expiry
-                      : 10;
-    int64_t expires_ms = req->now_ms + (int64_t)minutes * 60000;
-    size_t i;
-    int rc;
+    int rc = rasl_template_find(req, name, language, out);
 
-    if (language == NULL || *language == '\0')
-        language = "en";
-    rc = rasl_template_find(req, name, language, &template);
     if (rc == EMU_NOT_FOUND) {
         char message[400];
 
@@ -104,28 +93,27 @@ static int send_code(struct req *req, struct res *res, const char *code)
     }
     if (rc != EMU_OK)
         return rc;
-    if (strcmp(jsonx_string(template, "category"), "AUTHENTICATION") != 0) {
-        rc = rasl_fail(res, "VALIDATION_ERROR",
-                       "Template must be of type AUTHENTICATION to use this endpoint",
-                       json_pack("{s:s,s:O,s:s}", "template_name", name, "actual_category",
-                                 json_object_get(template, "category"), "required_category",
-                                 "AUTHENTICATION"));
-        json_decref(template);
-        return rc;
+    if (strcmp(jsonx_string(*out, "category"), "AUTHENTICATION") != 0) {
+        rc = rasl_fail(
+            res, "VALIDATION_ERROR", "Template must be of type AUTHENTICATION to use this endpoint",
+            json_pack("{s:s,s:O,s:s}", "template_name", name, "actual_category",
+                      json_object_get(*out, "category"), "required_category", "AUTHENTICATION"));
+        json_decref(*out);
+        *out = NULL;
     }
-    rc = rasl_send_prepare(req, res, 1, "WhatsApp", digits, &contact);
-    if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
-        json_decref(contact);
-    if (rc != EMU_OK) {
-        json_decref(template);
-        return rc;
-    }
+    return rc;
+}
 
-    /* The body's parameters: the code, the expiry when the template has room, then extras. */
-    params = json_pack("{s:s}", "field_1", code);
+/* The message an OTP send delivers: the template's body with the code, the expiry when the
+ * template has room for it, then the request's additional_params. New malloc'd text. */
+static char *otp_text(struct req *req, const json_t *template, const char *code, int minutes)
+{
+    json_t *params = json_pack("{s:s}", "field_1", code), *extra, *p;
+    char number[32], *text;
+    size_t i = 2;
+
     snprintf(number, sizeof(number), "%d", minutes);
     extra = json_object_get(req->json, "additional_params");
-    i = 2;
     if (json_integer_value(json_object_get(template, "body_params_count")) >= 2)
         json_object_set_new(params, "field_2", json_string(number)), i = 3;
     for (size_t j = 0; json_is_array(extra) && j < json_array_size(extra) && i <= 10; j++, i++) {
@@ -138,6 +126,37 @@ static int send_code(struct req *req, struct res *res, const char *code)
     }
     text = rasl_fill_template(jsonx_string(template, "body_data"), params);
     json_decref(params);
+    return text;
+}
+
+/* Sends code to the request's phone with the authentication template, and stores the OTP. */
+static int send_code(struct req *req, struct res *res, const char *code)
+{
+    const char *name = jsonx_string(req->json, "template_name");
+    const char *language = jsonx_string(req->json, "language");
+    json_t *template, *contact, *otp, *row;
+    char digits[32], key[200], now[32], expires[32], *text;
+    json_int_t expiry = 10; /* validated: absent, null or 1 to 60 (12 or "12") */
+    int minutes = rasl_integer_of(json_object_get(req->json, "expiry_minutes"), &expiry) == FIELD_OK
+                      ? (int)expiry
+                      : 10;
+    int64_t expires_ms = req->now_ms + (int64_t)minutes * 60000;
+    int rc;
+
+    if (language == NULL || *language == '\0')
+        language = "en";
+    rc = auth_template(req, res, name, language, &template);
+    if (rc != EMU_OK)
+        return rc;
+    rc = rasl_send_prepare(req, res, 1, "WhatsApp", digits, &contact);
+    if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
+        json_decref(contact);
+    if (rc != EMU_OK) {
+        json_decref(template);
+        return rc;
+    }
+
+    text = otp_text(req, template, code, minutes);
     rasl_now(req, now);
     clock_format_iso_offset(expires_ms, expires, sizeof(expires));
     otp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:I,s:b,s:n,s:i,s:i,s:s,s:{s:O}}", "phone", digits,

@@ -25,56 +25,47 @@
 
 #define RASL_SEED_SALT 0x5241534cULL /* "RASL": the request ids' own stream */
 
-struct rasl_error {
-    const char *code;
-    int http;
-    const char *message; /* used when the failure carries no message of its own */
-};
-
+/* The vendor's error catalogue; the name is the body's error.code. */
 /* clang-format off */
-static const struct rasl_error rasl_errors[] = {
-    /* code                       http  default message */
-    {"AUTHENTICATION_REQUIRED",  401, "Authentication is required to access this resource."},
-    {"UNAUTHORIZED",             401, "Invalid or missing API token"},
-    {"INVALID_TOKEN",            401, "The provided API token is invalid."},
-    {"TOKEN_EXPIRED",            401, "The API token has expired."},
-    {"TOKEN_REVOKED",            401, "The API token has been revoked."},
-    {"INSUFFICIENT_SCOPE",       403, "Your API token does not have the required permissions for this action."},
-    {"IP_NOT_WHITELISTED",       403, "Your IP address is not whitelisted for this API token."},
-    {"FEATURE_LIMIT_EXCEEDED",   403, "Feature limit exceeded for your current plan."},
-    {"CONTACT_OPTED_OUT",        403, "The contact has opted out of receiving messages."},
-    {"NOT_FOUND",                404, "The requested resource was not found."},
-    {"RESOURCE_NOT_FOUND",       404, "The requested resource was not found."},
-    {"TEMPLATE_NOT_FOUND",       404, "The specified template was not found."},
-    {"RESOURCE_CONFLICT",        409, "The request conflicts with the current state of the resource."},
-    {"DUPLICATE_RESOURCE",       409, "A resource with the same identifier already exists."},
-    {"VALIDATION_ERROR",         422, "The given data was invalid."},
-    {"MISSING_REQUIRED_FIELD",   422, "A required field is missing from the request."},
-    {"WHATSAPP_NOT_CONFIGURED",  422, "WhatsApp connection is not configured for this account."},
-    {"INVALID_PHONE_NUMBER",     422, "The phone number is invalid or not registered with WhatsApp."},
-    {"INVALID_REQUEST",          400, "The request is invalid or malformed."},
-    {"INVALID_PARAMETER",        400, "One or more parameters are invalid."},
-    {"RATE_LIMIT_EXCEEDED",      429, "Too many requests. Please try again later."},
-    {"INTERNAL_ERROR",           500, "An internal server error occurred."},
-    {"DATABASE_ERROR",           500, "A database error occurred."},
-    {"WHATSAPP_API_ERROR",       500, "An error occurred while communicating with WhatsApp API."},
-    {"MESSAGE_SEND_FAILED",      500, "Failed to send the message."},
-    {"SERVICE_UNAVAILABLE",      503, "The service is temporarily unavailable."},
-    {NULL, 0, NULL},
+static const struct vendor_error rasl_errors[] = {
+    /* name                      http  code  default message                                renders */
+    {"AUTHENTICATION_REQUIRED",  401, NULL, "Authentication is required to access this resource.", 0},
+    {"UNAUTHORIZED",             401, NULL, "Invalid or missing API token", VENDOR_ANSWERS(EMU_UNAUTHORIZED)},
+    {"INVALID_TOKEN",            401, NULL, "The provided API token is invalid.", 0},
+    {"TOKEN_EXPIRED",            401, NULL, "The API token has expired.", 0},
+    {"TOKEN_REVOKED",            401, NULL, "The API token has been revoked.", 0},
+    {"INSUFFICIENT_SCOPE",       403, NULL, "Your API token does not have the required permissions for this action.", VENDOR_ANSWERS(EMU_FORBIDDEN)},
+    {"IP_NOT_WHITELISTED",       403, NULL, "Your IP address is not whitelisted for this API token.", 0},
+    {"FEATURE_LIMIT_EXCEEDED",   403, NULL, "Feature limit exceeded for your current plan.", 0},
+    {"CONTACT_OPTED_OUT",        403, NULL, "The contact has opted out of receiving messages.", 0},
+    {"NOT_FOUND",                404, NULL, "The requested resource was not found.",
+     VENDOR_ANSWERS(EMU_NOT_FOUND) | VENDOR_ANSWERS(EMU_NO_ROUTE) | VENDOR_ANSWERS(EMU_NO_METHOD)},
+    {"RESOURCE_NOT_FOUND",       404, NULL, "The requested resource was not found.", 0},
+    {"TEMPLATE_NOT_FOUND",       404, NULL, "The specified template was not found.", 0},
+    {"RESOURCE_CONFLICT",        409, NULL, "The request conflicts with the current state of the resource.", VENDOR_ANSWERS(EMU_CONFLICT)},
+    {"DUPLICATE_RESOURCE",       409, NULL, "A resource with the same identifier already exists.", 0},
+    {"VALIDATION_ERROR",         422, NULL, "The given data was invalid.",
+     VENDOR_ANSWERS(EMU_BAD_REQUEST) | VENDOR_ANSWERS(EMU_BAD_JSON) | VENDOR_ANSWERS(EMU_UNPROCESSABLE)},
+    {"MISSING_REQUIRED_FIELD",   422, NULL, "A required field is missing from the request.", 0},
+    {"WHATSAPP_NOT_CONFIGURED",  422, NULL, "WhatsApp connection is not configured for this account.", 0},
+    {"INVALID_PHONE_NUMBER",     422, NULL, "The phone number is invalid or not registered with WhatsApp.", 0},
+    /* a body too large is INVALID_REQUEST answered with 413 (rasl_reply_error) */
+    {"INVALID_REQUEST",          400, NULL, "The request is invalid or malformed.", VENDOR_ANSWERS(EMU_TOO_LARGE)},
+    {"INVALID_PARAMETER",        400, NULL, "One or more parameters are invalid.", 0},
+    {"RATE_LIMIT_EXCEEDED",      429, NULL, "Too many requests. Please try again later.", VENDOR_ANSWERS(EMU_RATE_LIMITED)},
+    {"INTERNAL_ERROR",           500, NULL, "An internal server error occurred.", VENDOR_OTHERWISE},
+    {"DATABASE_ERROR",           500, NULL, "A database error occurred.", 0},
+    {"WHATSAPP_API_ERROR",       500, NULL, "An error occurred while communicating with WhatsApp API.", 0},
+    {"MESSAGE_SEND_FAILED",      500, NULL, "Failed to send the message.", 0},
+    {"SERVICE_UNAVAILABLE",      503, NULL, "The service is temporarily unavailable.",
+     VENDOR_ANSWERS(EMU_UNAVAILABLE) | VENDOR_ANSWERS(EMU_STORE_FULL)},
+    {0},
 };
 /* clang-format on */
 
-static const struct rasl_error *rasl_error_find(const char *code)
-{
-    for (const struct rasl_error *e = rasl_errors; e->code != NULL; e++)
-        if (strcmp(e->code, code) == 0)
-            return e;
-    return NULL;
-}
-
 static int rasl_has_error(const char *code)
 {
-    return rasl_error_find(code) != NULL;
+    return vendor_error_find(rasl_errors, code) != NULL;
 }
 
 void rasl_now(const struct req *req, char buf[32])
@@ -135,45 +126,13 @@ void rasl_field_error(json_t *details, const char *field, const char *message)
     json_array_append_new(list, json_string(message));
 }
 
-static const char *rasl_code_for(int err)
-{
-    switch (err) {
-    case EMU_UNAUTHORIZED:
-        return "UNAUTHORIZED";
-    case EMU_FORBIDDEN:
-        return "INSUFFICIENT_SCOPE";
-    case EMU_NOT_FOUND:
-    case EMU_NO_ROUTE:
-    case EMU_NO_METHOD:
-        return "NOT_FOUND";
-    case EMU_CONFLICT:
-        return "RESOURCE_CONFLICT";
-    case EMU_BAD_REQUEST:
-    case EMU_BAD_JSON:
-    case EMU_UNPROCESSABLE:
-        return "VALIDATION_ERROR";
-    case EMU_TOO_LARGE:
-        return "INVALID_REQUEST";
-    case EMU_RATE_LIMITED:
-        return "RATE_LIMIT_EXCEEDED";
-    case EMU_UNAVAILABLE:
-    case EMU_STORE_FULL:
-        return "SERVICE_UNAVAILABLE";
-    default:
-        return "INTERNAL_ERROR";
-    }
-}
-
 static void rasl_reply_error(struct req *req, struct res *res, int err)
 {
-    const struct rasl_error *e = rasl_error_find(
-        err == EMU_VENDOR && res->vendor_error ? res->vendor_error : rasl_code_for(err));
+    const struct vendor_error *e = vendor_error_for(rasl_errors, err, res);
     char message[600];
     json_t *error, *meta, *details = res->error_details;
     int http;
 
-    if (e == NULL)
-        e = rasl_error_find("INTERNAL_ERROR");
     http = err == EMU_TOO_LARGE ? 413 : e->http;
     if (err == EMU_BAD_JSON) { /* the parser's sentence goes in details, as validation does */
         details = json_pack("{s:[s]}", "body", res->detail);
@@ -182,15 +141,14 @@ static void rasl_reply_error(struct req *req, struct res *res, int err)
         snprintf(message, sizeof(message), "Too many requests. Please try again in %d seconds.",
                  res->retry_after);
     } else if (err == EMU_STORE_FULL) {
-        snprintf(message, sizeof(message),
-                 "The emulator's store is full (--map-size); reads still work.");
+        vendor_store_full(message, sizeof(message), "", ".");
     } else {
         snprintf(message, sizeof(message), "%s", res->detail[0] ? res->detail : e->message);
     }
     if (details == res->error_details)
         res->error_details = NULL; /* moves into the body */
     /* a sentence cut to its buffer may end inside a UTF-8 sequence: it still renders */
-    error = json_pack("{s:s,s:o}", "code", e->code, "message", rasl_client_text(message));
+    error = json_pack("{s:s,s:o}", "code", e->name, "message", rasl_client_text(message));
     if (details != NULL)
         json_object_set_new(error, "details", details);
     meta = rasl_meta(req);
@@ -241,10 +199,9 @@ static void unlimited_headers(struct res *res)
     res_header(res, "X-RateLimit-Remaining", "unlimited");
 }
 
-static int rasl_rate_limit(struct req *req, struct res *res, const char *token)
+static int rasl_rate_limit(struct req *req, struct res *res)
 {
     json_t *per = json_object_get(req->credential, "rate_limit_per_minute");
-    char key[400];
 
     if (ip_listed(req->credential, req->remote_addr)) { /* whitelisted addresses skip it */
         unlimited_headers(res);
@@ -255,16 +212,15 @@ static int rasl_rate_limit(struct req *req, struct res *res, const char *token)
         unlimited_headers(res);
         return EMU_OK;
     }
-    snprintf(key, sizeof(key), "%s/rasl/%s", req->tenant, token);
-    return ratelimit_answer(req, res, key, 60000, (int)json_integer_value(per),
-                            RATELIMIT_HEADERS | RATELIMIT_WINDOW);
+    return vendor_rate_limit(req, res, &vendor_rasl, NULL, 60000, (int)json_integer_value(per),
+                             RATELIMIT_HEADERS | RATELIMIT_WINDOW);
 }
 
 static int rasl_authenticate(struct req *req, struct res *res)
 {
-    const char *auth = req_header(req, "Authorization"), *token, *expires;
-    char key[400], message[200];
-    json_t *cred = NULL;
+    const char *auth = req_header(req, "Authorization"), *expires;
+    char message[200];
+    json_t *cred;
     int64_t expires_ms;
     int rc;
 
@@ -273,14 +229,12 @@ static int rasl_authenticate(struct req *req, struct res *res)
     if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
         strlen(auth) > 300)
         return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
-    token = auth + 7;
-    snprintf(key, sizeof(key), "rasl/%s", token);
-    rc = store_get(req->txn, "core.credentials", key, &cred);
-    if (rc == EMU_NOT_FOUND)
+    rc = vendor_credential_find(req, &vendor_rasl, auth + 7);
+    if (rc == EMU_UNAUTHORIZED)
         return rasl_fail(res, "UNAUTHORIZED", NULL, NULL);
     if (rc != EMU_OK)
         return rc;
-    req->credential = cred;
+    cred = req->credential;
     if (json_is_false(json_object_get(cred, "is_active")))
         return rasl_fail(res, "TOKEN_REVOKED", NULL, NULL);
     expires = jsonx_string(cred, "expires_at");
@@ -293,8 +247,8 @@ static int rasl_authenticate(struct req *req, struct res *res)
                  "Your IP address (%s) is not whitelisted for this API token.", req->remote_addr);
         return rasl_fail(res, "IP_NOT_WHITELISTED", message, NULL);
     }
-    snprintf(req->tenant, sizeof(req->tenant), "%s", jsonx_string(cred, "tenant"));
-    rc = rasl_rate_limit(req, res, token);
+    vendor_tenant_take(req);
+    rc = rasl_rate_limit(req, res);
     if (rc != EMU_OK)
         return rc;
     if (req->route->scope != NULL && !has_scope(cred, req->route->scope)) {
@@ -334,16 +288,7 @@ static int rasl_check_credential(const json_t *cred, const char **field, char *m
 
 int rasl_settings(struct req *req, json_t **out)
 {
-    json_t *tenant, *settings;
-    int rc = store_get(req->txn, "core.tenants", req->tenant, &tenant);
-
-    *out = NULL;
-    if (rc != EMU_OK && rc != EMU_NOT_FOUND)
-        return rc;
-    settings = json_object_get(json_object_get(tenant, "settings"), "rasl");
-    *out = json_is_object(settings) ? json_incref(settings) : json_object();
-    json_decref(tenant);
-    return *out ? EMU_OK : EMU_NOMEM;
+    return vendor_settings(req, &vendor_rasl, out);
 }
 
 int rasl_whatsapp_configured(struct req *req)
@@ -498,12 +443,9 @@ static int rasl_after_seed(struct store_txn *txn, const char *tenant)
                 max = id;
         }
         json_decref(ids);
-        /* A reseeded tenant numbers from its fixtures again, as a fresh one would. */
-        snprintf(name, sizeof(name), "seq/%s/%s", tables[i], tenant);
-        if (rc == EMU_OK && store_del(txn, "core.meta", name) == EMU_STORE)
-            rc = EMU_STORE;
+        snprintf(name, sizeof(name), "%s/%s", tables[i], tenant);
         if (rc == EMU_OK)
-            rc = store_seq_raise(txn, name + 4, (uint64_t)max);
+            rc = vendor_seq_restart(txn, name, (uint64_t)max);
     }
     return rc;
 }

@@ -95,17 +95,44 @@ struct rasl_list_spec {
 int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
               json_t *(*render)(struct req *req, const json_t *query, const json_t *row));
 
-/* ---- named.c: statuses, sources, groups ---- */
+/* ---- named_shared.c: what statuses, sources and groups share ---- */
+
+/* What one named resource is: the files below each describe theirs. */
+struct rasl_named {
+    const char *table;
+    const char *event_type;    /* "status", "source"; NULL: the vendor fires no events (groups) */
+    const char *title;         /* "Status": the start of its messages */
+    const char *lower;         /* "status" */
+    int has_color;             /* 1: a "color" member, "#RRGGBB" or null */
+    int has_description;       /* 1: a "description" member, text or null */
+    const char *contact_field; /* the contact member that points here, or NULL (groups) */
+};
+
+int rasl_named_list(struct req *req, struct res *res, const struct rasl_named *kind);
+int rasl_named_create(struct req *req, struct res *res, const struct rasl_named *kind);
+int rasl_named_get(struct req *req, struct res *res, const struct rasl_named *kind);
+int rasl_named_update(struct req *req, struct res *res, const struct rasl_named *kind);
+int rasl_named_delete(struct req *req, struct res *res, const struct rasl_named *kind);
+/* Fails with the vendor's 404 "<Title> not found." */
+int rasl_named_not_found(struct res *res, const struct rasl_named *kind);
+int rasl_named_row_key(const json_t *row, size_t index, char *key, size_t keylen,
+                       const char **field, char *msg, size_t msglen);
+
+/* ---- statuses.c ---- */
 int rasl_statuses_list(struct req *req, struct res *res);
 int rasl_statuses_create(struct req *req, struct res *res);
 int rasl_statuses_get(struct req *req, struct res *res);
 int rasl_statuses_update(struct req *req, struct res *res);
 int rasl_statuses_delete(struct req *req, struct res *res);
+
+/* ---- sources.c ---- */
 int rasl_sources_list(struct req *req, struct res *res);
 int rasl_sources_create(struct req *req, struct res *res);
 int rasl_sources_get(struct req *req, struct res *res);
 int rasl_sources_update(struct req *req, struct res *res);
 int rasl_sources_delete(struct req *req, struct res *res);
+
+/* ---- groups.c ---- */
 int rasl_groups_list(struct req *req, struct res *res);
 int rasl_groups_create(struct req *req, struct res *res);
 int rasl_groups_get(struct req *req, struct res *res);
@@ -113,8 +140,6 @@ int rasl_groups_update(struct req *req, struct res *res);
 int rasl_groups_delete(struct req *req, struct res *res);
 int rasl_groups_add_contacts(struct req *req, struct res *res);
 int rasl_groups_remove_contacts(struct req *req, struct res *res);
-int rasl_named_row_key(const json_t *row, size_t index, char *key, size_t keylen,
-                       const char **field, char *msg, size_t msglen);
 
 /* ---- contacts.c ---- */
 int rasl_contacts_list(struct req *req, struct res *res);

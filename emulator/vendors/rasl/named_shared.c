@@ -1,10 +1,12 @@
-/* named.c -- RASL's named resources: statuses, sources and groups, and group membership.
+/* named_shared.c -- what RASL's named resources (statuses.c, sources.c, groups.c) share.
  *
- * The three share one shape: an id, a name unique in the tenant, optional members (a status's
+ * The three have one shape: an id, a name unique in the tenant, optional members (a status's
  * colour, a status's or source's description) and timestamps. Create checks the name and the
  * optional members; a PATCH changes only what it sends, and an unknown id is 404 before any
  * validation. Deleting a status or source that contacts use is refused with the count, and
- * never touches the contacts; deleting a group takes it out of its contacts' group_id lists. */
+ * never touches the contacts; deleting a group takes it out of its contacts' group_id lists.
+ * Each resource file describes its kind in a struct rasl_named and hands it to the functions
+ * here. */
 #include "rasl.h"
 
 #include <ctype.h>
@@ -20,27 +22,12 @@
 
 #define NAME_MAX_CHARS 255
 
-struct named {
-    const char *table;
-    const char *event_type; /* "status", "source"; NULL: the vendor fires no events (groups) */
-    const char *title;      /* "Status": the start of its messages */
-    const char *lower;      /* "status" */
-    int has_color;
-    int has_description;
-    const char *contact_field; /* the contact member that points here, or NULL (groups) */
-};
-
-static const struct named statuses = {RASL_STATUSES, "status", "Status", "status", 1, 1,
-                                      "status_id"};
-static const struct named sources = {RASL_SOURCES, "source", "Source", "source", 0, 1, "source_id"};
-static const struct named groups = {RASL_GROUPS, NULL, "Group", "group", 0, 0, NULL};
-
 static const char *const named_filters[] = {"created_at", NULL};
 static const char *const named_sorts[] = {"name", "created_at", "updated_at", NULL};
 static const char *const named_searches[] = {"name", NULL};
 static const struct rasl_list_spec named_list = {named_filters, named_sorts, named_searches, 0};
 
-static int not_found(struct res *res, const struct named *kind)
+int rasl_named_not_found(struct res *res, const struct rasl_named *kind)
 {
     char message[64];
 
@@ -84,8 +71,8 @@ static int check_name(const char *key, json_t *doc, void *arg)
 }
 
 /* Checks the members body sends (all required ones when creating) into details. */
-static int validate(struct req *req, const struct named *kind, const json_t *body, int creating,
-                    json_int_t id, json_t *details)
+static int validate(struct req *req, const struct rasl_named *kind, const json_t *body,
+                    int creating, json_int_t id, json_t *details)
 {
     json_t *name = json_object_get(body, "name");
     char message[128], prefix[80];
@@ -138,7 +125,7 @@ static json_t *member_or_null(const json_t *body, const char *key)
 }
 
 /* Fires "<type>.<what>" for kinds that have events. */
-static int fire(struct req *req, const struct named *kind, const char *what, const json_t *row,
+static int fire(struct req *req, const struct rasl_named *kind, const char *what, const json_t *row,
                 const json_t *previous)
 {
     char event[48];
@@ -149,7 +136,7 @@ static int fire(struct req *req, const struct named *kind, const char *what, con
     return rasl_event(req, event, kind->event_type, row, previous);
 }
 
-static int named_create(struct req *req, struct res *res, const struct named *kind)
+int rasl_named_create(struct req *req, struct res *res, const struct rasl_named *kind)
 {
     json_t *details = json_object(), *row;
     char now[32], message[64];
@@ -186,17 +173,17 @@ static int named_create(struct req *req, struct res *res, const struct named *ki
     return rasl_reply(req, res, 201, row, message);
 }
 
-static int named_get(struct req *req, struct res *res, const struct named *kind)
+int rasl_named_get(struct req *req, struct res *res, const struct rasl_named *kind)
 {
     json_t *row;
     int rc = rasl_get(req, kind->table, rasl_path_id(req), &row);
 
     if (rc == EMU_NOT_FOUND)
-        return not_found(res, kind);
+        return rasl_named_not_found(res, kind);
     return rc == EMU_OK ? rasl_reply(req, res, 200, row, NULL) : rc;
 }
 
-static int named_update(struct req *req, struct res *res, const struct named *kind)
+int rasl_named_update(struct req *req, struct res *res, const struct rasl_named *kind)
 {
     static const char *const members[] = {"name", "color", "description"};
     json_int_t id = rasl_path_id(req);
@@ -205,7 +192,7 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
     int rc = rasl_get(req, kind->table, id, &row);
 
     if (rc == EMU_NOT_FOUND)
-        return not_found(res, kind);
+        return rasl_named_not_found(res, kind);
     if (rc != EMU_OK)
         return rc;
     details = json_object();
@@ -238,7 +225,7 @@ static int named_update(struct req *req, struct res *res, const struct named *ki
 }
 
 /* Counts the contacts pointing at id, or (groups) takes id out of their group_id lists. */
-static int sweep_contacts(struct req *req, const struct named *kind, json_int_t id, int *count)
+static int sweep_contacts(struct req *req, const struct rasl_named *kind, json_int_t id, int *count)
 {
     json_t *contacts, *contact;
     size_t i;
@@ -266,7 +253,7 @@ static int sweep_contacts(struct req *req, const struct named *kind, json_int_t 
     return rc;
 }
 
-static int named_delete(struct req *req, struct res *res, const struct named *kind)
+int rasl_named_delete(struct req *req, struct res *res, const struct rasl_named *kind)
 {
     json_int_t id = rasl_path_id(req);
     char message[128];
@@ -274,7 +261,7 @@ static int named_delete(struct req *req, struct res *res, const struct named *ki
     int count, rc = rasl_get(req, kind->table, id, &row);
 
     if (rc == EMU_NOT_FOUND)
-        return not_found(res, kind);
+        return rasl_named_not_found(res, kind);
     if (rc == EMU_OK)
         rc = sweep_contacts(req, kind, id, &count);
     if (rc == EMU_OK && count == 0)
@@ -294,7 +281,7 @@ static int named_delete(struct req *req, struct res *res, const struct named *ki
     return rasl_reply(req, res, 200, NULL, message);
 }
 
-static int named_list_all(struct req *req, struct res *res, const struct named *kind)
+int rasl_named_list(struct req *req, struct res *res, const struct rasl_named *kind)
 {
     json_t *rows;
     int rc = rasl_all(req, kind->table, &rows);
@@ -302,128 +289,7 @@ static int named_list_all(struct req *req, struct res *res, const struct named *
     return rc == EMU_OK ? rasl_list(req, res, rows, &named_list, NULL) : rc;
 }
 
-/* clang-format off */
-int rasl_statuses_list(struct req *req, struct res *res) { return named_list_all(req, res, &statuses); }
-int rasl_statuses_create(struct req *req, struct res *res) { return named_create(req, res, &statuses); }
-int rasl_statuses_get(struct req *req, struct res *res) { return named_get(req, res, &statuses); }
-int rasl_statuses_update(struct req *req, struct res *res) { return named_update(req, res, &statuses); }
-int rasl_statuses_delete(struct req *req, struct res *res) { return named_delete(req, res, &statuses); }
-int rasl_sources_list(struct req *req, struct res *res) { return named_list_all(req, res, &sources); }
-int rasl_sources_create(struct req *req, struct res *res) { return named_create(req, res, &sources); }
-int rasl_sources_get(struct req *req, struct res *res) { return named_get(req, res, &sources); }
-int rasl_sources_update(struct req *req, struct res *res) { return named_update(req, res, &sources); }
-int rasl_sources_delete(struct req *req, struct res *res) { return named_delete(req, res, &sources); }
-int rasl_groups_list(struct req *req, struct res *res) { return named_list_all(req, res, &groups); }
-int rasl_groups_create(struct req *req, struct res *res) { return named_create(req, res, &groups); }
-int rasl_groups_get(struct req *req, struct res *res) { return named_get(req, res, &groups); }
-int rasl_groups_update(struct req *req, struct res *res) { return named_update(req, res, &groups); }
-int rasl_groups_delete(struct req *req, struct res *res) { return named_delete(req, res, &groups); }
-/* clang-format on */
-
-/* ---- group membership ---- */
-
-/* Reads {"contact_ids": [ints]} into details' messages; checks existence when must_exist. */
-static int contact_ids(struct req *req, int must_exist, json_t *details)
-{
-    json_t *ids = json_object_get(req->json, "contact_ids"), *id, *row;
-    json_int_t number;
-    char field[48];
-    size_t i;
-
-    if (ids == NULL || json_is_null(ids)) {
-        rasl_field_error(details, "contact_ids", "Contact IDs are required.");
-        return EMU_OK;
-    }
-    if (!json_is_array(ids)) {
-        rasl_field_error(details, "contact_ids", "Contact IDs must be an array.");
-        return EMU_OK;
-    }
-    if (json_array_size(ids) == 0) {
-        rasl_field_error(details, "contact_ids", "Contact IDs are required.");
-        return EMU_OK;
-    }
-    json_array_foreach(ids, i, id)
-    {
-        snprintf(field, sizeof(field), "contact_ids.%zu", i);
-        if (rasl_integer_of(id, &number) != FIELD_OK) {
-            rasl_field_error(details, field, "The contact ID must be an integer.");
-            continue;
-        }
-        if (!must_exist)
-            continue;
-        if (rasl_get(req, RASL_CONTACTS, number, &row) == EMU_OK)
-            json_decref(row);
-        else
-            rasl_field_error(details, field, "One or more contact IDs do not exist.");
-    }
-    return EMU_OK;
-}
-
-static int membership(struct req *req, struct res *res, int adding)
-{
-    json_int_t group_id = rasl_path_id(req);
-    json_t *group, *details, *id;
-    int rc = rasl_get(req, RASL_GROUPS, group_id, &group), changed = 0;
-    size_t i;
-
-    json_decref(group);
-    if (rc == EMU_NOT_FOUND)
-        return not_found(res, &groups);
-    if (rc != EMU_OK)
-        return rc;
-    details = json_object();
-    contact_ids(req, adding, details);
-    if (json_object_size(details) > 0)
-        return rasl_fail(res, "VALIDATION_ERROR", NULL, details);
-    json_decref(details);
-    json_array_foreach(json_object_get(req->json, "contact_ids"), i, id)
-    {
-        json_t *contact, *list;
-        json_int_t contact_id = 0;
-        size_t at, n;
-        int present = 0;
-
-        rasl_integer_of(id, &contact_id); /* validated: 3 or "3" */
-        if (rasl_get(req, RASL_CONTACTS, contact_id, &contact) != EMU_OK)
-            continue; /* removing an unknown contact changes nothing */
-        list = json_object_get(contact, "group_id");
-        n = json_array_size(list);
-        for (at = 0; at < n && !present; at++)
-            present = json_integer_value(json_array_get(list, at)) == group_id;
-        if (adding && !present)
-            rc = json_array_append_new(list, json_integer(group_id));
-        else if (!adding && present)
-            rc = json_array_remove(list, at - 1);
-        else {
-            json_decref(contact);
-            continue;
-        }
-        changed++;
-        if (rc == 0)
-            rc = rasl_put(req, RASL_CONTACTS, contact);
-        json_decref(contact);
-        if (rc != EMU_OK)
-            return rc < 0 && rc != -1 ? rc : EMU_NOMEM;
-    }
-    return rasl_reply(req, res, 200,
-                      json_pack("{s:I,s:i}", "group_id", (json_int_t)group_id,
-                                adding ? "contacts_added" : "contacts_removed", changed),
-                      adding ? "Contacts added to group successfully"
-                             : "Contacts removed from group successfully");
-}
-
-int rasl_groups_add_contacts(struct req *req, struct res *res)
-{
-    return membership(req, res, 1);
-}
-
-int rasl_groups_remove_contacts(struct req *req, struct res *res)
-{
-    return membership(req, res, 0);
-}
-
-/* ---- fixtures ---- */
-
+/* The fixture rows of the three tables. */
 int rasl_named_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                        const char **field, char *msg, size_t msglen)
 {
