@@ -31,8 +31,7 @@ enum field_state field_string(const json_t *obj, const char *key, const char **o
 /* A whole number that fits in 53 bits: a JSON integer, an integral JSON real, or with
  * FIELD_LENIENT an optionally signed string of at most 18 digits. Anything else, 1e400 and
  * 9.5 included, is FIELD_WRONG_TYPE. */
-enum field_state field_integer(const json_t *obj, const char *key, unsigned flags,
-                               json_int_t *out);
+enum field_state field_integer(const json_t *obj, const char *key, unsigned flags, json_int_t *out);
 /* The same rules for a value in hand (an array element, a query value as a JSON string). */
 enum field_state field_integer_of(const json_t *v, unsigned flags, json_int_t *out);
 /* A JSON true/false; with FIELD_LENIENT also 1/0 and "1"/"0" (Laravel's boolean rule: the
