@@ -15,7 +15,7 @@
 #include "app.h"
 #include "err.h"
 #include "fixtures.h"
-#include "http.h"
+#include "http_server.h"
 #include "journal.h"
 #include "metrics.h"
 #include "ratelimit.h"

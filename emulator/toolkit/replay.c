@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "err.h"
-#include "http.h"
+#include "http_server.h"
 #include "jsonx.h"
 
 #define MAX_IGNORED 32

@@ -12,7 +12,7 @@
  * bounds the connections served at once; when nearly all workers hold one, answers close
  * their connection so that queued clients get a worker. The tricks that depend on civetweb's
  * inside are in civetweb_compat.c. */
-#include "http.h"
+#include "http_server.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

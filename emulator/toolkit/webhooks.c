@@ -15,7 +15,7 @@
 #include "app.h"
 #include "clock.h"
 #include "err.h"
-#include "http.h"
+#include "http_server.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
