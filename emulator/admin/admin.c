@@ -135,6 +135,7 @@ static int admin_reset(struct req *req, struct res *res)
 
 static int admin_routes(struct req *req, struct res *res)
 {
+    const struct vendor *const *vendors = vendors_all();
     json_t *list = json_array();
 
     (void)req;
@@ -296,10 +297,9 @@ static int tenant_credentials(struct req *req, struct res *res, const char *id, 
         }
         json_object_set(*out, name, list);
     }
-    for (int i = 0; vendors[i] != NULL; i++)
-        if (vendors[i]->default_credentials != NULL &&
-            json_object_get(*out, vendors[i]->name) == NULL)
-            json_object_set_new(*out, vendors[i]->name, vendors[i]->default_credentials(id));
+    for (const struct vendor *const *v = vendors_all(); *v != NULL; v++)
+        if ((*v)->default_credentials != NULL && json_object_get(*out, (*v)->name) == NULL)
+            json_object_set_new(*out, (*v)->name, (*v)->default_credentials(id));
     return EMU_OK;
 }
 
@@ -403,7 +403,7 @@ static int admin_tenants_update(struct req *req, struct res *res)
     {
         const struct vendor *v = vendor_find(vendor);
 
-        if (v == NULL || v == &vendor_admin || !json_is_object(changes)) {
+        if (v == NULL || v == vendors_own_api() || !json_is_object(changes)) {
             json_decref(tenant);
             return res_fail(res, EMU_BAD_REQUEST,
                             "\"%s\" is not a vendor with settings (an object is expected)", vendor);
@@ -559,10 +559,24 @@ static int admin_requests_count(struct req *req, struct res *res)
                     json_pack("{s:I,s:b}", "count", (json_int_t)count, "complete", complete));
 }
 
+/* GET /__admin/metrics: the counters, and the journal's and the store's sizes read now. */
 static int admin_metrics(struct req *req, struct res *res)
 {
-    size_t len;
-    char *text = metrics_render(req->app->metrics, req->app, &len);
+    size_t len, entries, bytes, used, map;
+    uint64_t dropped;
+    char *text;
+
+    journal_stats(req->app->journal, &entries, &bytes, &dropped);
+    store_usage(req->app->store, &used, &map);
+    const struct metrics_gauge gauges[] = {
+        {"understudy_journal_entries", "Requests held in the journal.", 0, entries},
+        {"understudy_journal_bytes", "Bytes held in the journal.", 0, bytes},
+        {"understudy_journal_dropped_total", "Journal entries dropped to stay in bounds.", 1,
+         dropped},
+        {"understudy_store_bytes", "Bytes of the store in use.", 0, used},
+        {"understudy_store_map_bytes", "The most the store can hold (--map-size).", 0, map},
+    };
+    text = metrics_render(req->app->metrics, gauges, sizeof(gauges) / sizeof(gauges[0]), &len);
 
     if (text == NULL)
         return EMU_NOMEM;

@@ -1,4 +1,4 @@
-/* clock.c -- a freezable clock, RFC 3339 and HTTP date formatting, and the id generator.
+/* clock.c -- a freezable clock, and RFC 3339 and HTTP date formatting.
  *
  * Time arithmetic is done on UTC civil dates with the days-from-civil algorithm, so nothing
  * here depends on the machine's time zone or locale. */
@@ -224,28 +224,4 @@ void clock_format_http(int64_t ms, char *buf, size_t len)
     split(ms, &y, &mo, &d, &h, &mi, &s, &msr, &wd);
     snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[wd], d, months[mo - 1], y, h,
              mi, s);
-}
-
-/* splitmix64's finaliser: a bijective mix, so distinct (seed, n) pairs rarely collide. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-uint64_t rng_draw(uint64_t seed, uint64_t n)
-{
-    return mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ (n * 0x9e3779b97f4a7c15ULL + n));
-}
-
-void rng_uuid(uint64_t seed, uint64_t n, char buf[37])
-{
-    uint64_t hi = rng_draw(seed, 2 * n), lo = rng_draw(seed, 2 * n + 1);
-
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL; /* version 4 */
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant 10 */
-    snprintf(buf, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
-             (unsigned)(hi >> 16 & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
-             (unsigned long long)(lo & 0xffffffffffffULL));
 }

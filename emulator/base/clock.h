@@ -1,16 +1,17 @@
-/* clock.h -- the emulator's notion of "now", and the seeded generator behind every id.
+/* clock.h -- the emulator's notion of "now", and the formats it is written in.
  *
  * The clock is real time plus an offset, or frozen at an instant; rate-limit windows,
  * timestamps and the Date header all read it, so tests freeze and advance it instead of
- * sleeping. Ids come from a keyed hash of (seed, sequence number): the sequence lives in the
- * store and moves inside the request's write transaction, so the same seed and the same writes
- * give the same ids, and a restart on the same data never repeats one. */
+ * sleeping. */
 #ifndef EMU_CLOCK_H
 #define EMU_CLOCK_H
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Files that draw ids from rng.h and include only this header still find it here. */
+#include "rng.h"
 
 struct clock {
     pthread_mutex_t lock;
@@ -51,10 +52,5 @@ void clock_format_iso_ms(int64_t ms, char *buf, size_t len);
 void clock_format_iso_offset(int64_t ms, char *buf, size_t len);
 /* Formats ms as an HTTP date, "Thu, 15 Jan 2026 10:30:00 GMT", into buf (at least 30 bytes). */
 void clock_format_http(int64_t ms, char *buf, size_t len);
-
-/* A 64-bit value drawn from (seed, n): the same inputs give the same value on every machine. */
-uint64_t rng_draw(uint64_t seed, uint64_t n);
-/* Writes the UUIDv4 drawn from (seed, n) as 36 lowercase characters plus NUL into buf[37]. */
-void rng_uuid(uint64_t seed, uint64_t n, char buf[37]);
 
 #endif

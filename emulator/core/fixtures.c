@@ -9,31 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "embedded.h"
 #include "err.h"
 #include "field.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
 #include "vendors.h"
-
-const char *const *fixtures_store_tables(void)
-{
-    static const char *tables[64];
-
-    if (tables[0] == NULL) {
-        int n = 0;
-
-        tables[n++] = "core.tenants";
-        tables[n++] = "core.credentials";
-        tables[n++] = OUTBOX_TABLE;
-        tables[n++] = "core.snapshots";
-        for (int i = 0; vendors[i] != NULL; i++)
-            for (const struct table_def *t = vendors[i]->tables; t && t->name && n < 63; t++)
-                tables[n++] = t->name;
-        tables[n] = NULL;
-    }
-    return tables;
-}
 
 struct fixture_file {
     char *name;   /* "tenants.json", "guayaba/contacts.json" */
@@ -256,8 +238,8 @@ static int identify(struct fixture_file *f)
         return EMU_OK;
     if (slash == NULL)
         return EMU_NOT_FOUND;
-    for (int i = 0; vendors[i] != NULL; i++) {
-        const struct vendor *v = vendors[i];
+    for (const struct vendor *const *all = vendors_all(); *all != NULL; all++) {
+        const struct vendor *v = *all;
         size_t n = strlen(v->name);
 
         if ((size_t)(slash - f->name) != n || strncmp(f->name, v->name, n) != 0)
@@ -334,11 +316,11 @@ static int collect_dir(struct fixtures *fx, const char *dir, char *err, size_t e
     char name[256];
     int rc = collect_one(fx, dir, "tenants.json", 1, err, errlen);
 
-    for (int i = 0; rc == EMU_OK && vendors[i] != NULL; i++) {
-        for (const struct table_def *t = vendors[i]->tables; rc == EMU_OK && t && t->name; t++) {
+    for (const struct vendor *const *v = vendors_all(); rc == EMU_OK && *v != NULL; v++) {
+        for (const struct table_def *t = (*v)->tables; rc == EMU_OK && t && t->name; t++) {
             if (t->fixture == NULL)
                 continue;
-            snprintf(name, sizeof(name), "%s/%s", vendors[i]->name, t->fixture);
+            snprintf(name, sizeof(name), "%s/%s", (*v)->name, t->fixture);
             rc = collect_one(fx, dir, name, 0, err, errlen);
         }
     }
@@ -544,9 +526,9 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
                 return rc;
         }
     }
-    for (int i = 0; rc == EMU_OK && vendors[i] != NULL; i++)
-        if (vendors[i]->after_seed != NULL)
-            rc = vendors[i]->after_seed(txn, id);
+    for (const struct vendor *const *v = vendors_all(); rc == EMU_OK && *v != NULL; v++)
+        if ((*v)->after_seed != NULL)
+            rc = (*v)->after_seed(txn, id);
     return rc;
 }
 
@@ -585,8 +567,8 @@ static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
     int rc = EMU_OK;
 
     snprintf(prefix, sizeof(prefix), "%s/", tenant ? tenant : "");
-    for (int i = 0; rc == EMU_OK && vendors[i] != NULL; i++)
-        for (const struct table_def *t = vendors[i]->tables; rc == EMU_OK && t && t->name; t++)
+    for (const struct vendor *const *v = vendors_all(); rc == EMU_OK && *v != NULL; v++)
+        for (const struct table_def *t = (*v)->tables; rc == EMU_OK && t && t->name; t++)
             rc = wipe_table(txn, t->name, tenant ? prefix : "", checkpoint);
     if (rc == EMU_OK)
         rc = wipe_table(txn, OUTBOX_TABLE, tenant ? prefix : "", checkpoint);

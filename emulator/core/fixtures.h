@@ -43,17 +43,4 @@ int fixtures_delete_tenant(struct store_txn *txn, const char *id);
 /* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
 int fixtures_store_is_seeded(struct store_txn *txn);
 
-/* Every store table: the core's (tenants, credentials) and every vendor's, NULL-ended. The
- * list is static and built on the first call, which must come before any thread starts. */
-const char *const *fixtures_store_tables(void);
-
-/* Compiled-in fixture files (generated at build time), ending with a {NULL} row. */
-struct embedded_file {
-    const char *name; /* "guayaba/contacts.json" */
-    const char *data;
-    size_t len;
-};
-extern const struct embedded_file embedded_fixtures[];
-extern const struct embedded_file embedded_scenarios[]; /* the scenarios/ library */
-
 #endif

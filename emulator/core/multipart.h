@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "req.h"
+#include "req_file.h"
 
 #define MULTIPART_MAX_PARTS    1000 /* parts in one body; more is an error */
 #define MULTIPART_MAX_HEADERS  8192 /* bytes of one part's header block */

@@ -13,6 +13,7 @@
 #include "form.h"
 #include "jsonx.h"
 #include "multipart.h"
+#include "rng.h"
 #include "store.h"
 #include "vendors.h"
 

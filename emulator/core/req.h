@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "req_file.h"
+
 struct app;
 struct vendor;
 struct route;
@@ -30,16 +32,6 @@ struct req_header {
 struct req_param {
     const char *name; /* borrowed from the route pattern, just past '{'; ends at '}' */
     char value[256];  /* the path segment it captured */
-};
-
-/* A file uploaded in a multipart/form-data body. Every string is NUL-terminated and lives as long
- * as the request (owned by it, freed by req_clear). */
-struct req_file {
-    const char *field;        /* the form field's name ("media_file") */
-    const char *filename;     /* the file name the client gave; "" when none */
-    const char *content_type; /* the part's Content-Type; "" when none */
-    const char *data;         /* the file's bytes (not NUL-terminated) */
-    size_t len;
 };
 
 struct req {

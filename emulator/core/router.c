@@ -1,70 +1,40 @@
-/* router.c -- path matching over the vendors' route tables, and the request pipeline. */
+/* router.c -- the vendor that owns a path, and the route that answers it. */
 #include "router.h"
 
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
-#include "app.h"
 #include "err.h"
-#include "jsonx.h"
+#include "path.h"
 #include "req.h"
-#include "scenario.h"
-#include "store.h"
 #include "vendors.h"
-#include "webhooks.h"
 
-/* Matches the first len bytes of path against pattern. */
-static int path_match_n(const char *pattern, const char *path, size_t len, struct req *req)
+/* Copies one captured segment into req->params; 0 when it does not fit. The name is set by
+ * name_params once the route is known. */
+static int capture_param(const char *seg, size_t len, void *arg)
 {
-    const char *p = pattern, *s = path, *end = path + len;
+    struct req *req = arg;
+    struct req_param *param;
 
-    if (req != NULL)
-        req->nparams = 0;
-    while (*p != '\0') {
-        if (*p == '*') /* the rest of the path, whatever it is */
-            return 1;
-        if (*p == '{') {
-            const char *close = strchr(p, '}');
-            const char *seg_end = memchr(s, '/', (size_t)(end - s));
-            size_t seg_len = seg_end ? (size_t)(seg_end - s) : (size_t)(end - s);
-
-            if (close == NULL || seg_len == 0)
-                return 0;
-            if (req != NULL) {
-                struct req_param *param;
-
-                if (req->nparams == REQ_MAX_PARAMS || seg_len >= sizeof(param->value))
-                    return 0;
-                param = &req->params[req->nparams++];
-                param->name = NULL;
-                memcpy(param->value, s, seg_len);
-                param->value[seg_len] = '\0';
-            }
-            p = close + 1;
-            s += seg_len;
-            continue;
-        }
-        if (s == end || *p != *s)
-            return 0;
-        p++;
-        s++;
-    }
-    return s == end;
+    if (req->nparams == REQ_MAX_PARAMS || len >= sizeof(param->value))
+        return 0;
+    param = &req->params[req->nparams++];
+    param->name = NULL;
+    memcpy(param->value, seg, len);
+    param->value[len] = '\0';
+    return 1;
 }
 
-/* The length of path that routes: a trailing slash routes like the path without it, as
- * Express (non-strict routing) and Laravel both route it. */
-static size_t routed_length(const char *path)
+/* Matches the first len bytes of path against pattern, capturing into req when not NULL. */
+static int match_n(const char *pattern, const char *path, size_t len, struct req *req)
 {
-    size_t len = strlen(path);
-
-    return len > 1 && path[len - 1] == '/' ? len - 1 : len;
+    if (req != NULL)
+        req->nparams = 0;
+    return path_match_len(pattern, path, len, req ? capture_param : NULL, req);
 }
 
 int router_path_match(const char *pattern, const char *path, struct req *req)
 {
-    return path_match_n(pattern, path, routed_length(path), req);
+    return match_n(pattern, path, path_routed_length(path), req);
 }
 
 /* Names the captured parameters after a match. A name points into the static route pattern,
@@ -99,7 +69,7 @@ static int prefix_of(const struct vendor *v, const char *path, size_t *best)
 int router_match(const struct vendor *const *list, struct req *req)
 {
     const struct vendor *owner = NULL;
-    size_t best = 0, len = routed_length(req->path);
+    size_t best = 0, len = path_routed_length(req->path);
     int path_known = 0;
 
     for (int i = 0; list[i] != NULL; i++) {
@@ -115,7 +85,7 @@ int router_match(const struct vendor *const *list, struct req *req)
     if (owner == NULL)
         return EMU_NO_ROUTE;
     for (const struct route *r = owner->routes; r->method != NULL; r++) {
-        if (!path_match_n(r->path, req->path, len, req))
+        if (!match_n(r->path, req->path, len, req))
             continue;
         if (strcmp(r->method, req->method) == 0) {
             req->route = r;
@@ -128,127 +98,9 @@ int router_match(const struct vendor *const *list, struct req *req)
     return path_known ? EMU_NO_METHOD : EMU_NO_ROUTE;
 }
 
-/* Answers OPTIONS on a known path: 204 with Allow naming the path's methods, HEAD where GET
- * is, and OPTIONS itself (what Express answers for OPTIONS without a handler of its own). */
-static int answer_options(struct req *req, struct res *res)
-{
-    char allow[160] = "";
-    size_t used = 0, len = routed_length(req->path);
-    int has_get = 0;
-
-    for (const struct route *r = req->vendor->routes; r->method != NULL; r++) {
-        char token[16];
-
-        if (!path_match_n(r->path, req->path, len, NULL))
-            continue;
-        snprintf(token, sizeof(token), "%s,", r->method);
-        if (strstr(allow, token) != NULL || strlen(allow) + strlen(token) + 1 >= sizeof(allow))
-            continue;
-        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "%s", token);
-        has_get |= strcmp(r->method, "GET") == 0;
-    }
-    if (has_get)
-        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "HEAD,");
-    snprintf(allow + used, sizeof(allow) - used, "OPTIONS");
-    res->status = 204;
-    return res_header(res, "Allow", "%s", allow);
-}
-
-/* Reads the body into req->json (and a multipart body's uploads into req->files) as the owning
- * vendor's framework reads it: JSON only for Express, JSON and forms for Laravel (req.h). */
-static int parse_json_body(struct req *req, struct res *res)
-{
-    return req_read_body(req, res, req->vendor->body);
-}
-
-/* Waits out a scenario's delay. Called with no transaction open: a delayed request keeps
- * neither the store's writer nor a reader slot while it waits. */
-static void wait_ms(int ms)
-{
-    struct timespec left = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    while (ms > 0 && nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
-
-/* Authentication (which also counts the rate limits) and the scenario decision read the store
- * only, so they run in a read transaction; the write transaction, which LMDB serialises, is
- * opened afterwards and only for routes that write, so no request waits for the writer on
- * behalf of a client that is refused, throttled, answered by a scenario or delayed. */
-static int run_route(struct app *app, struct req *req, struct res *res)
-{
-    const struct route *r = req->route;
-    int writable = (r->flags & ROUTE_WRITE) != 0;
-    int delay_ms = 0;
-    int rc = store_txn_begin(app->store, 0, &req->txn);
-
-    if (rc != EMU_OK)
-        return rc;
-    if (r->flags & ROUTE_AUTH)
-        rc = req->vendor->authenticate(req, res);
-    /* Scenarios decide here, once the tenant is known and before the vendor's own logic runs,
-     * whether to answer instead (an injected error, delay or fault). */
-    if (rc == EMU_OK && app->scenarios != NULL)
-        rc = scenario_apply(app->scenarios, req, res, &delay_ms);
-    if (rc != EMU_OK || res->answered || writable || delay_ms > 0) {
-        store_txn_abort(req->txn);
-        req->txn = NULL;
-    }
-    wait_ms(delay_ms);
-    if (rc != EMU_OK || res->answered)
-        return rc;
-    if (r->flags & ROUTE_JSON)
-        rc = parse_json_body(req, res); /* before the writer is taken: parsing can be long */
-    if (rc == EMU_OK && req->txn == NULL)
-        rc = store_txn_begin(app->store, writable, &req->txn);
-    if (rc == EMU_OK)
-        rc = r->handler(req, res);
-    if (rc == EMU_OK && writable)
-        rc = store_txn_commit(req->txn); /* frees the txn in all cases */
-    else
-        store_txn_abort(req->txn);
-    req->txn = NULL;
-    if (rc == EMU_OK && req->deferred != NULL) /* only what was kept is announced */
-        webhooks_enqueue(app->webhooks, req->deferred);
-    return rc;
-}
-
-void router_dispatch(struct app *app, struct req *req, struct res *res)
-{
-    const char *method = req->method;
-    int rc;
-
-    /* HEAD runs the GET route (the transport leaves the body out); every handler, rate limit
-     * and scenario sees a GET. */
-    if (strcmp(method, "HEAD") == 0)
-        req->method = "GET";
-    rc = router_match(vendors, req);
-    if (rc == EMU_NO_METHOD && strcmp(method, "OPTIONS") == 0) {
-        rc = answer_options(req, res);
-        if (rc == EMU_OK) {
-            req->method = method;
-            return;
-        }
-    }
-    if (rc == EMU_OK && req->body_too_large) {
-        res->close = 1; /* the unread body is still on the wire */
-        rc = res_fail(res, EMU_TOO_LARGE, "Request body exceeds the limit of %zu bytes",
-                      app->cfg.max_body);
-    }
-    if (rc == EMU_OK)
-        rc = run_route(app, req, res);
-    if (rc != EMU_OK) {
-        res_drop_body(res);
-        res->status = 0; /* the error's own status: a handler's partial answer does not count */
-        (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, rc);
-        scenario_finish(res); /* an injected error's status, headers and body overrides */
-    }
-    req->method = method;
-}
-
 void router_refuse(struct req *req, struct res *res, int err, const char *why)
 {
-    router_match(vendors, req); /* sets the vendor, and the route when one matches */
+    router_match(vendors_all(), req); /* sets the vendor, and the route when one matches */
     res_fail(res, err, "%s", why);
-    (req->vendor ? req->vendor : &vendor_admin)->reply_error(req, res, err);
+    (req->vendor ? req->vendor : vendors_own_api())->reply_error(req, res, err);
 }

@@ -1,15 +1,15 @@
-/* router.h -- route tables as data, path matching, and the dispatcher.
+/* router.h -- route tables as data, and finding the route that answers a request.
  *
- * Each vendor lists its routes as a const array of struct route. The dispatcher finds the
- * route, opens the request's one LMDB transaction, and applies what the route's flags ask for
- * (authentication, JSON body, write transaction) once, for every vendor; handlers only do the
- * resource's work and return an error code, which the vendor turns into its own error body. */
+ * Each vendor lists its routes as a const array of struct route; patterns are matched as
+ * path.h says. The dispatcher (server/dispatch.h) finds the route here and applies what its
+ * flags ask for (authentication, JSON body, write transaction) once, for every vendor;
+ * handlers only do the resource's work and return an error code, which the vendor turns into
+ * its own error body. */
 #ifndef EMU_ROUTER_H
 #define EMU_ROUTER_H
 
 struct req;
 struct res;
-struct app;
 struct vendor;
 
 enum route_flags {
@@ -37,12 +37,6 @@ int router_path_match(const char *pattern, const char *path, struct req *req);
  * Sets req->vendor (also when no route matches) and req->route. Returns EMU_OK, EMU_NO_ROUTE
  * or EMU_NO_METHOD (the path exists with other methods). */
 int router_match(const struct vendor *const *list, struct req *req);
-
-/* Runs the request through match, body-size check, transaction, authentication, body
- * parsing, the handler and commit; on any failure asks the vendor to render the error. HEAD
- * runs the GET route; OPTIONS on a known path answers 204 with Allow. A trailing slash routes
- * like the path without it. */
-void router_dispatch(struct app *app, struct req *req, struct res *res);
 
 /* Answers err (with the sentence why) in the error shape of the vendor that owns req->path,
  * without running anything: for requests refused before dispatch (the server stops, the

@@ -1,4 +1,4 @@
-/* vendors.h -- what one emulated vendor hands to the core, and the list of them all.
+/* vendors.h -- what one emulated vendor hands to the core, and the registry of them all.
  *
  * A vendor is a directory under vendors/ that exports one const struct vendor. The core knows
  * vendors only through this descriptor: their path space, route table, store tables and how
@@ -59,15 +59,22 @@ struct vendor {
     int (*after_seed)(struct store_txn *txn, const char *tenant);
 };
 
-/* Every vendor, NULL-ended: the emulated ones first, then the admin API. */
-extern const struct vendor *const vendors[];
+/* The registry: the vendors the core serves, set once by main before any thread starts (the list
+ * itself is vendor_list.c's). The core names no vendor: it reaches each through this list. */
 
-extern const struct vendor vendor_convoso;
-extern const struct vendor vendor_rasl;
-extern const struct vendor vendor_guayaba;
-extern const struct vendor vendor_admin;
-
+/* Registers list (NULL-ended, static) and, among them, the emulator's own API (own: not
+ * journaled, never answered by a scenario, and the shape of errors on paths no one owns). */
+void vendors_register(const struct vendor *const *list, const struct vendor *own);
+/* Every registered vendor, NULL-ended: the emulated ones and the emulator's own API. */
+const struct vendor *const *vendors_all(void);
+/* The emulator's own API, as registered. */
+const struct vendor *vendors_own_api(void);
 /* Returns the vendor called name, or NULL. */
 const struct vendor *vendor_find(const char *name);
+
+/* Every store table: the core's (tenants, credentials, outbox, snapshots) and every registered
+ * vendor's, NULL-ended. Built on the first call, which must come after vendors_register and
+ * before any thread starts. */
+const char *const *vendors_store_tables(void);
 
 #endif

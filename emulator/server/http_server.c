@@ -1,4 +1,4 @@
-/* http.c -- civetweb glue: server start and stop, request in, response out, request log.
+/* http_server.c -- civetweb glue: server start and stop, request in, response out, request log.
  *
  * Every request goes through on_request, which checks what civetweb lets through before
  * anything runs: the framing (one Content-Length or chunks, never both), the path (decoded
@@ -28,6 +28,7 @@
 
 #include "app.h"
 #include "civetweb_compat.h"
+#include "dispatch.h"
 #include "err.h"
 #include "journal.h"
 #include "metrics.h"
@@ -39,7 +40,7 @@
  * this size for request heads. */
 #define HTTP_MAX_QUERY ((size_t)8 << 20)
 
-struct http {
+struct http_server {
     struct mg_context *ctx;
     struct app *app;
     unsigned port;
@@ -315,7 +316,7 @@ static void record(struct app *app, const struct req *req, const struct res *res
     r.vendor = req->vendor ? req->vendor->name : "-";
     metrics_count(app->metrics, r.vendor, req->method, req->route ? req->route->path : "-",
                   res->status, r.tenant);
-    if (req->vendor == &vendor_admin)
+    if (req->vendor == vendors_own_api())
         return;
     for (int i = 0; i < req->nheaders; i++) {
         size_t nl = strlen(req->headers[i].name), vl = strlen(req->headers[i].value);
@@ -522,7 +523,7 @@ static int query_has_nul(const char *query)
  * 405) is known before the body, which need not be read. */
 static int route_wants_body(struct req *req)
 {
-    return router_match(vendors, req) == EMU_OK;
+    return router_match(vendors_all(), req) == EMU_OK;
 }
 
 /* Answers err in the vendor's shape with the HTTP status given (the vendor's own status for
@@ -540,8 +541,9 @@ static void refuse(struct req *req, struct res *res, int err, int status, const 
 
 /* Answers the request: keeps or closes the connection, journals, sends, logs. unread: part of
  * the request is still on the wire, so the connection closes with a linger. */
-static void answer(struct http *h, struct mg_connection *conn, const struct mg_request_info *ri,
-                   struct req *req, struct res *res, int64_t started, int unread)
+static void answer(struct http_server *h, struct mg_connection *conn,
+                   const struct mg_request_info *ri, struct req *req, struct res *res,
+                   int64_t started, int unread)
 {
     struct app *app = h->app;
     int keep_alive, head_only = strcmp(ri->request_method ? ri->request_method : "", "HEAD") == 0;
@@ -570,7 +572,7 @@ static void answer(struct http *h, struct mg_connection *conn, const struct mg_r
 
 static int on_request(struct mg_connection *conn, void *cbdata)
 {
-    struct http *h = cbdata;
+    struct http_server *h = cbdata;
     struct app *app = h->app;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     int64_t started = mono_us();
@@ -590,7 +592,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     req.body = "";
     compat_connection_busy(conn, 1);
 
-    /* Counted before the stop flag is read, so http_stop never misses a request it must wait
+    /* Counted before the stop flag is read, so http_server_stop never misses a request it must wait
      * for; one that sees the flag is refused, in the vendor's shape, and its connection closed. */
     atomic_fetch_add(&h->in_flight, 1);
     if (copy_headers(ri, &req, &headers) != EMU_OK) {
@@ -646,7 +648,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
         }
     }
     if (res.status == 0)
-        router_dispatch(app, &req, &res);
+        dispatch_request(app, &req, &res);
     answer(h, conn, ri, &req, &res, started, unread);
     compat_connection_busy(conn, 0);
     atomic_fetch_sub(&h->in_flight, 1);
@@ -673,7 +675,7 @@ static int on_begin_request(struct mg_connection *conn)
  * the admin API's when the request line could not be read. The connection then closes. */
 static int on_http_error(struct mg_connection *conn, int status, const char *message)
 {
-    struct http *h = mg_get_user_data(mg_get_context(conn));
+    struct http_server *h = mg_get_user_data(mg_get_context(conn));
     const struct mg_request_info *ri = mg_get_request_info(conn);
     int64_t started = mono_us();
     struct req req = {0};
@@ -729,7 +731,7 @@ static int on_log_message(const struct mg_connection *conn, const char *message)
 
 static int on_init_connection(const struct mg_connection *conn, void **conn_data)
 {
-    struct http *h = mg_get_user_data(mg_get_context(conn));
+    struct http_server *h = mg_get_user_data(mg_get_context(conn));
 
     if (compat_connection_opened(conn, conn_data) && h != NULL)
         atomic_fetch_add(&h->open, 1);
@@ -738,7 +740,7 @@ static int on_init_connection(const struct mg_connection *conn, void **conn_data
 
 static void on_connection_close(const struct mg_connection *conn)
 {
-    struct http *h = mg_get_user_data(mg_get_context(conn));
+    struct http_server *h = mg_get_user_data(mg_get_context(conn));
 
     if (compat_connection_closed(conn) && h != NULL)
         atomic_fetch_sub(&h->open, 1);
@@ -749,7 +751,7 @@ static void on_connection_close(const struct mg_connection *conn)
  * queued clients get a worker. */
 static void *reaper_run(void *arg)
 {
-    struct http *h = arg;
+    struct http_server *h = arg;
 
     while (!atomic_load(&h->reaper_stop)) {
         usleep(HTTP_REAP_EVERY_MS * 1000);
@@ -776,9 +778,9 @@ static int split_listen(const struct config *cfg, char *host, size_t hostlen, un
     return EMU_OK;
 }
 
-int http_start(struct app *app, struct http **out, char *err, size_t errlen)
+int http_server_start(struct app *app, struct http_server **out, char *err, size_t errlen)
 {
-    struct http *h = calloc(1, sizeof(*h));
+    struct http_server *h = calloc(1, sizeof(*h));
     struct mg_callbacks callbacks = {0};
     struct mg_server_port ports[4];
     char threads[16], queue[16], listen[160], host[128], request_ms[16], keep_alive_ms[16];
@@ -879,7 +881,7 @@ int http_start(struct app *app, struct http **out, char *err, size_t errlen)
     return EMU_OK;
 }
 
-void http_stop(struct http *h)
+void http_server_stop(struct http_server *h)
 {
     struct compat_waker *waker;
 
@@ -905,161 +907,7 @@ void http_stop(struct http *h)
     free(h);
 }
 
-unsigned http_port(const struct http *h)
+unsigned http_server_port(const struct http_server *h)
 {
     return h->port;
-}
-
-int http_form_get(const char *data, size_t len, const char *name, char *buf, size_t buflen)
-{
-    int n = mg_get_var(data, len, name, buf, buflen);
-
-    if (n == -1)
-        return EMU_NOT_FOUND;
-    if (n < 0)
-        return EMU_BAD_REQUEST;
-    return EMU_OK;
-}
-
-int http_probe(const char *base_url, const char *path, int *status)
-{
-    char host[256], errbuf[256];
-    const char *p = base_url, *colon, *end;
-    struct mg_connection *conn;
-    unsigned long port = 80;
-    size_t hlen;
-
-    if (strncmp(p, "http://", 7) != 0)
-        return EMU_INVALID;
-    p += 7;
-    end = p + strcspn(p, "/");
-    colon = memchr(p, ':', (size_t)(end - p));
-    hlen = (size_t)((colon ? colon : end) - p);
-    if (hlen == 0 || hlen >= sizeof(host))
-        return EMU_INVALID;
-    memcpy(host, p, hlen);
-    host[hlen] = '\0';
-    if (colon != NULL)
-        port = strtoul(colon + 1, NULL, 10);
-    if (port == 0 || port > 65535)
-        return EMU_INVALID;
-    mg_init_library(0);
-    conn = mg_connect_client(host, (int)port, 0, errbuf, sizeof(errbuf));
-    if (conn == NULL) {
-        mg_exit_library();
-        return EMU_IO;
-    }
-    mg_printf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
-    if (mg_get_response(conn, errbuf, sizeof(errbuf), 5000) < 0) {
-        mg_close_connection(conn);
-        mg_exit_library();
-        return EMU_IO;
-    }
-    *status = mg_get_response_info(conn)->status_code;
-    mg_close_connection(conn);
-    mg_exit_library();
-    return EMU_OK;
-}
-
-int http_url_decode(const char *src, size_t len, char *dst, size_t dstlen)
-{
-    int n = mg_url_decode(src, (int)len, dst, (int)dstlen, 1);
-
-    if (n < 0 || (size_t)n >= dstlen || strlen(dst) != (size_t)n)
-        return EMU_BAD_REQUEST; /* too long, or an encoded NUL */
-    return EMU_OK;
-}
-
-/* Splits "http://host[:port]/rest" into its parts. */
-static int split_url(const char *url, char *host, size_t hostlen, int *port, const char **rest)
-{
-    const char *p, *slash, *colon;
-    size_t n;
-
-    if (strncmp(url, "http://", 7) != 0)
-        return EMU_INVALID;
-    p = url + 7;
-    slash = p + strcspn(p, "/?");
-    colon = memchr(p, ':', (size_t)(slash - p));
-    n = (size_t)((colon ? colon : slash) - p);
-    if (n == 0 || n >= hostlen)
-        return EMU_INVALID;
-    memcpy(host, p, n);
-    host[n] = '\0';
-    *port = colon ? atoi(colon + 1) : 80;
-    *rest = *slash ? slash : "/";
-    return *port > 0 && *port < 65536 ? EMU_OK : EMU_INVALID;
-}
-
-int http_request(const char *url, const char *method, const char *const *headers, int nheaders,
-                 const char *body, size_t body_len, int timeout_ms, struct http_answer *out,
-                 char *err, size_t errlen)
-{
-    const struct mg_response_info *info;
-    struct mg_connection *conn;
-    char host[256], ebuf[256], chunk[4096];
-    const char *rest;
-    int port, n;
-
-    memset(out, 0, sizeof(*out));
-    if (split_url(url, host, sizeof(host), &port, &rest) != EMU_OK) {
-        snprintf(err, errlen, "%s: only http://HOST[:PORT]/PATH URLs are taken", url);
-        return EMU_INVALID;
-    }
-    mg_init_library(0); /* counted: harmless while the server runs, needed when it does not */
-    conn = mg_connect_client(host, port, 0, ebuf, sizeof(ebuf));
-    if (conn == NULL) {
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", host, port, ebuf);
-        mg_exit_library();
-        return EMU_IO;
-    }
-    mg_printf(conn,
-              "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n"
-              "Content-Length: %zu\r\n",
-              method, rest, host, port, body_len);
-    for (int i = 0; i < nheaders; i++)
-        mg_printf(conn, "%s\r\n", headers[i]);
-    mg_write(conn, "\r\n", 2);
-    if (body_len)
-        mg_write(conn, body, body_len);
-    if (mg_get_response(conn, ebuf, sizeof(ebuf), timeout_ms) < 0) {
-        snprintf(err, errlen, "no answer from %s:%d: %s", host, port, ebuf);
-        mg_close_connection(conn);
-        mg_exit_library();
-        return EMU_IO;
-    }
-    info = mg_get_response_info(conn);
-    out->status = info->status_code;
-    out->headers = json_object();
-    for (int i = 0; i < info->num_headers; i++) {
-        json_t *v = json_string(info->http_headers[i].value);
-
-        if (v != NULL)
-            json_object_set_new(out->headers, info->http_headers[i].name, v);
-    }
-    out->body = malloc(1);
-    while (out->body != NULL && (n = mg_read(conn, chunk, sizeof(chunk))) > 0) {
-        char *grown = realloc(out->body, out->body_len + (size_t)n + 1);
-
-        if (grown == NULL) {
-            free(out->body);
-            out->body = NULL;
-            break;
-        }
-        out->body = grown;
-        memcpy(out->body + out->body_len, chunk, (size_t)n);
-        out->body_len += (size_t)n;
-    }
-    if (out->body != NULL)
-        out->body[out->body_len] = '\0';
-    mg_close_connection(conn);
-    mg_exit_library();
-    return EMU_OK;
-}
-
-void http_answer_clear(struct http_answer *a)
-{
-    free(a->body);
-    json_decref(a->headers);
-    memset(a, 0, sizeof(*a));
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "fixtures.h"
 #include "store.h"
 
 #define SEP '\x1f'
@@ -106,10 +105,17 @@ int snapshot_delete(struct store_txn *txn, const char *name)
     return rc == EMU_OK ? store_del_prefix(txn, SNAPSHOT_TABLE, prefix) : rc;
 }
 
+/* Whether a snapshot holds table: every table but the snapshots themselves and core.meta (the id
+ * sequences, which only move forward). */
+static int copied(const char *table)
+{
+    return strcmp(table, SNAPSHOT_TABLE) != 0 && strcmp(table, "core.meta") != 0;
+}
+
 int snapshot_save(struct store_txn *txn, const char *name)
 {
-    const char *const *tables = fixtures_store_tables();
     char prefix[80], key[1024];
+    const char *table;
     int rc;
 
     snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
@@ -118,14 +124,14 @@ int snapshot_save(struct store_txn *txn, const char *name)
     snprintf(key, sizeof(key), "%s%c", name, SEP);
     if (rc == EMU_OK)
         rc = store_put_raw(txn, SNAPSHOT_TABLE, key, "{}", 2);
-    for (int t = 0; rc == EMU_OK && tables[t] != NULL; t++) {
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
         struct entries e = {0};
 
-        if (strcmp(tables[t], SNAPSHOT_TABLE) == 0)
+        if (!copied(table))
             continue;
-        rc = store_scan_raw(txn, tables[t], "", gather, &e);
+        rc = store_scan_raw(txn, table, "", gather, &e);
         for (size_t i = 0; rc == EMU_OK && i < e.n; i++) {
-            if (snprintf(key, sizeof(key), "%s%c%s%c%s", name, SEP, tables[t], SEP, e.keys[i]) >=
+            if (snprintf(key, sizeof(key), "%s%c%s%c%s", name, SEP, table, SEP, e.keys[i]) >=
                 (int)sizeof(key))
                 rc = EMU_INVALID;
             else
@@ -138,14 +144,14 @@ int snapshot_save(struct store_txn *txn, const char *name)
 
 int snapshot_restore(struct store_txn *txn, const char *name)
 {
-    const char *const *tables = fixtures_store_tables();
     struct entries e = {0};
+    const char *emptied;
     char prefix[80];
     int rc = exists(txn, name);
 
-    for (int t = 0; rc == EMU_OK && tables[t] != NULL; t++)
-        if (strcmp(tables[t], SNAPSHOT_TABLE) != 0)
-            rc = store_del_prefix(txn, tables[t], "");
+    for (int t = 0; rc == EMU_OK && (emptied = store_table(txn, t)) != NULL; t++)
+        if (copied(emptied))
+            rc = store_del_prefix(txn, emptied, "");
     snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
     if (rc == EMU_OK)
         rc = store_scan_raw(txn, SNAPSHOT_TABLE, prefix, gather, &e);

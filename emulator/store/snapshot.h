@@ -1,8 +1,9 @@
 /* snapshot.h -- named copies of the whole store, saved and restored in one transaction.
  *
- * A snapshot copies every entry of every table (tenants, credentials, every vendor's data, id
- * sequences, the outbox) into table core.snapshots under "<name>\x1f<table>\x1f<key>";
- * restoring empties those tables and copies the entries back. Snapshots survive
+ * A snapshot copies every entry of every table (tenants, credentials, every vendor's data, the
+ * outbox) into table core.snapshots under "<name>\x1f<table>\x1f<key>"; restoring empties those
+ * tables and copies the entries back. The id sequences (core.meta) are not copied: they only
+ * move forward, so an id handed out after a restore is still new. Snapshots survive
  * /__admin/reset, so a test can reset, build a state once, and return to it many times. */
 #ifndef EMU_SNAPSHOT_H
 #define EMU_SNAPSHOT_H

@@ -488,3 +488,8 @@ void store_usage(struct store *st, size_t *used, size_t *map_size)
     *used = (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
     *map_size = st->map_size; /* as asked: the reserve beyond it is not for data */
 }
+
+const char *store_table(const struct store_txn *txn, int i)
+{
+    return i >= 0 && i < txn->st->ntables ? txn->st->names[i] : NULL;
+}

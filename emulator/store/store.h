@@ -74,6 +74,10 @@ int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 /* Sets the named counter so that the next store_seq_next gives value + 1 (never lowers it). */
 int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
 
+/* The i-th table the store was opened with, or NULL past the last: "core.meta" first, then
+ * store_open's list in order (a name listed twice, once). */
+const char *store_table(const struct store_txn *txn, int i);
+
 /* Bytes in use by the environment's pages and the map size. */
 void store_usage(struct store *st, size_t *used, size_t *map_size);
 

@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "err.h"
 #include "jsonx.h"
-#include "router.h"
+#include "path.h"
 
 /* The pieces of an exchange, all in one block after the struct. */
 enum piece {
@@ -235,7 +235,7 @@ static int matches(const struct jentry *e, const struct journal_filter *f)
     return (f->tenant == NULL || strcmp(f->tenant, e->piece[TENANT]) == 0) &&
            (f->vendor == NULL || strcmp(f->vendor, e->piece[VENDOR]) == 0) &&
            (f->method == NULL || strcasecmp(f->method, e->piece[METHOD]) == 0) &&
-           (f->path == NULL || router_path_match(f->path, e->piece[PATH], NULL)) &&
+           (f->path == NULL || path_match(f->path, e->piece[PATH])) &&
            (f->status == 0 || f->status == e->status);
 }
 

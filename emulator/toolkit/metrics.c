@@ -7,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "journal.h"
-#include "store.h"
-
 #define BUCKETS 128
 
 struct counter {
@@ -171,10 +167,10 @@ static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
-char *metrics_render(struct metrics *m, struct app *app, size_t *len)
+char *metrics_render(struct metrics *m, const struct metrics_gauge *gauges, size_t ngauges,
+                     size_t *len)
 {
-    size_t cap = 4096, entries, bytes, used, map;
-    uint64_t dropped;
+    size_t cap = 4096;
     char *buf = malloc(cap);
 
     *len = 0;
@@ -195,19 +191,9 @@ char *metrics_render(struct metrics *m, struct app *app, size_t *len)
                 put(&buf, len, &cap, "understudy_injected_faults_total{%s} %llu\n", c->labels,
                     c->value);
     pthread_mutex_unlock(&m->lock);
-    journal_stats(app->journal, &entries, &bytes, &dropped);
-    store_usage(app->store, &used, &map);
-    put(&buf, len, &cap,
-        "# HELP understudy_journal_entries Requests held in the journal.\n"
-        "# TYPE understudy_journal_entries gauge\nunderstudy_journal_entries %zu\n"
-        "# HELP understudy_journal_bytes Bytes held in the journal.\n"
-        "# TYPE understudy_journal_bytes gauge\nunderstudy_journal_bytes %zu\n"
-        "# HELP understudy_journal_dropped_total Journal entries dropped to stay in bounds.\n"
-        "# TYPE understudy_journal_dropped_total counter\nunderstudy_journal_dropped_total %llu\n"
-        "# HELP understudy_store_bytes Bytes of the store in use.\n"
-        "# TYPE understudy_store_bytes gauge\nunderstudy_store_bytes %zu\n"
-        "# HELP understudy_store_map_bytes The most the store can hold (--map-size).\n"
-        "# TYPE understudy_store_map_bytes gauge\nunderstudy_store_map_bytes %zu\n",
-        entries, bytes, (unsigned long long)dropped, used, map);
+    for (size_t i = 0; i < ngauges; i++)
+        put(&buf, len, &cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", gauges[i].name,
+            gauges[i].help, gauges[i].name, gauges[i].counter ? "counter" : "gauge", gauges[i].name,
+            gauges[i].value);
     return buf;
 }

@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "err.h"
-#include "http_server.h"
+#include "http_client.h"
 #include "jsonx.h"
 
 #define MAX_IGNORED 32
@@ -56,8 +56,8 @@ static int send_one(const struct options *o, const json_t *entry, struct http_an
         lines[n] = buf[n];
         n++;
     }
-    if (http_request(url, jsonx_string(entry, "method"), lines, n, body ? body : "",
-                     body ? strlen(body) : 0, 60000, a, err, sizeof(err)) != EMU_OK) {
+    if (http_client_request(url, jsonx_string(entry, "method"), lines, n, body ? body : "",
+                            body ? strlen(body) : 0, 60000, a, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: replay: %s\n", err);
         return -1;
     }

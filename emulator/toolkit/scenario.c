@@ -13,12 +13,13 @@
 
 #include "app.h"
 #include "clock.h"
+#include "embedded.h"
 #include "err.h"
-#include "fixtures.h"
 #include "jsonx.h"
 #include "metrics.h"
+#include "path.h"
 #include "req.h"
-#include "router.h"
+#include "rng.h"
 #include "vendors.h"
 
 #define SCENARIO_SEED_SALT 0x5343454eULL /* "SCEN": probability draws */
@@ -211,7 +212,7 @@ static int check_rule(const struct where *w, const json_t *rule, size_t index)
         v = json_object_get(match, "vendor");
         if (v != NULL) {
             vendor = vendor_find(json_string_value(v) ? json_string_value(v) : "");
-            if (vendor == NULL || vendor == &vendor_admin)
+            if (vendor == NULL || vendor == vendors_own_api())
                 return fail(w, path, 4, "\"vendor\" must be convoso, rasl or guayaba");
         }
         for (int i = 0; i < 3; i++) {
@@ -694,7 +695,7 @@ static int rule_matches(struct req *req, const json_t *match)
         return 0;
     if ((v = jsonx_string(match, "method")) && strcasecmp(v, req->method) != 0)
         return 0;
-    if ((v = jsonx_string(match, "path")) && !router_path_match(v, req->path, NULL))
+    if ((v = jsonx_string(match, "path")) && !path_match(v, req->path))
         return 0;
     if ((v = jsonx_string(match, "tenant")) && strcmp(v, req->tenant) != 0)
         return 0;
@@ -799,7 +800,7 @@ int scenario_apply(struct scenarios *s, struct req *req, struct res *res, int *d
     char rule[160];
 
     *delay_ms = 0;
-    if (req->vendor == &vendor_admin)
+    if (req->vendor == vendors_own_api())
         return EMU_OK; /* the emulator's own API is never the one failing */
     if (one_off != NULL && req->vendor && req->vendor->has_error &&
         req->vendor->has_error(one_off)) {

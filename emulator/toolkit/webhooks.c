@@ -15,7 +15,7 @@
 #include "app.h"
 #include "clock.h"
 #include "err.h"
-#include "http_server.h"
+#include "http_client.h"
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
@@ -167,8 +167,8 @@ static long post_once(const json_t *d, char *error, size_t errlen)
         snprintf(buf[n], sizeof(buf[n]), "%s: %s", name, json_string_value(value));
         lines[n] = buf[n], n++;
     }
-    if (http_request(jsonx_string(d, "url"), "POST", lines, n, body, strlen(body), TIMEOUT_S * 1000,
-                     &a, error, errlen) != EMU_OK)
+    if (http_client_request(jsonx_string(d, "url"), "POST", lines, n, body, strlen(body),
+                            TIMEOUT_S * 1000, &a, error, errlen) != EMU_OK)
         return 0;
     status = a.status;
     http_answer_clear(&a);

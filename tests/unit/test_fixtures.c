@@ -15,6 +15,7 @@
 #include "err.h"
 #include "fixtures.h"
 #include "store.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 static char dir[64];
@@ -161,7 +162,7 @@ static void test_seed_and_reset_one_tenant(void **state)
     (void)state;
     assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
     snprintf(sdir, sizeof(sdir), "%s/store", dir);
-    assert_int_equal(store_open(&st, sdir, 1 << 24, fixtures_store_tables()), EMU_OK);
+    assert_int_equal(store_open(&st, sdir, 1 << 24, vendors_store_tables()), EMU_OK);
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
     assert_false(fixtures_store_is_seeded(txn));
     assert_int_equal(fixtures_seed(fx, txn, NULL), EMU_OK);
@@ -198,5 +199,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_without_tenants_file, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_seed_and_reset_one_tenant, make_dir, remove_dir),
     };
+    vendor_list_register(); /* as main does: the vendors the core serves */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
