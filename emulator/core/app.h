@@ -1,8 +1,16 @@
-/* app.h -- the server's long-lived state, created before the HTTP server starts.
+/* app.h -- the server's long-lived state, created by main before the HTTP server starts.
  *
- * Request threads share only what is here: the store (LMDB handles its own concurrency), the
- * clock and the rate limiter (each with its own lock), and read-only configuration and
- * fixtures. */
+ * Every request thread (and the webhook worker) shares all of it, so each member is either
+ * read-only once the server runs or guards itself:
+ *   read-only: cfg, fixtures, data_dir, and outside this struct the vendor registry
+ *     (vendors.h) and its table list, both set by main before any thread starts;
+ *   its own lock: the clock, the rate limiter, the journal, the metrics, the scenarios and
+ *     their counters, the webhook queue;
+ *   LMDB's concurrency: the store (one transaction per request; writers are serialised);
+ *   atomics: ready and answers.
+ * The server itself (server/http_server.c) keeps its own counters of connections and requests
+ * in flight, also atomic, and one Date header cache per worker thread; net/civetweb_compat.c
+ * keeps its table of connections under its own lock. */
 #ifndef EMU_APP_H
 #define EMU_APP_H
 

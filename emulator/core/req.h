@@ -1,8 +1,8 @@
 /* req.h -- what a handler reads (struct req) and how it answers (struct res).
  *
- * http.c fills a struct req from the connection and sends the struct res when the dispatcher
- * is done; nothing in between knows about civetweb. Everything a request allocates hangs off
- * these two structs and is released in one place, req_clear() and res_clear(), after the
+ * The server (http_server.c) fills a struct req from the connection and sends the struct res when
+ * the dispatcher is done; nothing in between knows about civetweb. Everything a request allocates
+ * hangs off these two structs and is released in one place, req_clear() and res_clear(), after the
  * answer has gone out. Strings borrowed by struct req live as long as the request. */
 #ifndef EMU_REQ_H
 #define EMU_REQ_H
@@ -42,7 +42,7 @@ struct req {
     const char *remote_addr; /* client address (borrowed) */
     struct req_header headers[REQ_MAX_HEADERS];
     int nheaders;
-    const char *body; /* request body, NUL-terminated (borrowed from http.c's buffer) */
+    const char *body; /* request body, NUL-terminated (borrowed from the server's buffer) */
     size_t body_len;
     int body_too_large; /* the body was over --max-body and was not read */
     json_t *json;       /* the body parsed (routes with ROUTE_JSON); owned, freed by req_clear */

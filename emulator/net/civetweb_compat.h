@@ -3,7 +3,8 @@
  * civetweb's public API does not hand out a connection's socket, has no call to close a
  * connection after the current answer, and its listener notices a stop only every two seconds.
  * The few tricks that work around this live here and only here, each with the reason it is
- * safe on the civetweb version the build checks for; http.c uses them through these calls.
+ * safe on the civetweb version the build checks for; the server (server/http_server.c) uses them
+ * through these calls.
  * tests/http/test_civetweb_compat.py exercises each trick through the server. */
 #ifndef EMU_CIVETWEB_COMPAT_H
 #define EMU_CIVETWEB_COMPAT_H

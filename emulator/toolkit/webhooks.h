@@ -1,7 +1,7 @@
 /* webhooks.h -- outbound webhook deliveries: a queue and one worker thread.
  *
- * The only module that includes OpenSSL's HMAC; it sends with http.c's client. A vendor that fires
- * an event records it in the outbox and adds a delivery to the request's deferred list; the
+ * The only module that includes OpenSSL's HMAC; it sends with net/http_client.c. A vendor that
+ * fires an event records it in the outbox and adds a delivery to the request's deferred list; the
  * dispatcher hands the list over once the request's transaction has committed, so a rolled-back
  * request never fires and an answer never waits for a delivery. The worker POSTs each delivery up
  * to three times, pausing 1 s and then 2 s of real time, each attempt with a 30 s timeout, and
