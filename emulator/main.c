@@ -23,6 +23,7 @@
 #include "replay.h"
 #include "scenario.h"
 #include "store.h"
+#include "tenants.h"
 #include "vendor_list.h"
 #include "vendors.h"
 #include "webhooks.h"
@@ -87,8 +88,8 @@ static int open_store(struct app *app, char *err, size_t errlen)
         return rc;
     }
     rc = store_txn_begin(app->store, 1, &txn);
-    if (rc == EMU_OK && (app->cfg.reset || !fixtures_store_is_seeded(txn)))
-        rc = fixtures_seed(app->fixtures, txn, NULL);
+    if (rc == EMU_OK && (app->cfg.reset || !tenants_store_is_seeded(txn)))
+        rc = tenants_seed(app->fixtures, txn, NULL);
     if (rc == EMU_OK)
         rc = store_txn_commit(txn);
     else

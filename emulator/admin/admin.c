@@ -22,6 +22,7 @@
 #include "scenario.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tenants.h"
 #include "vendors.h"
 #include "webhooks.h"
 
@@ -60,7 +61,7 @@ static int query_text(const struct req *req, const char *name, char **out)
     return rc == EMU_NOT_FOUND ? EMU_OK : rc;
 }
 
-/* Tenant ids are at most 32 characters (see fixtures_copy_tenant); the buffers that hold one
+/* Tenant ids are at most 32 characters (see tenants_copy); the buffers that hold one
  * have room to spare. */
 #define ADMIN_TENANT_MAX 64
 
@@ -115,7 +116,7 @@ static int admin_reset(struct req *req, struct res *res)
     if (rc != EMU_OK)
         return rc;
     has_tenant = tenant != NULL;
-    rc = fixtures_seed(req->app->fixtures, req->txn, tenant);
+    rc = tenants_seed(req->app->fixtures, req->txn, tenant);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s' in the fixtures", tenant);
     if (rc != EMU_OK)
@@ -325,7 +326,7 @@ static int admin_tenants_create(struct req *req, struct res *res)
         json_decref(credentials);
         return rc;
     }
-    rc = fixtures_copy_tenant(req->app->fixtures, req->txn, id, from, credentials);
+    rc = tenants_copy(req->app->fixtures, req->txn, id, from, credentials);
     if (rc == EMU_INVALID)
         rc = res_fail(res, EMU_BAD_REQUEST,
                       "\"id\" must be 1-32 lowercase letters, digits, '-' or '_'");
@@ -346,7 +347,7 @@ static int admin_tenants_delete(struct req *req, struct res *res)
 {
     const char *id = req_param(req, "id");
     char prefix[80];
-    int rc = fixtures_delete_tenant(req->txn, id);
+    int rc = tenants_delete(req->txn, id);
 
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", id);

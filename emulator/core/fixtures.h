@@ -1,10 +1,10 @@
-/* fixtures.h -- the demo data: loading, checking, and seeding it into the store.
+/* fixtures.h -- the demo data: loading and checking it.
  *
  * A fixture set is a directory: tenants.json (the tenants and their credentials for each
  * vendor) and <vendor>/<table>.json files, each an object from tenant id to an array of rows.
  * The default set is compiled into the binary from fixtures/. Loading checks every file and
- * reports the first problem as "file:line:col: sentence". Seeding writes a tenant's rows (or
- * every tenant's) into the store inside the caller's write transaction. */
+ * reports the first problem as "file:line:col: sentence". Writing a set into the store is
+ * tenants.h's. */
 #ifndef EMU_FIXTURES_H
 #define EMU_FIXTURES_H
 
@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 struct fixtures;
-struct store_txn;
 
 /* Loads and checks the set in dir, or the built-in set when dir is NULL. On failure returns
  * EMU_INVALID (or EMU_IO, EMU_NOMEM) with one sentence in err. */
@@ -28,19 +27,18 @@ int fixtures_check_path(const char *path, char *err, size_t errlen);
  * is not. */
 int fixtures_credential_numbers_ok(const json_t *cred, const char **bad);
 
-/* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
- * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
-int fixtures_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
+/* 1 when id can name a tenant: 1-32 lowercase letters, digits, '-' or '_', the first a letter or
+ * a digit. */
+int fixtures_tenant_id_valid(const char *id);
 
-/* Makes tenant id a copy of tenant from's fixture data (not its current state) with the given
- * credentials ({"<vendor>": [credential rows]}, borrowed; not checked here). EMU_INVALID for
- * a malformed id, EMU_NOT_FOUND when the set has no tenant from, EMU_CONFLICT when id exists. */
-int fixtures_copy_tenant(const struct fixtures *fx, struct store_txn *txn, const char *id,
-                         const char *from, const json_t *credentials);
-/* Deletes tenant id and all its data. EMU_NOT_FOUND when there is no such tenant. */
-int fixtures_delete_tenant(struct store_txn *txn, const char *id);
+/* The set's tenants (tenants.json's array, borrowed), and the one called id (or NULL). */
+const json_t *fixtures_tenants(const struct fixtures *fx);
+const json_t *fixtures_tenant(const struct fixtures *fx, const char *id);
 
-/* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
-int fixtures_store_is_seeded(struct store_txn *txn);
+/* Called for each fixture row of a tenant: table is the store table, key the row's key without
+ * the tenant prefix, row borrowed for the call. Return EMU_OK to go on, an error to stop. */
+typedef int fixtures_row_fn(const char *table, const char *key, const json_t *row, void *arg);
+/* Calls fn for every row the set holds for tenant, table by table. Returns the first error. */
+int fixtures_rows(const struct fixtures *fx, const char *tenant, fixtures_row_fn *fn, void *arg);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "err.h"
+#include "hash.h"
 #include "req.h"
 
 #define BUCKETS 256
@@ -25,11 +26,7 @@ struct ratelimit {
 
 static unsigned hash(const char *s)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % BUCKETS;
+    return hash_fnv1a32(s) % BUCKETS;
 }
 
 int ratelimit_new(struct ratelimit **out)

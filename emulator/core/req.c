@@ -11,6 +11,7 @@
 #include "app.h"
 #include "err.h"
 #include "form.h"
+#include "hash.h"
 #include "jsonx.h"
 #include "multipart.h"
 #include "rng.h"
@@ -242,11 +243,9 @@ const struct req_file *req_file(const struct req *req, const char *name)
 int req_new_uuid(struct req *req, char out[37])
 {
     char name[96];
-    uint64_t n, tenant_key = 1469598103934665603ULL; /* FNV-1a of the tenant id */
+    uint64_t n, tenant_key = hash_fnv1a64(req->tenant);
     int rc;
 
-    for (const char *p = req->tenant; *p; p++)
-        tenant_key = (tenant_key ^ (unsigned char)*p) * 1099511628211ULL;
     snprintf(name, sizeof(name), "ids/%s", req->tenant);
     rc = store_seq_next(req->txn, name, &n);
     if (rc == EMU_OK)

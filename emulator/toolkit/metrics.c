@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define BUCKETS 128
 
 struct counter {
@@ -73,12 +75,9 @@ static void escape(const char *s, char *out, size_t len)
 
 static void bump(struct metrics *m, const char *labels, int fault)
 {
-    unsigned h = 2166136261u;
+    unsigned h = hash_fnv1a32(labels) % BUCKETS;
     struct counter *c;
 
-    for (const char *p = labels; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    h %= BUCKETS;
     pthread_mutex_lock(&m->lock);
     for (c = m->buckets[h]; c != NULL; c = c->next)
         if (c->fault == fault && strcmp(c->labels, labels) == 0)

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "embedded.h"
 #include "err.h"
+#include "hash.h"
 #include "jsonx.h"
 #include "metrics.h"
 #include "path.h"
@@ -727,10 +728,8 @@ static int counts_and_fires(struct scenarios *s, const char *name, size_t index,
     if (json_is_integer(times) && fired >= json_integer_value(times))
         return 0;
     if (json_is_number(p)) {
-        uint64_t h = 1469598103934665603ULL;
+        uint64_t h = hash_fnv1a64(key);
 
-        for (const char *q = key; *q; q++)
-            h = (h ^ (unsigned char)*q) * 1099511628211ULL;
         if ((double)(rng_draw(s->seed ^ SCENARIO_SEED_SALT ^ h, (uint64_t)seen) >> 11) /
                 9007199254740992.0 >=
             json_number_value(p))

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "fixtures.h"
 #include "store.h"
+#include "tenants.h"
 #include "vendor_list.h"
 #include "vendors.h"
 
@@ -164,9 +165,9 @@ static void test_seed_and_reset_one_tenant(void **state)
     snprintf(sdir, sizeof(sdir), "%s/store", dir);
     assert_int_equal(store_open(&st, sdir, 1 << 24, vendors_store_tables()), EMU_OK);
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
-    assert_false(fixtures_store_is_seeded(txn));
-    assert_int_equal(fixtures_seed(fx, txn, NULL), EMU_OK);
-    assert_true(fixtures_store_is_seeded(txn));
+    assert_false(tenants_store_is_seeded(txn));
+    assert_int_equal(tenants_seed(fx, txn, NULL), EMU_OK);
+    assert_true(tenants_store_is_seeded(txn));
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     assert_int_equal(rows(st, "guayaba.statuses", "demo/"), 9);
     assert_int_equal(rows(st, "guayaba.statuses", "other/"), 9);
@@ -176,8 +177,8 @@ static void test_seed_and_reset_one_tenant(void **state)
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
     assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "demo/"), EMU_OK);
     assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "other/"), EMU_OK);
-    assert_int_equal(fixtures_seed(fx, txn, "demo"), EMU_OK);
-    assert_int_equal(fixtures_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
+    assert_int_equal(tenants_seed(fx, txn, "demo"), EMU_OK);
+    assert_int_equal(tenants_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
     assert_int_equal(store_get(txn, "core.credentials", "guayaba/gua_demo0001_key", &doc), EMU_OK);
     assert_string_equal(json_string_value(json_object_get(doc, "tenant")), "demo");
     json_decref(doc);

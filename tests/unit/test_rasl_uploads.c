@@ -26,6 +26,7 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "store.h"
+#include "tenants.h"
 #include "vendor_list.h"
 #include "vendors.h"
 #include "vendors/rasl/rasl.h"
@@ -54,7 +55,7 @@ static int setup(void **state)
     assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables()),
                      EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(fixtures_seed(w->app.fixtures, txn, NULL), EMU_OK);
+    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     *state = w;
     return 0;
