@@ -1,6 +1,6 @@
-# understudy container image: two stages on debian:bookworm-slim (STYLE.md 3.11).
-# Build and run it offline with podman: ../shared/tools/container-check
-# (podman 4.3 here: no RUN heredocs; HEALTHCHECK is kept only with --format docker.)
+# understudy container image: two stages on debian:bookworm-slim, the runtime stage holding
+# only the runtime libraries. Build, run and check it with podman: make container-check
+# (podman 4.3: no RUN heredocs; HEALTHCHECK is kept only with --format docker.)
 # `apt-get clean` matters: the locally made base image has no docker-clean hook, and apt's
 # package caches (/var/cache/apt/*.bin) would otherwise add about 78 MB to the image.
 

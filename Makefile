@@ -1,15 +1,24 @@
 # Two commands on a fresh Debian 12 machine, as root:
 #   make run    install what is missing, build, serve the built-in fixtures on 127.0.0.1:8080
 #   make test   install what is missing, build with warnings as errors, run the whole suite
-#               twice: under AddressSanitizer + UndefinedBehaviorSanitizer, then plain
+#               twice: under AddressSanitizer + UndefinedBehaviorSanitizer, then plain; in
+#               between, the fuzz targets' regression inputs and a few seconds of each target
+#   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60), going on
+#               past crashes; findings land in build-fuzz/fuzz-work/crashes/<target>/
+#   make container-check      build the Dockerfile with podman, run it, check health and stop
+#   make fresh-machine-check  run `make test` on a clean clone in a brand-new Debian 12 container
 # Pass flags to the server with ARGS, e.g. make run ARGS="--clock 2026-01-01T00:00:00Z".
 
 DEPS := gcc libc6-dev make cmake pkg-config python3 \
-        libcivetweb-dev liblmdb-dev libjansson-dev libcmocka-dev libssl-dev
+        libcivetweb-dev liblmdb-dev libjansson-dev libcmocka-dev libssl-dev \
+        clang libclang-rt-14-dev
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 ARGS ?=
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := pipeline fixtures scenario rasl_list replay
 
-.PHONY: all deps build run test check-format bench clean
+.PHONY: all deps build build-fuzz run test fuzz check-format bench clean container-check \
+        fresh-machine-check
 
 all: build
 
@@ -33,12 +42,38 @@ test: deps
 	cmake --build build-sanitize -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --test-dir build-sanitize --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory build-fuzz
+	ctest --test-dir build-fuzz --output-on-failure -j$(JOBS)
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMU_WERROR=ON
 	cmake --build build -j$(JOBS)
 	ctest --test-dir build --output-on-failure -j$(JOBS)
 
+build-fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DEMU_FUZZ=ON -DEMU_BUILD_TESTS=OFF -DEMU_WERROR=ON
+	cmake --build build-fuzz -j$(JOBS)
+
+fuzz: build-fuzz
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    tests/fuzz/run.sh hunt build-fuzz/tests/fuzz/fuzz_$$t $$t $(FUZZ_SECONDS) \
+	        build-fuzz/fuzz-work 2>&1 | grep -a -E '^#[0-9]+|stat::|SUMMARY|fuzz:|ERROR' | tail -n 8; \
+	done; \
+	for t in $(FUZZ_TARGETS); do \
+	    n=$$(ls build-fuzz/fuzz-work/crashes/$$t 2>/dev/null | wc -l); \
+	    echo "fuzz_$$t: $$n finding(s) in build-fuzz/fuzz-work/crashes/$$t/"; \
+	    [ $$n = 0 ] || failed="$$failed $$t"; \
+	done; \
+	[ -z "$$failed" ] || { echo "findings in:$$failed"; exit 1; }
+
 bench: build
 	bench/run.sh
 
+container-check:
+	tools/container-check
+
+fresh-machine-check:
+	tools/fresh-machine-check
+
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz

@@ -371,9 +371,26 @@ static int admin_tenants_get(struct req *req, struct res *res)
 
 /* Refuses a setting no vendor could use: a webhook URL the worker could not post to safely,
  * or a number that is fractional or too large to be read exactly. */
-static int check_setting(struct res *res, const char *vendor, const char *key, const json_t *v)
+static int check_setting(struct res *res, const struct vendor *owner, const char *key,
+                         const json_t *v)
 {
+    const char *vendor = owner->name;
+    const struct setting_def *def = owner->settings;
     json_int_t n;
+
+    while (def != NULL && def->name != NULL && strcmp(def->name, key) != 0)
+        def++;
+    if (def != NULL && def->name == NULL)
+        return res_fail(res, EMU_BAD_REQUEST, "%s.%s is not a setting of %s", vendor, key, vendor);
+    if (def != NULL && json_is_null(v) && !def->nullable)
+        return res_fail(res, EMU_BAD_REQUEST, "%s.%s may not be null", vendor, key);
+    if (def != NULL && !json_is_null(v) &&
+        !(def->type == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == def->type))
+        return res_fail(res, EMU_BAD_REQUEST, "%s.%s must be %s%s", vendor, key,
+                        def->type == JSON_STRING    ? "a string"
+                        : def->type == JSON_INTEGER ? "a whole number"
+                                                    : "true or false",
+                        def->nullable ? " or null" : "");
 
     if (strcmp(key, "webhook_url") == 0 && !json_is_null(v) &&
         (!json_is_string(v) || !webhooks_url_valid(json_string_value(v))))
@@ -411,7 +428,7 @@ static int admin_tenants_update(struct req *req, struct res *res)
         }
         json_object_foreach(changes, key, value)
         {
-            if ((rc = check_setting(res, vendor, key, value)) != EMU_OK) {
+            if ((rc = check_setting(res, v, key, value)) != EMU_OK) {
                 json_decref(tenant);
                 return rc;
             }
@@ -784,10 +801,10 @@ static void admin_reply_error(struct req *req, struct res *res, int err)
 {
     const char *message = res->detail[0] ? res->detail : emu_strerror(err);
 
-    if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
-        snprintf(res->detail, sizeof(res->detail), "no admin route %s %s", req->method, req->path);
-    if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD)
+    if (err == EMU_NO_ROUTE || err == EMU_NO_METHOD) {
+        res_fail(res, err, "no admin route %s %s", req->method, req->path);
         message = res->detail;
+    }
     res_json(res, emu_http_status(err),
              json_pack("{s:{s:s,s:s}}", "error", "code", emu_errname(err), "message", message));
 }

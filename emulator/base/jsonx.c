@@ -226,3 +226,54 @@ int jsonx_is_uuid(const char *s)
     }
     return 1;
 }
+
+size_t jsonx_utf8_char(const unsigned char *s, size_t avail)
+{
+    size_t n;
+    unsigned int cp;
+
+    if (avail == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        n = 2, cp = s[0] & 0x1Fu;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        n = 3, cp = s[0] & 0x0Fu;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        n = 4, cp = s[0] & 0x07u;
+    else
+        return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+int jsonx_utf8_valid(const char *s, size_t len)
+{
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = jsonx_utf8_char((const unsigned char *)s + i, len - i)) == 0)
+            return 0;
+    return 1;
+}
+
+void jsonx_utf8_repair(char *text)
+{
+    size_t len = strlen(text);
+
+    for (size_t i = 0, n; i < len; i += n) {
+        n = jsonx_utf8_char((const unsigned char *)text + i, len - i);
+        if (n == 0) {
+            text[i] = '?';
+            n = 1;
+        }
+    }
+}

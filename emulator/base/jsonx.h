@@ -42,4 +42,14 @@ const char *jsonx_string(const json_t *obj, const char *key);
 /* 1 when s is a canonical lowercase or uppercase 8-4-4-4-12 hex UUID. */
 int jsonx_is_uuid(const char *s);
 
+/* The length of the well-formed UTF-8 character at s (avail bytes there): 1 to 4, or 0 when
+ * the bytes there are not one (overlong forms, surrogates and code points past U+10FFFF
+ * included). JSON text is UTF-8: anything echoed into it is checked with these. */
+size_t jsonx_utf8_char(const unsigned char *s, size_t avail);
+/* 1 when len bytes of s are well-formed UTF-8. */
+int jsonx_utf8_valid(const char *s, size_t len);
+/* Rewrites text (NUL-terminated) in place so it is well-formed UTF-8: every byte that starts
+ * no character becomes '?'. */
+void jsonx_utf8_repair(char *text);
+
 #endif

@@ -342,6 +342,8 @@ int res_fail(struct res *res, int err, const char *fmt, ...)
     va_end(ap);
     if (n >= (int)sizeof(res->detail))
         trim_partial_utf8(res->detail, sizeof(res->detail) - 1);
+    /* a client's bytes quoted in the sentence must not keep the JSON body from rendering */
+    jsonx_utf8_repair(res->detail);
     return err;
 }
 

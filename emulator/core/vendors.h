@@ -35,6 +35,13 @@ enum vendor_body {
     VENDOR_BODY_PARAMS,   /* flat parameters of the query, a form or JSON: the vendor reads them */
 };
 
+/* A per-tenant setting a vendor reads (PUT /__admin/tenants/{id} changes it at run time). */
+struct setting_def {
+    const char *name; /* "webhook_secret" */
+    json_type type;   /* JSON_STRING, JSON_INTEGER or JSON_TRUE (a boolean) */
+    int nullable;     /* 1: null is allowed (the setting is unset) */
+};
+
 struct vendor {
     const char *name;               /* "guayaba": in logs, fixtures/<name>/, /__admin */
     const char *const *prefixes;    /* path prefixes it owns, NULL-ended; "" = all other paths */
@@ -55,6 +62,8 @@ struct vendor {
      * credential rows named after the tenant (wm_t1_full, cv_t1_token, gua_t1_key, ...). */
     json_t *(*default_credentials)(const char *tenant);
     enum vendor_body body; /* how request bodies are read */
+    /* Optional: the settings the vendor reads, NULL-ended; others are refused when set. */
+    const struct setting_def *settings;
     /* Optional: rebuilds derived data (indexes) of one tenant after its fixtures were seeded. */
     int (*after_seed)(struct store_txn *txn, const char *tenant);
 };

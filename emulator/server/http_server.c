@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "err.h"
 #include "journal.h"
+#include "jsonx.h"
 #include "metrics.h"
 #include "req.h"
 #include "router.h"
@@ -439,41 +440,6 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Whether the len bytes at s are well-formed UTF-8 (no overlongs, surrogates or code points
- * past U+10FFFF). */
-static int valid_utf8(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned cp, min;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0)
-            n = 1, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
 /* Percent-decodes a path (a '+' stays a '+', unlike in forms) into a new string in *out.
  * EMU_NOT_FOUND when it holds an encoded NUL, a '%' not followed by two hex digits, or bytes
  * that are not UTF-8: such a path names no resource of any vendor. */
@@ -501,7 +467,7 @@ static int decode_path(const char *raw, char **out)
         }
     }
     buf[used] = '\0';
-    if (!valid_utf8((const unsigned char *)buf, used)) {
+    if (!jsonx_utf8_valid(buf, used)) {
         free(buf);
         return EMU_NOT_FOUND;
     }

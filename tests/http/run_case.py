@@ -52,11 +52,24 @@ text) or "body_size" (a valid JSON object of exactly N bytes).
 Strings may use {var} (unknown names stay as written): saved values, {base}, {port},
 {data_dir}, {fixtures}, {data}, {tmp}, {_i} (repeat index), {_c} (client index), with a
 format spec ({_c:02d}); a string that is only "{var}" keeps the value's type.
-Matchers: "$any", "$absent", "$uuid", "$iso", "$notnull", {"$len": n}, {"$each": m},
-{"$ne": v}, {"$gte": n}, {"$lte": n}, {"$regex": r}, {"$contains": m}. "json" matches a
-subset (lists element by element), "paths" {dotted.path: matcher}, "json_exact" the whole
-body with key order, "body" the raw text, "body_contains" substrings, "headers" values
-(names any case; a header's matcher may be a {"$op": ...} object).
+Matchers: "$any", "$absent", "$notnull", "$uuid" (any UUID), "$uuid4" (a version 4 UUID),
+"$iso" (2026-01-01T00:00:00.000Z), "$iso_offset" (2026-01-01T00:00:00+00:00), {"$len": n},
+{"$each": m}, {"$ne": v}, {"$gte": n}, {"$lte": n}, {"$regex": r}, {"$contains": m}. A string
+that starts with '$' but names no matcher is a literal. "json" matches a subset (lists element
+by element), "paths" {dotted.path: matcher}, "json_exact" the whole body with key order, "body"
+the raw text, "body_contains" substrings, "headers" values (names any case; a header's matcher
+may be a {"$op": ...} object).
+Named objects stand for members written out: "$rasl_meta" is RASL's meta object,
+{"request_id": "$uuid4", "timestamp": "$iso_offset"}; as a member, {"$rasl_meta": T, ...}
+puts those two members (timestamp T) beside the object's others, so
+"meta": {"$rasl_meta": "2026-01-01T00:00:00+00:00", "pagination": {...}} checks all three.
+Per-case defaults: "defaults": {"expect": {...}} is merged into the expect of every request
+step (in "request", "concurrent", "background" and "twin" steps) before it is checked: objects
+merge member by member, at any depth, and where both sides hold something else the step's own
+value wins (so a step overrides one default member and keeps the rest). A step with
+"defaults": false gets none; a step {"set_defaults": {"expect": {...}}} replaces the defaults
+for the steps after it (as when the clock has moved on). tools/format_case.py lays case files out the suite's way, and
+tools/count_assertions.py counts the checks they make (named objects and defaults expanded).
 Every server listens on port 0 with its own data dir; at the end it gets SIGTERM and must exit
 0 (so sanitizer builds report leaks), and any sanitizer report fails the case.
 """
@@ -78,7 +91,23 @@ import threading
 import time
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+ISO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+NAMED = {  # string matchers: name -> test of the value
+    "$any": lambda got: True,
+    "$notnull": lambda got: got is not None,
+    "$uuid": lambda got: isinstance(got, str) and bool(UUID.search(got)),
+    "$uuid4": lambda got: isinstance(got, str) and bool(UUID4.search(got)),
+    "$iso": lambda got: isinstance(got, str) and bool(ISO.search(got)),
+    "$iso_offset": lambda got: isinstance(got, str) and bool(ISO_OFFSET.search(got)),
+}
+# Named objects: name -> the members it stands for, given its argument (None when written
+# as a bare string).
+OBJECTS = {
+    "$rasl_meta": lambda ts: {"request_id": "$uuid4",
+                              "timestamp": "$iso_offset" if ts is None else ts},
+}
 VAR = re.compile(r"\{(\w+)(:[^{}]*)?\}")
 READY = re.compile(r"understudy ready on http://([\d.]+):(\d+)")
 
@@ -106,14 +135,46 @@ def subst(value, env):
     return value
 
 
+def expand(want):
+    """want with its named objects written out (this level only: each member is expanded in
+    turn when it is matched)."""
+    if isinstance(want, str) and want in OBJECTS:
+        return OBJECTS[want](None)
+    if isinstance(want, dict) and any(k in OBJECTS for k in want):
+        out = {}
+        for key, sub in want.items():
+            if key in OBJECTS:
+                out.update(OBJECTS[key](sub))
+        out.update((k, v) for k, v in want.items() if k not in OBJECTS)
+        return out
+    return want
+
+
+def merge(default, own):
+    """own with default's members added where own has none, at any depth of objects."""
+    if not isinstance(default, dict) or not isinstance(own, dict):
+        return own
+    out = dict(default)
+    for key, sub in own.items():
+        out[key] = merge(default[key], sub) if key in default else sub
+    return out
+
+
+def effective_expect(defaults, step):
+    """The expectation a request step is checked against: its own merged over defaults (the
+    case's "defaults", or the last "set_defaults" step's)."""
+    own = step.get("expect", {})
+    if step.get("defaults", True) is False:
+        return own
+    return merge(defaults.get("expect", {}), own)
+
+
 def match(want, got, where, errors):
     """Appends to errors every way got fails the matcher want."""
+    want = expand(want)
     if isinstance(want, str) and want.startswith("$"):
-        ok = {"$any": True, "$notnull": got is not None,
-              "$uuid": isinstance(got, str) and bool(UUID.match(got)),
-              "$iso": isinstance(got, str) and bool(ISO.match(got))}.get(want)
-        if ok is None:
-            ok = want == got  # not a matcher name: a literal that starts with '$'
+        test = NAMED.get(want)
+        ok = test(got) if test else want == got  # not a name: a literal that starts with '$'
         if not ok:
             errors.append("%s: expected %s, got %s" % (where, want, json.dumps(got)))
     elif isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
@@ -409,6 +470,7 @@ def check_received(expect, req, where):
 class Runner:
     def __init__(self, opts, case):
         self.opts, self.case, self.server, self.passed = opts, case, None, 0
+        self.defaults = case.get("defaults", {})
         self.dirs = [tempfile.mkdtemp(prefix="understudy-case-") for _ in range(2)]
         self.env = {"fixtures": opts.fixtures, "tmp": self.dirs[1],
                     "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
@@ -457,7 +519,7 @@ class Runner:
         except (OSError, http.client.HTTPException) as e:
             raise Failure("%s %s: no answer: %r" % (req.get("method", "GET"), req["path"][:200], e))
         took_ms = (time.monotonic() - started) * 1000
-        errors = check(subst(step.get("expect", {}), env), status, headers, raw)
+        errors = check(subst(effective_expect(self.defaults, step), env), status, headers, raw)
         if "max_ms" in step and took_ms > step["max_ms"]:
             errors.append("the answer took %.0f ms, more than %s ms" % (took_ms, step["max_ms"]))
         if "min_ms" in step and took_ms < step["min_ms"]:
@@ -557,11 +619,15 @@ class Runner:
                 except Exception as e:  # noqa: BLE001 - reported by "join"
                     self.background_errors.append("background %s: %s" % (
                         spec["request"].get("path"), e))
-            t = threading.Thread(target=one, args=(step["background"], dict(self.env)))
+            spec = dict(step["background"], defaults=False,  # the defaults of now
+                        expect=effective_expect(self.defaults, step["background"]))
+            t = threading.Thread(target=one, args=(spec, dict(self.env)))
             t.start()
             self.background.append(t)
         elif "join" in step:
             self.join_background()
+        elif "set_defaults" in step:
+            self.defaults = step["set_defaults"]
         elif "sleep_ms" in step:
             time.sleep(step["sleep_ms"] / 1000)
         elif "tally" in step:
@@ -628,7 +694,7 @@ class Runner:
                            port=servers[0].port)
                 try:
                     a = self.request_once(step, env, port=servers[0].port)
-                    b = self.request_once(dict(step, expect={}, save={}), env,
+                    b = self.request_once(dict(step, expect={}, save={}, defaults=False), env,
                                           port=servers[1].port)
                 except Failure as e:
                     raise Failure("twin request %d: %s" % (k, e))
@@ -713,9 +779,10 @@ class Runner:
             rcv.clear()
 
     def term_under_load(self, spec):
-        """Clients send until the server stops; SIGTERM lands while they are busy. Every
-        answer that arrives must be whole, and the server must exit 0."""
-        ok, stop, lock = [0], threading.Event(), threading.Lock()
+        """Clients send until the server stops; SIGTERM lands while they are busy, after_ms
+        after the first whole answer. Every answer that arrives must be whole, and the server
+        must exit 0."""
+        ok, stop, lock, answered = [0], threading.Event(), threading.Lock(), threading.Event()
 
         def body(c, conn):
             i = 0
@@ -734,10 +801,12 @@ class Runner:
                     raise Failure("status %s: %s" % (status, raw[:200]))
                 with lock:
                     ok[0] += 1
+                answered.set()
                 i += 1
         errors = []
         load = threading.Thread(target=lambda: errors.extend(self.clients(spec, body)))
         load.start()
+        answered.wait(15)  # a loaded machine may take a while to answer the first one
         time.sleep(spec.get("after_ms", 300) / 1000)
         code = self.server.stop(signal.SIGTERM, 20)
         stop.set()

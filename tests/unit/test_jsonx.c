@@ -80,9 +80,25 @@ static void test_depth_is_measured_outside_strings(void **state)
     assert_true(jsonx_too_deep("{\"a\": [{\"b\": []}]}", 18, 3));
 }
 
+static void test_utf8(void **state)
+{
+    char text[] = "ok \xc3\xa9 \xff bad \xc0\xaf overlong \xed\xa0\x80 surrogate \xe2\x82";
+
+    (void)state;
+    assert_int_equal(jsonx_utf8_char((const unsigned char *)"\xc3\xa9", 2), 2);
+    assert_int_equal(jsonx_utf8_char((const unsigned char *)"\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(jsonx_utf8_char((const unsigned char *)"\xf0\x9f\x98", 3), 0);
+    assert_true(jsonx_utf8_valid("plain \xe2\x82\xac", 9));
+    assert_false(jsonx_utf8_valid(text, strlen(text)));
+    jsonx_utf8_repair(text);
+    assert_true(jsonx_utf8_valid(text, strlen(text)));
+    assert_string_equal(text, "ok \xc3\xa9 ? bad ?? overlong ??? surrogate ??");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_locate_nested_member),
         cmocka_unit_test(test_locate_stops_at_deepest_found),
         cmocka_unit_test(test_dump_keeps_insertion_order),

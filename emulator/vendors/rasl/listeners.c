@@ -137,8 +137,7 @@ static int count_request(struct req *req, struct found *f, int ok)
  * "secret" field of the body or query string. New malloc'd text, or NULL. */
 static char *sent_secret(struct req *req, const json_t *payload)
 {
-    const char *h = req_header(req, "X-Webhook-Secret");
-    char buf[512];
+    const char *h = req_header(req, "X-Webhook-Secret"), *query_secret;
 
     if (h == NULL && (h = req_header(req, "Authorization")) != NULL &&
         strncmp(h, "Bearer ", 7) == 0)
@@ -147,8 +146,8 @@ static char *sent_secret(struct req *req, const json_t *payload)
         return strdup(h);
     if (jsonx_string(payload, "secret") != NULL)
         return strdup(jsonx_string(payload, "secret"));
-    if (req_query(req, "secret", buf, sizeof(buf)) == EMU_OK)
-        return strdup(buf);
+    if (req_query_value(req, "secret", &query_secret) == EMU_OK)
+        return strdup(query_secret);
     return NULL;
 }
 

@@ -599,6 +599,16 @@ static const struct table_def rasl_tables[] = {
 };
 /* clang-format on */
 
+static const struct setting_def rasl_settings_defs[] = {
+    {"whatsapp_configured", JSON_TRUE, 0},
+    {"default_status_id", JSON_INTEGER, 1},
+    {"default_source_id", JSON_INTEGER, 1},
+    {"business_phone", JSON_STRING, 1},
+    {"webhook_url", JSON_STRING, 1},
+    {"webhook_secret", JSON_STRING, 1},
+    {NULL, 0, 0},
+};
+
 const struct vendor vendor_rasl = {
     .name = "rasl",
     .prefixes = rasl_prefixes,
@@ -611,5 +621,6 @@ const struct vendor vendor_rasl = {
     .authenticate = rasl_authenticate,
     .reply_error = rasl_reply_error,
     .body = VENDOR_BODY_LARAVEL,
+    .settings = rasl_settings_defs,
     .after_seed = rasl_after_seed,
 };
