@@ -10,9 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Files that draw ids from rng.h and include only this header still find it here. */
-#include "rng.h"
-
 struct clock {
     pthread_mutex_t lock;
     int frozen;         /* 1: now is frozen_ms */

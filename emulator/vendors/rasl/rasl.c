@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "ratelimit.h"
 #include "req.h"
+#include "rng.h"
 #include "router.h"
 #include "store.h"
 #include "vendors.h"
