@@ -53,12 +53,16 @@ def routes_of(name):
     return []
 
 
-def routes():
-    """[(method, pattern)] over every vendor's table, in the dispatcher's order."""
+def vendor_order():
+    """The vendor descriptors (vendor_rasl, ...) in vendor_list[]: the dispatcher's order."""
     text = read(os.path.join(ROOT, "emulator", "vendor_list.c"))
     table = re.search(r"vendor_list\[\] = \{(.*?)\n\};", text, re.S).group(1)
-    order = re.findall(r"&(vendor_\w+)", table)
-    return [r for name in order for r in routes_of(name)]
+    return re.findall(r"&(vendor_\w+)", table)
+
+
+def routes():
+    """[(method, pattern)] over every vendor's table, in the dispatcher's order."""
+    return [r for name in vendor_order() for r in routes_of(name)]
 
 
 def segments_match(pattern, path):
