@@ -15,13 +15,16 @@
 #include "app.h"
 #include "err.h"
 #include "fixtures.h"
-#include "http.h"
+#include "http_client.h"
+#include "http_server.h"
 #include "journal.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "replay.h"
 #include "scenario.h"
 #include "store.h"
+#include "tenants.h"
+#include "vendor_list.h"
 #include "vendors.h"
 #include "webhooks.h"
 
@@ -79,14 +82,14 @@ static int open_store(struct app *app, char *err, size_t errlen)
     struct store_txn *txn;
     int rc;
 
-    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, fixtures_store_tables());
+    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables());
     if (rc != EMU_OK) {
         snprintf(err, errlen, "cannot open the store in %s", app->data_dir);
         return rc;
     }
     rc = store_txn_begin(app->store, 1, &txn);
-    if (rc == EMU_OK && (app->cfg.reset || !fixtures_store_is_seeded(txn)))
-        rc = fixtures_seed(app->fixtures, txn, NULL);
+    if (rc == EMU_OK && (app->cfg.reset || !tenants_store_is_seeded(txn)))
+        rc = tenants_seed(app->fixtures, txn, NULL);
     if (rc == EMU_OK)
         rc = store_txn_commit(txn);
     else
@@ -101,10 +104,10 @@ static void vendor_names(char *buf, size_t len)
     size_t used = 0;
 
     buf[0] = '\0';
-    for (int i = 0; vendors[i] != NULL; i++)
-        if (vendors[i] != &vendor_admin && used < len)
+    for (int i = 0; vendor_list[i] != NULL; i++)
+        if (vendor_list[i] != &vendor_admin && used < len)
             used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-                                     vendors[i]->name);
+                                     vendor_list[i]->name);
 }
 
 /* Every connection is a descriptor, and many clients (or a flood of idle ones) can hold more
@@ -122,7 +125,7 @@ static void raise_open_files(void)
 static int serve(int argc, char **argv)
 {
     static struct app app; /* outlives every request thread */
-    struct http *http = NULL;
+    struct http_server *http = NULL;
     char err[1024], host[128], names[256];
     sigset_t stop_signals;
     int sig, rc;
@@ -176,7 +179,7 @@ static int serve(int argc, char **argv)
     }
     atomic_store(&app.ready, 1);
 
-    if (http_start(&app, &http, err, sizeof(err)) != EMU_OK) {
+    if (http_server_start(&app, &http, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
         webhooks_stop(app.webhooks);
         store_close(app.store);
@@ -185,10 +188,10 @@ static int serve(int argc, char **argv)
     }
     config_listen_split(&app.cfg, host, sizeof(host), &port);
     vendor_names(names, sizeof(names));
-    printf("understudy ready on http://%s:%u (%s)\n", host, http_port(http), names);
+    printf("understudy ready on http://%s:%u (%s)\n", host, http_server_port(http), names);
 
     sigwait(&stop_signals, &sig);
-    http_stop(http);
+    http_server_stop(http);
     webhooks_stop(app.webhooks);
     store_close(app.store);
     remove_temp_dir(&app);
@@ -229,7 +232,7 @@ static int health(int argc, char **argv)
 {
     const char *base = argc > 0 ? argv[0] : "http://127.0.0.1:8080";
     int status = 0;
-    int rc = http_probe(base, "/__admin/health", &status);
+    int rc = http_client_probe(base, "/__admin/health", &status);
 
     if (rc == EMU_INVALID) {
         fprintf(stderr, "understudy: health: '%s' is not http://HOST:PORT\n", base);
@@ -247,6 +250,7 @@ int main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : "";
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    vendor_list_register(); /* before anything reads fixtures, tables or routes */
     if (strcmp(cmd, "check") == 0)
         return check(argc - 2, argv + 2);
     if (strcmp(cmd, "health") == 0)

@@ -22,6 +22,7 @@
 #include "scenario.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tenants.h"
 #include "vendors.h"
 #include "webhooks.h"
 
@@ -60,7 +61,7 @@ static int query_text(const struct req *req, const char *name, char **out)
     return rc == EMU_NOT_FOUND ? EMU_OK : rc;
 }
 
-/* Tenant ids are at most 32 characters (see fixtures_copy_tenant); the buffers that hold one
+/* Tenant ids are at most 32 characters (see tenants_copy); the buffers that hold one
  * have room to spare. */
 #define ADMIN_TENANT_MAX 64
 
@@ -115,7 +116,7 @@ static int admin_reset(struct req *req, struct res *res)
     if (rc != EMU_OK)
         return rc;
     has_tenant = tenant != NULL;
-    rc = fixtures_seed(req->app->fixtures, req->txn, tenant);
+    rc = tenants_seed(req->app->fixtures, req->txn, tenant);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s' in the fixtures", tenant);
     if (rc != EMU_OK)
@@ -135,6 +136,7 @@ static int admin_reset(struct req *req, struct res *res)
 
 static int admin_routes(struct req *req, struct res *res)
 {
+    const struct vendor *const *vendors = vendors_all();
     json_t *list = json_array();
 
     (void)req;
@@ -296,10 +298,9 @@ static int tenant_credentials(struct req *req, struct res *res, const char *id, 
         }
         json_object_set(*out, name, list);
     }
-    for (int i = 0; vendors[i] != NULL; i++)
-        if (vendors[i]->default_credentials != NULL &&
-            json_object_get(*out, vendors[i]->name) == NULL)
-            json_object_set_new(*out, vendors[i]->name, vendors[i]->default_credentials(id));
+    for (const struct vendor *const *v = vendors_all(); *v != NULL; v++)
+        if ((*v)->default_credentials != NULL && json_object_get(*out, (*v)->name) == NULL)
+            json_object_set_new(*out, (*v)->name, (*v)->default_credentials(id));
     return EMU_OK;
 }
 
@@ -325,7 +326,7 @@ static int admin_tenants_create(struct req *req, struct res *res)
         json_decref(credentials);
         return rc;
     }
-    rc = fixtures_copy_tenant(req->app->fixtures, req->txn, id, from, credentials);
+    rc = tenants_copy(req->app->fixtures, req->txn, id, from, credentials);
     if (rc == EMU_INVALID)
         rc = res_fail(res, EMU_BAD_REQUEST,
                       "\"id\" must be 1-32 lowercase letters, digits, '-' or '_'");
@@ -346,7 +347,7 @@ static int admin_tenants_delete(struct req *req, struct res *res)
 {
     const char *id = req_param(req, "id");
     char prefix[80];
-    int rc = fixtures_delete_tenant(req->txn, id);
+    int rc = tenants_delete(req->txn, id);
 
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", id);
@@ -420,7 +421,7 @@ static int admin_tenants_update(struct req *req, struct res *res)
     {
         const struct vendor *v = vendor_find(vendor);
 
-        if (v == NULL || v == &vendor_admin || !json_is_object(changes)) {
+        if (v == NULL || v == vendors_own_api() || !json_is_object(changes)) {
             json_decref(tenant);
             return res_fail(res, EMU_BAD_REQUEST,
                             "\"%s\" is not a vendor with settings (an object is expected)", vendor);
@@ -576,10 +577,24 @@ static int admin_requests_count(struct req *req, struct res *res)
                     json_pack("{s:I,s:b}", "count", (json_int_t)count, "complete", complete));
 }
 
+/* GET /__admin/metrics: the counters, and the journal's and the store's sizes read now. */
 static int admin_metrics(struct req *req, struct res *res)
 {
-    size_t len;
-    char *text = metrics_render(req->app->metrics, req->app, &len);
+    size_t len, entries, bytes, used, map;
+    uint64_t dropped;
+    char *text;
+
+    journal_stats(req->app->journal, &entries, &bytes, &dropped);
+    store_usage(req->app->store, &used, &map);
+    const struct metrics_gauge gauges[] = {
+        {"understudy_journal_entries", "Requests held in the journal.", 0, entries},
+        {"understudy_journal_bytes", "Bytes held in the journal.", 0, bytes},
+        {"understudy_journal_dropped_total", "Journal entries dropped to stay in bounds.", 1,
+         dropped},
+        {"understudy_store_bytes", "Bytes of the store in use.", 0, used},
+        {"understudy_store_map_bytes", "The most the store can hold (--map-size).", 0, map},
+    };
+    text = metrics_render(req->app->metrics, gauges, sizeof(gauges) / sizeof(gauges[0]), &len);
 
     if (text == NULL)
         return EMU_NOMEM;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "dispatch.h"
 #include "err.h"
 #include "fixtures.h"
 #include "journal.h"
@@ -22,6 +23,8 @@
 #include "router.h"
 #include "scenario.h"
 #include "store.h"
+#include "tenants.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 /* A scenario's delay_ms sleeps in the request's thread with usleep (up to a minute). In a fuzz
@@ -93,8 +96,7 @@ static void keep_pristine(struct app *app)
     pristine = NULL;
     if (jsonx_read_file(path, &pristine, &pristine_len) != EMU_OK)
         die("reading the seeded store");
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, fixtures_store_tables()) !=
-        EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
         die("reopening the store");
 }
 
@@ -108,8 +110,7 @@ static void restore_pristine(struct app *app)
     f = fopen(path, "w");
     if (f == NULL || fwrite(pristine, 1, pristine_len, f) != pristine_len || fclose(f) != 0)
         die("restoring the store");
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, fixtures_store_tables()) !=
-        EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
         die("reopening the store");
 }
 
@@ -119,7 +120,7 @@ static void seed(struct app *app)
     int rc = store_txn_begin(app->store, 1, &txn);
 
     if (rc == EMU_OK)
-        rc = fixtures_seed(app->fixtures, txn, NULL);
+        rc = tenants_seed(app->fixtures, txn, NULL);
     if (rc == EMU_OK)
         rc = store_txn_commit(txn);
     else
@@ -158,6 +159,7 @@ struct app *fuzz_app(void)
 
     if (built)
         return app;
+    vendor_list_register(); /* as main does, before anything reads fixtures, tables or routes */
     if (config_parse(&app->cfg, 2, argv, err, sizeof(err)) != EMU_OK)
         die(err);
     app->cfg.map_size = (size_t)256 << 20; /* the fixtures take a few hundred kB */
@@ -179,8 +181,7 @@ struct app *fuzz_app(void)
         metrics_new(&app->metrics) != 0)
         die("out of memory");
     load_scenarios(app);
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, fixtures_store_tables()) !=
-        EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
         die("the store");
     app->webhooks = NULL; /* deliveries are recorded in the outbox and never sent */
     atomic_store(&app->ready, 1);
@@ -301,7 +302,7 @@ void fuzz_check_scenario_headers(const json_t *doc)
     }
 }
 
-/* Journals the exchange the way http.c does, so GET /__admin/requests has entries of every
+/* Journals the exchange the way http_server.c does, so GET /__admin/requests has entries of every
  * shape to render. */
 static void journal(struct app *app, const struct req *req, const struct res *res)
 {
@@ -368,7 +369,7 @@ int fuzz_dispatch(struct app *app, const struct fuzz_request *r)
     req.body = r->body_too_large ? "" : r->body;
     req.body_len = r->body_too_large ? 0 : r->body_len;
     req.body_too_large = r->body_too_large;
-    router_dispatch(app, &req, &res);
+    dispatch_request(app, &req, &res);
     if (req.route != NULL && req.vendor == &vendor_admin && strcmp(req.method, "PUT") == 0 &&
         strncmp(req.route->path, "/__admin/scenarios/", 19) == 0 && res.status < 300)
         fuzz_check_scenario_headers(req.json); /* what the admin API accepted */
@@ -378,7 +379,7 @@ int fuzz_dispatch(struct app *app, const struct fuzz_request *r)
         strcmp(req.method, "GET") != 0)
         scenarios_dirty = 1;
     if (res.status == 0)
-        res.status = 500; /* what http.c sends for an answer nobody set */
+        res.status = 500; /* what http_server.c sends for an answer nobody set */
     fuzz_check_answer(&req, &res);
     journal(app, &req, &res);
     status = res.status;

@@ -1,10 +1,10 @@
 /* fuzz_app.h -- the server's state for in-process fuzz targets, and one request through it.
  *
- * A fuzz target runs requests through router_dispatch exactly as http.c does, without civetweb:
- * the app is built once the way main.c builds it (built-in fixtures, a private temporary store,
- * frozen clock, the built-in scenarios, no webhook worker, so nothing leaves the process), and
- * put back to that state before each input, so every input runs on the same data and a crash
- * found once reproduces from its file alone. Every answer is checked against what a careful
+ * A fuzz target runs requests through dispatch_request exactly as server/http_server.c does,
+ * without civetweb: the app is built once the way main.c builds it (built-in fixtures, a private
+ * temporary store, frozen clock, the built-in scenarios, no webhook worker, so nothing leaves the
+ * process), and put back to that state before each input, so every input runs on the same data and
+ * a crash found once reproduces from its file alone. Every answer is checked against what a careful
  * server must never do; a breach aborts, which libFuzzer records as a crash. */
 #ifndef EMU_FUZZ_APP_H
 #define EMU_FUZZ_APP_H
@@ -38,7 +38,7 @@ struct fuzz_request {
     int body_too_large;
 };
 
-/* Dispatches r, journals it as http.c does, checks the answer (fuzz_check_answer) and frees
+/* Dispatches r, journals it as http_server.c does, checks the answer (fuzz_check_answer) and frees
  * everything. Returns the status answered. */
 int fuzz_dispatch(struct app *app, const struct fuzz_request *r);
 

@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "embedded.h"
 #include "err.h"
 #include "fixtures.h"
 #include "fuzz_app.h"
 #include "store.h"
+#include "tenants.h"
 
 static char dir[PATH_MAX];
 static const struct embedded_file *files[64];
@@ -94,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (store_txn_begin(app->store, 1, &txn) != EMU_OK)
             abort();
-        rc = fixtures_seed(fx, txn, NULL);
+        rc = tenants_seed(fx, txn, NULL);
         store_txn_abort(txn);
         if (rc != EMU_OK) { /* the server would refuse to start on a set its checker passed */
             fprintf(stderr, "fuzz: a set that loads fails to seed: %s\n", emu_strerror(rc));

@@ -21,6 +21,7 @@
 
 #include "fuzz_app.h"
 #include "router.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 #define FUZZ_MAX_REQUESTS 4
@@ -39,6 +40,8 @@ static const char *const other_methods[] = {"GET",    "POST", "PUT",     "PATCH"
 
 static void list_routes(void)
 {
+    const struct vendor *const *vendors = vendors_all();
+
     for (int i = 0; vendors[i] != NULL; i++)
         for (const struct route *r = vendors[i]->routes; r->method && nroutes < MAX_ROUTES; r++)
             routes[nroutes++] = (struct route_ref){vendors[i], r};

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "http.h"
+#include "http_client.h"
 #include "jsonx.h"
 #include "replay.h"
 

@@ -3,7 +3,7 @@
 
   pipeline   every request of tests/http/cases/**/*.json, in fuzz_pipeline.c's format: route
              byte (the route's index over the vendors' tables, read from the C sources in the
-             order of emulator/vendors.c; a path no route has is sent raw), flags byte, then
+             order of emulator/vendor_list.c; a path no route has is sent raw), flags byte, then
              params, query, headers and body, each a 16-bit little-endian length and its bytes
   rasl_list  the query strings the cases send to RASL's list routes (fuzz_rasl_list.c's format)
   scenario   the scenario library (scenarios/*.json), tests/http/data/scenarios_*, and the
@@ -53,10 +53,16 @@ def routes_of(name):
     return []
 
 
+def vendor_order():
+    """The vendor descriptors (vendor_rasl, ...) in vendor_list[]: the dispatcher's order."""
+    text = read(os.path.join(ROOT, "emulator", "vendor_list.c"))
+    table = re.search(r"vendor_list\[\] = \{(.*?)\n\};", text, re.S).group(1)
+    return re.findall(r"&(vendor_\w+)", table)
+
+
 def routes():
     """[(method, pattern)] over every vendor's table, in the dispatcher's order."""
-    order = re.findall(r"&(vendor_\w+)", read(os.path.join(ROOT, "emulator", "vendors.c")))
-    return [r for name in order for r in routes_of(name)]
+    return [r for name in vendor_order() for r in routes_of(name)]
 
 
 def segments_match(pattern, path):

@@ -87,8 +87,7 @@ def show(path):
 def vendor_of(table_index):
     """The vendor owning the table_index-th route (make_corpus.routes' order)."""
     import make_corpus  # next to this file
-    order = re.findall(r"&vendor_(\w+)", make_corpus.read(os.path.join(
-        make_corpus.ROOT, "emulator", "vendors.c")))
+    order = [name[len("vendor_"):] for name in make_corpus.vendor_order()]
     n = 0
     for name in order:
         count = len(make_corpus.routes_of("vendor_" + name))

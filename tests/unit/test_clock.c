@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "rng.h"
 
 static void test_parse_and_format_round_trip(void **state)
 {

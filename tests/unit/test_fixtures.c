@@ -15,6 +15,8 @@
 #include "err.h"
 #include "fixtures.h"
 #include "store.h"
+#include "tenants.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 static char dir[64];
@@ -161,11 +163,11 @@ static void test_seed_and_reset_one_tenant(void **state)
     (void)state;
     assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
     snprintf(sdir, sizeof(sdir), "%s/store", dir);
-    assert_int_equal(store_open(&st, sdir, 1 << 24, fixtures_store_tables()), EMU_OK);
+    assert_int_equal(store_open(&st, sdir, 1 << 24, vendors_store_tables()), EMU_OK);
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
-    assert_false(fixtures_store_is_seeded(txn));
-    assert_int_equal(fixtures_seed(fx, txn, NULL), EMU_OK);
-    assert_true(fixtures_store_is_seeded(txn));
+    assert_false(tenants_store_is_seeded(txn));
+    assert_int_equal(tenants_seed(fx, txn, NULL), EMU_OK);
+    assert_true(tenants_store_is_seeded(txn));
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     assert_int_equal(rows(st, "guayaba.statuses", "demo/"), 9);
     assert_int_equal(rows(st, "guayaba.statuses", "other/"), 9);
@@ -175,8 +177,8 @@ static void test_seed_and_reset_one_tenant(void **state)
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
     assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "demo/"), EMU_OK);
     assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "other/"), EMU_OK);
-    assert_int_equal(fixtures_seed(fx, txn, "demo"), EMU_OK);
-    assert_int_equal(fixtures_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
+    assert_int_equal(tenants_seed(fx, txn, "demo"), EMU_OK);
+    assert_int_equal(tenants_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
     assert_int_equal(store_get(txn, "core.credentials", "guayaba/gua_demo0001_key", &doc), EMU_OK);
     assert_string_equal(json_string_value(json_object_get(doc, "tenant")), "demo");
     json_decref(doc);
@@ -198,5 +200,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_without_tenants_file, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_seed_and_reset_one_tenant, make_dir, remove_dir),
     };
+    vendor_list_register(); /* as main does: the vendors the core serves */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,9 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "store.h"
+#include "tenants.h"
+#include "vendor_list.h"
+#include "vendors.h"
 #include "vendors/rasl/rasl.h"
 
 #define NOW_S 1767225600LL /* 2026-01-01T00:00:00Z */
@@ -49,10 +52,10 @@ static int setup(void **state)
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
     strcpy(w->dir, "/tmp/test_rasl_uploads-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(
-        store_open(&w->app.store, w->dir, w->app.cfg.map_size, fixtures_store_tables()), EMU_OK);
+    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables()),
+                     EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(fixtures_seed(w->app.fixtures, txn, NULL), EMU_OK);
+    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     *state = w;
     return 0;
@@ -381,6 +384,8 @@ int main(void)
         cmocka_unit_test(test_template_header_upload_refused),
         cmocka_unit_test(test_template_header_upload_fills_the_requirement),
     };
+
+    vendor_list_register(); /* as main does: the vendors the core serves */
 
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "form.h"
 #include "req.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 static void set_request(struct req *req, const char *method, const char *type, const char *body,
@@ -348,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_read_body),
         cmocka_unit_test(test_fail_cuts_whole_characters),
     };
+
+    vendor_list_register(); /* as main does: the vendors the core serves */
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

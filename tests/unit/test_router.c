@@ -11,6 +11,7 @@
 #include "err.h"
 #include "req.h"
 #include "router.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 static void test_literal_paths(void **state)
@@ -67,7 +68,7 @@ static void test_match_names_params_and_vendor(void **state)
     (void)state;
     req.method = "PUT";
     req.path = "/contacts/d290f1ee-6c54-4b01-90e6-d701748f0851";
-    assert_int_equal(router_match(vendors, &req), EMU_OK);
+    assert_int_equal(router_match(vendor_list, &req), EMU_OK);
     assert_ptr_equal(req.vendor, &vendor_guayaba);
     assert_string_equal(req_param(&req, "id"), "d290f1ee-6c54-4b01-90e6-d701748f0851");
     assert_null(req_param(&req, "i"));
@@ -80,13 +81,13 @@ static void test_wrong_method_and_unknown_path(void **state)
     (void)state;
     req.method = "DELETE";
     req.path = "/contacts/statuses";
-    assert_int_equal(router_match(vendors, &req), EMU_NO_METHOD);
+    assert_int_equal(router_match(vendor_list, &req), EMU_NO_METHOD);
     req.method = "GET";
     req.path = "/no/such/thing";
-    assert_int_equal(router_match(vendors, &req), EMU_NO_ROUTE);
+    assert_int_equal(router_match(vendor_list, &req), EMU_NO_ROUTE);
     assert_ptr_equal(req.vendor, &vendor_guayaba); /* Guayaba owns the unclaimed paths */
     req.path = "/__admin/nope";
-    assert_int_equal(router_match(vendors, &req), EMU_NO_ROUTE);
+    assert_int_equal(router_match(vendor_list, &req), EMU_NO_ROUTE);
     assert_ptr_equal(req.vendor, &vendor_admin);
 }
 
@@ -97,26 +98,26 @@ static void test_prefix_owns_whole_segments(void **state)
     (void)state;
     req.method = "GET";
     req.path = "/v1";
-    assert_int_equal(router_match(vendors, &req), EMU_NO_ROUTE);
+    assert_int_equal(router_match(vendor_list, &req), EMU_NO_ROUTE);
     assert_ptr_equal(req.vendor, &vendor_convoso);
     req.path = "/v1x";
-    router_match(vendors, &req);
+    router_match(vendor_list, &req);
     assert_ptr_equal(req.vendor, &vendor_guayaba);
     req.path = "/v"; /* shorter than every prefix */
-    router_match(vendors, &req);
+    router_match(vendor_list, &req);
     assert_ptr_equal(req.vendor, &vendor_guayaba);
     req.path = "/api/v2/nothing";
-    router_match(vendors, &req);
+    router_match(vendor_list, &req);
     assert_ptr_equal(req.vendor, &vendor_rasl);
 }
 
 static void test_no_two_routes_collide(void **state)
 {
     (void)state;
-    for (int a = 0; vendors[a] != NULL; a++)
-        for (const struct route *r = vendors[a]->routes; r->method; r++)
-            for (int b = 0; vendors[b] != NULL; b++)
-                for (const struct route *s = vendors[b]->routes; s->method; s++)
+    for (int a = 0; vendor_list[a] != NULL; a++)
+        for (const struct route *r = vendor_list[a]->routes; r->method; r++)
+            for (int b = 0; vendor_list[b] != NULL; b++)
+                for (const struct route *s = vendor_list[b]->routes; s->method; s++)
                     if (r != s && strcmp(r->method, s->method) == 0)
                         assert_false(strcmp(r->path, s->path) == 0);
 }
@@ -134,5 +135,6 @@ int main(void)
         cmocka_unit_test(test_prefix_owns_whole_segments),
         cmocka_unit_test(test_no_two_routes_collide),
     };
+    vendor_list_register(); /* as main does: the vendors the core serves */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "scenario.h"
+#include "vendor_list.h"
 
 /* Checks text as a scenario; err gets the sentence. */
 static int check(const char *text, char *err, size_t errlen)
@@ -107,6 +108,8 @@ int main(void)
         cmocka_unit_test(test_header_values_hold_no_control_characters),
         cmocka_unit_test(test_activation_per_tenant),
     };
+
+    vendor_list_register(); /* as main does: the vendors the core serves */
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,9 @@
  * "widgets" below is a whole vendor in one file, compiled into this test only: its routes, a
  * table seeded from its own fixture file, authentication through the shared credential lookup,
  * a rate limit through the shared rate-limit answer, its settings, and an error catalogue in
- * the shared table type. The test plugs it into the vendor list (vendors_use), writes its
- * fixtures, and drives requests through router_dispatch as the server does: nothing in the core
- * names it. */
+ * the shared table type. The test registers it as the core's vendor list (vendors_register), writes
+ * its fixtures, and drives requests through dispatch_request as the server does: nothing in the
+ * core names it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +28,10 @@
 #include "req.h"
 #include "router.h"
 #include "store.h"
+#include "dispatch.h"
+#include "tenants.h"
+#include "vendor_list.h"
+#include "vendor_kit.h"
 #include "vendors.h"
 
 /* ---- the vendor: everything a fourth vendor writes ---- */
@@ -226,7 +230,7 @@ static int setup(void **state)
     char err[256], path[128];
 
     assert_non_null(w);
-    vendors_use(test_vendors);
+    vendors_register(test_vendors, &vendor_admin);
     strcpy(w->dir, "/tmp/test_vendor_interface-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
     snprintf(path, sizeof(path), "%s/fixtures", w->dir);
@@ -243,10 +247,10 @@ static int setup(void **state)
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
     snprintf(path, sizeof(path), "%s/data", w->dir);
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(store_open(&w->app.store, path, w->app.cfg.map_size, fixtures_store_tables()),
+    assert_int_equal(store_open(&w->app.store, path, w->app.cfg.map_size, vendors_store_tables()),
                      EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(fixtures_seed(w->app.fixtures, txn, NULL), EMU_OK);
+    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     *state = w;
     return 0;
@@ -264,7 +268,7 @@ static int teardown(void **state)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
     assert_int_equal(system(cmd), 0);
     free(w);
-    vendors_use(NULL);
+    vendor_list_register();
     return 0;
 }
 
@@ -290,7 +294,7 @@ static int send(struct world *w, const char *method, const char *path, const cha
         req.headers[0].value = key;
         req.nheaders = 1;
     }
-    router_dispatch(&w->app, &req, res);
+    dispatch_request(&w->app, &req, res);
     status = res->status;
     if (out != NULL) {
         *out = json_loadb(res->body, res->body_len, 0, NULL);
@@ -311,7 +315,7 @@ static void assert_error(json_t *body, const char *name, const char *code)
 
 static void test_list_and_tables(void **state)
 {
-    const char *const *tables = fixtures_store_tables();
+    const char *const *tables = vendors_store_tables();
     int found = 0;
 
     (void)state;

@@ -27,6 +27,8 @@
 #include "req.h"
 #include "router.h"
 #include "store.h"
+#include "tenants.h"
+#include "vendor_list.h"
 #include "vendors.h"
 
 struct world {
@@ -43,16 +45,17 @@ static int world_setup(void **state)
     char err[256];
 
     assert_non_null(w);
+    vendor_list_register();
     assert_int_equal(config_parse(&w->app.cfg, 2, argv, err, sizeof(err)), EMU_OK);
     assert_int_equal(clock_init(&w->app.clock, w->app.cfg.clock), EMU_OK);
     assert_int_equal(fixtures_load(&w->app.fixtures, NULL, err, sizeof(err)), EMU_OK);
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
     strcpy(w->dir, "/tmp/test_vendor-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(
-        store_open(&w->app.store, w->dir, w->app.cfg.map_size, fixtures_store_tables()), EMU_OK);
+    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables()),
+                     EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(fixtures_seed(w->app.fixtures, txn, NULL), EMU_OK);
+    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
     *state = w;
     return 0;

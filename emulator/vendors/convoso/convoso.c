@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "req.h"
 #include "router.h"
+#include "vendor_kit.h"
 #include "vendors.h"
 
 /* A token's own limit stays within an int. */

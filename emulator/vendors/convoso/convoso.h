@@ -43,4 +43,7 @@ int convoso_text(struct req *req, struct res *res, const char *name, char **out)
 /* Fails the request with the catalogue entry named by its code ("6069") or text. */
 int convoso_fail(struct res *res, const char *entry);
 
+/* The vendor's own descriptor (convoso.c), which its kit calls name. */
+extern const struct vendor vendor_convoso;
+
 #endif

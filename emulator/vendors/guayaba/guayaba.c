@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "router.h"
+#include "vendor_kit.h"
 #include "vendors.h"
 
 #define READS_PER_MINUTE  100

@@ -87,4 +87,7 @@ const char *guayaba_timezone_for_phone(const char *e164);
 /* The request's clock as "2026-01-15T10:30:00.000Z" in buf[32]. */
 void guayaba_now(const struct req *req, char buf[32]);
 
+/* The vendor's own descriptor (guayaba.c), which its kit calls name. */
+extern const struct vendor vendor_guayaba;
+
 #endif

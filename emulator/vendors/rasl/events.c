@@ -16,6 +16,7 @@
 #include "jsonx.h"
 #include "outbox.h"
 #include "req.h"
+#include "rng.h"
 #include "store.h"
 
 #define EVENT_SEED_SALT 0x45565453ULL /* "EVTS": event ids' own stream */

@@ -18,6 +18,7 @@
 #include "jsonx.h"
 #include "ratelimit.h"
 #include "req.h"
+#include "rng.h"
 #include "store.h"
 
 #define OTP_MAX_ATTEMPTS 5

@@ -19,8 +19,10 @@
 #include "jsonx.h"
 #include "ratelimit.h"
 #include "req.h"
+#include "rng.h"
 #include "router.h"
 #include "store.h"
+#include "vendor_kit.h"
 #include "vendors.h"
 
 #define RASL_SEED_SALT 0x5241534cULL /* "RASL": the request ids' own stream */

@@ -246,4 +246,7 @@ int rasl_account_row(struct req *req, json_t **out);
 int rasl_account_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                          const char **field, char *msg, size_t msglen);
 
+/* The vendor's own descriptor (rasl.c), which its kit calls name. */
+extern const struct vendor vendor_rasl;
+
 #endif

@@ -1,0 +1,13 @@
+/* hash.h -- FNV-1a string hashes: bucket numbers for the in-memory tables, and the per-tenant
+ * and per-rule keys mixed into --seed (so a value must never change: ids depend on it). */
+#ifndef EMU_HASH_H
+#define EMU_HASH_H
+
+#include <stdint.h>
+
+/* The 32-bit FNV-1a hash of the NUL-terminated string s. */
+uint32_t hash_fnv1a32(const char *s);
+/* The 64-bit FNV-1a hash of the NUL-terminated string s. */
+uint64_t hash_fnv1a64(const char *s);
+
+#endif

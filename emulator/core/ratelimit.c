@@ -1,0 +1,135 @@
+/* ratelimit.c -- a mutex-guarded chained hash of windows, keyed by string. */
+#include "ratelimit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "err.h"
+#include "hash.h"
+#include "req.h"
+
+#define BUCKETS 256
+
+struct window {
+    struct window *next;
+    int64_t start_ms;
+    int count;
+    char key[]; /* NUL-terminated */
+};
+
+struct ratelimit {
+    pthread_mutex_t lock;
+    struct window *buckets[BUCKETS];
+};
+
+static unsigned hash(const char *s)
+{
+    return hash_fnv1a32(s) % BUCKETS;
+}
+
+int ratelimit_new(struct ratelimit **out)
+{
+    struct ratelimit *rl = calloc(1, sizeof(*rl));
+
+    *out = rl;
+    if (rl == NULL)
+        return EMU_NOMEM;
+    pthread_mutex_init(&rl->lock, NULL);
+    return EMU_OK;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+    if (rl == NULL)
+        return;
+    ratelimit_clear(rl, "");
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
+}
+
+int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t window_ms,
+                  int limit, struct ratelimit_state *st)
+{
+    unsigned b = hash(key);
+    struct window *w;
+
+    pthread_mutex_lock(&rl->lock);
+    for (w = rl->buckets[b]; w != NULL; w = w->next)
+        if (strcmp(w->key, key) == 0)
+            break;
+    if (w == NULL) {
+        size_t len = strlen(key);
+
+        w = malloc(sizeof(*w) + len + 1);
+        if (w == NULL) {
+            pthread_mutex_unlock(&rl->lock);
+            return EMU_NOMEM;
+        }
+        memcpy(w->key, key, len + 1);
+        w->count = 0;
+        w->start_ms = now_ms;
+        w->next = rl->buckets[b];
+        rl->buckets[b] = w;
+    }
+    /* A clock moved back (a new --clock, a freeze in the past) also opens a new window. */
+    if (now_ms >= w->start_ms + window_ms || now_ms < w->start_ms) {
+        w->start_ms = now_ms;
+        w->count = 0;
+    }
+    st->allowed = w->count < limit;
+    if (st->allowed)
+        w->count++;
+    st->limit = limit;
+    st->remaining = limit - w->count;
+    st->reset_ms = w->start_ms + window_ms;
+    pthread_mutex_unlock(&rl->lock);
+    return EMU_OK;
+}
+
+void ratelimit_clear(struct ratelimit *rl, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+
+    pthread_mutex_lock(&rl->lock);
+    for (int b = 0; b < BUCKETS; b++) {
+        struct window **link = &rl->buckets[b];
+
+        while (*link != NULL) {
+            struct window *w = *link;
+
+            if (strncmp(w->key, prefix, plen) == 0) {
+                *link = w->next;
+                free(w);
+            } else {
+                link = &w->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
+}
+
+int ratelimit_answer(struct req *req, struct res *res, const char *key, int64_t window_ms,
+                     int limit, unsigned headers)
+{
+    struct ratelimit_state st;
+    int rc = ratelimit_hit(req->app->limits, key, req->now_ms, window_ms, limit, &st);
+
+    if (rc != EMU_OK)
+        return rc;
+    if (headers & RATELIMIT_HEADERS) {
+        res_header(res, "X-RateLimit-Limit", "%d", st.limit);
+        res_header(res, "X-RateLimit-Remaining", "%d", st.remaining);
+        res_header(res, "X-RateLimit-Reset", "%lld", (long long)((st.reset_ms + 999) / 1000));
+    }
+    if (headers & RATELIMIT_WINDOW)
+        res_header(res, "X-RateLimit-Window", "%lld", (long long)(window_ms / 1000));
+    if (st.allowed)
+        return EMU_OK;
+    res->retry_after = (int)((st.reset_ms - req->now_ms + 999) / 1000);
+    if (res->retry_after < 1)
+        res->retry_after = 1;
+    res_header(res, "Retry-After", "%d", res->retry_after);
+    return EMU_RATE_LIMITED;
+}

@@ -1,0 +1,29 @@
+/* tenants.h -- a tenant's life in the store: seeded from the fixtures, copied, reset, deleted.
+ *
+ * A tenant is a row of core.tenants, its credentials in core.credentials ("<vendor>/<secret>"
+ * keys), and its rows in every vendor table under the key prefix "<tenant>/". Everything here
+ * runs inside the caller's write transaction. */
+#ifndef EMU_TENANTS_H
+#define EMU_TENANTS_H
+
+#include <jansson.h>
+
+struct fixtures;
+struct store_txn;
+
+/* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
+ * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
+int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
+
+/* Makes tenant id a copy of tenant from's fixture data (not its current state) with the given
+ * credentials ({"<vendor>": [credential rows]}, borrowed; not checked here). EMU_INVALID for
+ * a malformed id, EMU_NOT_FOUND when the set has no tenant from, EMU_CONFLICT when id exists. */
+int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
+                 const json_t *credentials);
+/* Deletes tenant id and all its data. EMU_NOT_FOUND when there is no such tenant. */
+int tenants_delete(struct store_txn *txn, const char *id);
+
+/* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
+int tenants_store_is_seeded(struct store_txn *txn);
+
+#endif

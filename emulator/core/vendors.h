@@ -1,0 +1,152 @@
+/* vendors.h -- the vendor interface: what one emulated vendor hands to the core, and the registry
+ * of them all (the kit vendors build on is vendor_kit.h).
+ *
+ * A vendor is a directory under vendors/ that exports one const struct vendor. The core knows
+ * vendors only through this descriptor: their path space, route table, store tables and how
+ * their fixtures map to keys, how they authenticate, and how their error bodies look. A vendor
+ * knows the core only through the kit below: its error catalogue as a table, the credential
+ * lookup, the rate limit on a credential, the tenant's settings and the store-full sentence. */
+#ifndef EMU_VENDORS_H
+#define EMU_VENDORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct req;
+struct res;
+struct route;
+struct store_txn;
+
+/* ---- the descriptor ---- */
+
+/* A store table a vendor owns, and how its fixture rows become documents. */
+struct table_def {
+    const char *name;    /* store table, "guayaba.contacts" */
+    const char *fixture; /* file under fixtures/<vendor>/, "contacts.json"; NULL: not seeded */
+    /* Checks one fixture row (the index-th of its tenant's array) and writes its key, without
+     * the tenant prefix, into key. On a bad row returns EMU_INVALID with a sentence in msg and,
+     * in *field, the row's member at fault (NULL for the row itself). NULL when the table is not
+     * seeded from fixtures. */
+    int (*row_key)(const json_t *row, size_t index, char *key, size_t keylen, const char **field,
+                   char *msg, size_t msglen);
+};
+
+/* How a vendor's framework reads a request body into req->json (routes with ROUTE_JSON). */
+enum vendor_body {
+    VENDOR_BODY_JSON = 0, /* JSON whatever the Content-Type; bad JSON is an error (the admin API) */
+    VENDOR_BODY_EXPRESS,  /* Express's JSON parser: a JSON Content-Type only, a BOM skipped */
+    VENDOR_BODY_LARAVEL,  /* JSON, urlencoded and multipart forms; undecodable JSON is no input */
+    VENDOR_BODY_PARAMS,   /* flat parameters of the query, a form or JSON: the vendor reads them */
+};
+
+/* A per-tenant setting a vendor reads (PUT /__admin/tenants/{id} changes it at run time). */
+struct setting_def {
+    const char *name; /* "webhook_secret" */
+    json_type type;   /* JSON_STRING, JSON_INTEGER or JSON_TRUE (a boolean) */
+    int nullable;     /* 1: null is allowed (the setting is unset) */
+};
+
+struct vendor {
+    const char *name;               /* "guayaba": in logs, fixtures/<name>/, /__admin */
+    const char *const *prefixes;    /* path prefixes it owns, NULL-ended; "" = all other paths */
+    const struct route *routes;     /* ends with {0} */
+    const struct table_def *tables; /* ends with {0} */
+    const char *credential_field;   /* the secret's member in a credential row: "api_key" */
+    /* Checks one credential row of fixtures/tenants.json; like table_def.row_key's contract. */
+    int (*check_credential)(const json_t *cred, const char **field, char *msg, size_t msglen);
+    /* Finds the tenant behind the request's credential, applies rate limits; sets req->tenant,
+     * req->credential and any headers. Returns EMU_OK or the error to render. */
+    int (*authenticate)(struct req *req, struct res *res);
+    /* Shapes the error body for err (EMU_VENDOR: res->vendor_error names a catalogue entry),
+     * keeping any headers already set. */
+    void (*reply_error)(struct req *req, struct res *res, int err);
+    /* 1 when name is an entry of the vendor's error catalogue (what scenarios may inject). */
+    int (*has_error)(const char *name);
+    /* The credentials a tenant made at run time gets when none are given: a new array of
+     * credential rows named after the tenant (wm_t1_full, cv_t1_token, gua_t1_key, ...). */
+    json_t *(*default_credentials)(const char *tenant);
+    enum vendor_body body; /* how request bodies are read */
+    /* Optional: the settings the vendor reads, NULL-ended; others are refused when set. */
+    const struct setting_def *settings;
+    /* Optional: rebuilds derived data (indexes) of one tenant after its fixtures were seeded. */
+    int (*after_seed)(struct store_txn *txn, const char *tenant);
+};
+
+/* The registry: the vendors the core serves, set once by main before any thread starts (the list
+ * itself is vendor_list.c's). The core names no vendor: it reaches each through this list. */
+
+/* Registers list (NULL-ended, static) and, among them, the emulator's own API (own: not
+ * journaled, never answered by a scenario, and the shape of errors on paths no one owns). */
+void vendors_register(const struct vendor *const *list, const struct vendor *own);
+/* Every registered vendor, NULL-ended: the emulated ones and the emulator's own API. */
+const struct vendor *const *vendors_all(void);
+/* The emulator's own API, as registered. */
+const struct vendor *vendors_own_api(void);
+/* Returns the vendor called name, or NULL. */
+const struct vendor *vendor_find(const char *name);
+
+/* Every store table: the core's (tenants, credentials, outbox, snapshots) and every registered
+ * vendor's, NULL-ended. Built on the first call, which must come after vendors_register and
+ * before any thread starts. */
+const char *const *vendors_store_tables(void);
+
+/* Every store table: the core's (tenants, credentials, outbox, snapshots) and every registered
+ * vendor's, NULL-ended. Built on the first call, which must come after vendors_register and
+ * before any thread starts. */
+const char *const *vendors_store_tables(void);
+
+/* ---- the kit: what every vendor's scaffolding shares ---- */
+
+/* One entry of a vendor's error catalogue: what one documented failure looks like on the wire.
+ * A catalogue is a const array of these ending with {0}; entries are addressable by name (what
+ * res_vendor_fail and injected scenario errors name), so an injected error renders exactly as a
+ * real one. */
+struct vendor_error {
+    const char *name;    /* the catalogue key: "NOT_FOUND", "Bad Request", "Status not found" */
+    int http;            /* the HTTP status of the answer */
+    const char *code;    /* the vendor's code in the body when it is not the name ("6069"), or
+                          * NULL; an entry is also found by its code */
+    const char *message; /* the default sentence, for failures that carry none of their own */
+    unsigned answers;    /* the core's codes this entry renders: VENDOR_ANSWERS(EMU_...) | ...;
+                          * VENDOR_OTHERWISE marks the entry for any other code */
+};
+
+#define VENDOR_ANSWERS(err) (1u << -(err)) /* err: an EMU_* code, 0 to -19 */
+#define VENDOR_OTHERWISE    (1u << 31)
+
+/* The entry of catalogue whose name or code is name exactly, or NULL. */
+const struct vendor_error *vendor_error_find(const struct vendor_error *catalogue,
+                                             const char *name);
+/* The entry that renders err: with EMU_VENDOR, the one res->vendor_error names; otherwise the
+ * first entry whose answers list err; failing both, the VENDOR_OTHERWISE entry (NULL only when
+ * the catalogue has none). */
+const struct vendor_error *vendor_error_for(const struct vendor_error *catalogue, int err,
+                                            const struct res *res);
+
+/* Writes the sentence every vendor gives when a write finds the store full into out: after
+ * lead (the vendor's own opening, "" for none: the sentence then starts with a capital) and
+ * followed by end ("" or "."). */
+void vendor_store_full(char *out, size_t len, const char *lead, const char *end);
+
+/* Finds the credential of vendor v whose secret (its credential_field) is secret. EMU_OK with
+ * req->credential set (a new reference the request owns), EMU_UNAUTHORIZED when no tenant has
+ * it, or the store's error. The tenant is not taken yet: see vendor_tenant_take. */
+int vendor_credential_find(struct req *req, const struct vendor *v, const char *secret);
+/* Makes the tenant of req->credential the request's tenant (req->tenant). */
+void vendor_tenant_take(struct req *req);
+/* Counts the request against its credential's window (a credential of vendor v), keyed by
+ * tenant, vendor, the credential's secret and bucket (NULL for one window per credential;
+ * "read" and "write" keep two), and answers as ratelimit_answer does (headers: enum
+ * ratelimit_headers). */
+int vendor_rate_limit(struct req *req, struct res *res, const struct vendor *v, const char *bucket,
+                      int64_t window_ms, int limit, unsigned headers);
+/* The request tenant's settings for vendor v (tenant row "settings"."<vendor>"): *out is a new
+ * object, empty when there are none. */
+int vendor_settings(struct req *req, const struct vendor *v, json_t **out);
+/* Makes the named id sequence of tenant's data start again, so the next id is max + 1 (a
+ * reseeded tenant numbers from its fixtures again, as a fresh one would). For after_seed. */
+int vendor_seq_restart(struct store_txn *txn, const char *name, uint64_t max);
+
+#endif

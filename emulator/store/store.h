@@ -1,0 +1,84 @@
+/* store.h -- JSON documents in named tables, over LMDB.
+ *
+ * A table is an LMDB named database ("guayaba.contacts"); keys are strings, values are compact
+ * JSON whose key order is kept as written. Every table is opened once in store_open(), before
+ * any request thread runs. One transaction per request: store_txn_begin() is called by the
+ * dispatcher, handlers only read and write through it. Keys of tenant data start with
+ * "<tenant>/", so a tenant is a key prefix in every table. Nothing borrowed from LMDB escapes
+ * this module except through a scan callback, for the duration of that call. */
+#ifndef EMU_STORE_H
+#define EMU_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct store;
+struct store_txn;
+
+/* Opens (creating) the environment in dir with the given map size and tables (NULL-ended;
+ * "core.meta" is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
+ * Commits whose data would pass map_size fail with EMU_STORE_FULL; LMDB's map is a little
+ * larger (a reserve of at least 64 pages, and 1/256 of the map) so that a full store can
+ * still be emptied (see store_txn_restart). */
+int store_open(struct store **out, const char *dir, size_t map_size, const char *const *tables);
+/* Flushes and closes; NULL is fine. No transaction may be open. */
+void store_close(struct store *st);
+
+/* Begins a read (writable 0) or write transaction. Write transactions are serialised by LMDB. */
+int store_txn_begin(struct store *st, int writable, struct store_txn **out);
+/* Commits and frees txn, also on error (EMU_STORE_FULL when the map is full). */
+int store_txn_commit(struct store_txn *txn);
+/* Aborts and frees txn; NULL is fine. */
+void store_txn_abort(struct store_txn *txn);
+/* For a write transaction that must free pages before it can write: commits what txn holds
+ * and goes on in a new write transaction under the same handle. Pages freed before the
+ * checkpoint (a table emptied) can be written after it, which LMDB does not allow within one
+ * transaction, so a full store can be emptied and refilled. Another writer may run in
+ * between. On failure txn holds no transaction: commit then fails and abort just frees it. */
+int store_txn_checkpoint(struct store_txn *txn);
+/* Throws away what write transaction txn did (after a failure, such as EMU_STORE_FULL, that
+ * leaves it unusable) and goes on in a new write transaction under the same handle. From then
+ * on txn may use the reserve beyond the map size: for emptying a full store and reseeding it,
+ * which must not fail for want of room. */
+int store_txn_restart(struct store_txn *txn);
+
+/* *out is a new reference. EMU_NOT_FOUND when absent. */
+int store_get(struct store_txn *txn, const char *table, const char *key, json_t **out);
+/* Writes doc (borrowed) under key, replacing what was there. */
+int store_put(struct store_txn *txn, const char *table, const char *key, const json_t *doc);
+/* Writes len bytes of compact JSON (borrowed) under key. */
+int store_put_raw(struct store_txn *txn, const char *table, const char *key, const char *val,
+                  size_t len);
+/* EMU_NOT_FOUND when absent. */
+int store_del(struct store_txn *txn, const char *table, const char *key);
+
+/* Called for each entry whose key starts with the scan's prefix, in key order. key and val are
+ * borrowed for the call only and are not NUL-terminated. Return 0 to go on, 1 to stop early,
+ * or an error code to stop and have the scan return it. */
+typedef int store_raw_fn(const char *key, size_t klen, const char *val, size_t vlen, void *arg);
+int store_scan_raw(struct store_txn *txn, const char *table, const char *prefix, store_raw_fn *fn,
+                   void *arg);
+/* Like store_scan_raw with the value parsed: doc is borrowed for the call only. */
+typedef int store_doc_fn(const char *key, json_t *doc, void *arg);
+int store_scan(struct store_txn *txn, const char *table, const char *prefix, store_doc_fn *fn,
+               void *arg);
+
+/* Deletes every entry whose key starts with prefix ("" empties the table). */
+int store_del_prefix(struct store_txn *txn, const char *table, const char *prefix);
+
+/* Increments the named counter in core.meta and stores the new value in *out (first is 1). */
+int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
+
+/* Sets the named counter so that the next store_seq_next gives value + 1 (never lowers it). */
+int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
+
+/* The i-th table the store was opened with, or NULL past the last: "core.meta" first, then
+ * store_open's list in order (a name listed twice, once). */
+const char *store_table(const struct store_txn *txn, int i);
+
+/* Bytes in use by the environment's pages and the map size. */
+void store_usage(struct store *st, size_t *used, size_t *map_size);
+
+#endif
