@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One check per trick in emulator/civetweb_compat.c, through the real server.
+"""One check per trick in emulator/net/civetweb_compat.c, through the real server.
 
   find_socket + compat_reset  a scenario "fault: reset" resets only the requesting connection,
                               even when another client uses the same port from another address
