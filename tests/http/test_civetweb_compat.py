@@ -20,54 +20,14 @@ Traffic goes to 127.0.0.0/8 and ::1 only; every read has a timeout.
 import argparse
 import json
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
-READY = re.compile(r"understudy ready on http://(\[[^\]]+\]|[\d.]+):(\d+)")
+from emulator_process import Emulator, check, finish
+
 GUA = b"X-API-Key: gua_demo0002_key\r\n"
-FAILURES = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-class Server:
-    def __init__(self, emulator, extra, listen="127.0.0.1:0"):
-        self.proc = subprocess.Popen([emulator, "--listen", listen, "--log", "off"] + extra,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 20
-        self.port = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            m = READY.search(line or "")
-            if m:
-                self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
-                break
-            if not line and self.proc.poll() is not None:
-                break
-        if self.port is None:
-            self.proc.kill()
-            sys.exit("server did not start: " + self.proc.stderr.read())
-
-    def stop(self):
-        t0 = time.time()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        err = self.proc.stderr.read()
-        if "Sanitizer" in err or "runtime error" in err:
-            FAILURES.append("sanitizer report: " + err[-1500:])
-        return self.proc.returncode, time.time() - t0
 
 
 def read_all(s, limit_s):
@@ -244,7 +204,7 @@ def head_error(server):
 
 def evict_idle(emulator, extra):
     print("-- compat_evict_idle (4 workers)")
-    server = Server(emulator, extra + ["--threads", "4"])
+    server = Emulator(emulator, extra + ["--threads", "4"])
     try:
         ok = put_scenario(server, "slow", [{"match": {"vendor": "guayaba", "path": "/contacts/statuses"},
                                             "respond": {"delay_ms": 1500}}])
@@ -274,7 +234,7 @@ def stop_fast(emulator, extra):
     print("-- compat_end_idle_reads and the listener waker")
     # A wall-clock bound on a shared machine: measured up to three times, the best counts.
     for attempt in range(3):
-        server = Server(emulator, extra)
+        server = Emulator(emulator, extra)
         s = socket.create_connection(("127.0.0.1", server.port), timeout=3)
         s.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
         read_answer(s)
@@ -293,7 +253,7 @@ def listen_ipv6(emulator, extra):
     except OSError:
         print("skip: no IPv6 loopback here")
         return
-    server = Server(emulator, extra, listen="[::1]:0")
+    server = Emulator(emulator, extra, listen="[::1]:0")
     s = socket.create_connection(("::1", server.port), timeout=3)
     s.sendall(b"GET /contacts/statuses HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + GUA + b"\r\n")
     raw, _ = read_all(s, 3)
@@ -326,7 +286,7 @@ def main():
     ap.add_argument("--fixtures")
     a = ap.parse_args()
     extra = ["--fixtures", a.fixtures] if a.fixtures else []
-    server = Server(a.emulator, extra)
+    server = Emulator(a.emulator, extra)
     try:
         reset_only_the_requester(server)
         close_after(server)
@@ -339,10 +299,7 @@ def main():
     evict_idle(a.emulator, extra)
     stop_fast(a.emulator, extra)
     listen_ipv6(a.emulator, extra)
-    if FAILURES:
-        print("%d failures" % len(FAILURES))
-        sys.exit(1)
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":

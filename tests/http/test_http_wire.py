@@ -10,66 +10,15 @@ and the whole script ends within about a minute.
 import argparse
 import json
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
-READY = re.compile(r"understudy ready on (http://\S+)")
+from emulator_process import Emulator, check, finish
+
 GUA = b"X-API-Key: gua_demo0002_key\r\n"
 RASL = b"Authorization: Bearer wm_demo_unlimited\r\n"
-FAILURES = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-class Server:
-    def __init__(self, emulator, extra, listen="127.0.0.1:0"):
-        self.proc = subprocess.Popen([emulator, "--listen", listen] + extra,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        deadline = time.time() + 20
-        self.url = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            m = READY.search(line or "")
-            if m:
-                self.url = m.group(1)
-                break
-            if not line and self.proc.poll() is not None:
-                break
-        if self.url is None:
-            self.proc.kill()
-            sys.exit("server did not start: " + self.proc.stderr.read())
-        m = re.match(r"http://(\[[^\]]+\]|[^:]+):(\d+)$", self.url)
-        self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def stop(self, within_s=30):
-        """SIGTERM; returns (exit code, seconds it took)."""
-        t0 = time.time()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=within_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return -1, time.time() - t0
-        err = self.proc.stderr.read()
-        if "Sanitizer" in err or "runtime error" in err:
-            FAILURES.append("sanitizer report: " + err[-1500:])
-        return self.proc.returncode, time.time() - t0
 
 
 def exchange(server, data, half_close=False, timeout=3.0, pause_after=None):
@@ -360,7 +309,7 @@ def sigterm_long_request(emulator, extra):
           "exit 0 within 1 s of the last answer: %s s" % ", ".join("%.2f" % e if e is not None
                                                                    else "-" for e in exits))
     for attempt in range(3):
-        server = Server(emulator, extra + ["--log", "off"])
+        server = Emulator(emulator, extra)
         s = socket.create_connection((server.host, server.port), timeout=3)
         s.sendall(req(b"GET", b"/__admin/health"))
         s.recv(4096)
@@ -377,7 +326,7 @@ def sigterm_long_request(emulator, extra):
 def one_sigterm(emulator, extra):
     """A 2 s request in flight, then SIGTERM: checks its answer; returns the seconds from the
     answer to the exit (None when the exit code is not 0)."""
-    server = Server(emulator, extra + ["--log", "off"])
+    server = Emulator(emulator, extra)
     raw, _, _ = exchange(server, req(
         b"PUT", b"/__admin/scenarios/slow", b"Content-Type: application/json\r\n"
         b"Connection: close\r\nContent-Length: %d\r\n" % len(SLOW), SLOW))
@@ -417,7 +366,7 @@ def ipv6(emulator, extra):
     except OSError:
         print("skip: no IPv6 loopback here")
         return
-    server = Server(emulator, extra + ["--log", "off"], listen="[::1]:0")
+    server = Emulator(emulator, extra, listen="[::1]:0")
     check(server.url.startswith("http://[::1]:"), "ready line: %s" % server.url)
     raw, _, _ = exchange(server, req(b"GET", b"/contacts/statuses", GUA + b"Connection: close\r\n"))
     check(parse(raw)[0] == 200, "a request over IPv6: %r" % raw[:20])
@@ -431,7 +380,7 @@ def main():
     ap.add_argument("--fixtures")
     a = ap.parse_args()
     extra = ["--fixtures", a.fixtures] if a.fixtures else []
-    server = Server(a.emulator, extra + ["--log", "text", "--request-timeout-ms", "1500"])
+    server = Emulator(a.emulator, extra + ["--request-timeout-ms", "1500"], log="text")
     try:
         framing(server)
         short_body(server)
@@ -445,10 +394,7 @@ def main():
         check(code == 0, "server exits 0")
     sigterm_long_request(a.emulator, extra)
     ipv6(a.emulator, extra)
-    if FAILURES:
-        print("%d failures" % len(FAILURES))
-        sys.exit(1)
-    print("ok")
+    finish()
 
 
 if __name__ == "__main__":
