@@ -11,79 +11,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "clock.h"
-#include "err.h"
-#include "fixtures.h"
-#include "jsonx.h"
 #include "outbox.h"
-#include "ratelimit.h"
-#include "req.h"
-#include "store.h"
-#include "tenants.h"
-#include "vendor_list.h"
-#include "vendors.h"
+#include "vendor_world.h"
 #include "vendors/rasl/rasl.h"
 
 #define NOW_S 1767225600LL /* 2026-01-01T00:00:00Z */
-
-struct world {
-    struct app app;
-    char dir[64];
-};
-
-static int setup(void **state)
-{
-    static char *argv[] = {"--clock", "2026-01-01T00:00:00Z"};
-    struct world *w = calloc(1, sizeof(*w));
-    struct store_txn *txn;
-    char err[256];
-
-    assert_non_null(w);
-    assert_int_equal(config_parse(&w->app.cfg, 2, argv, err, sizeof(err)), EMU_OK);
-    assert_int_equal(clock_init(&w->app.clock, w->app.cfg.clock), EMU_OK);
-    assert_int_equal(fixtures_load(&w->app.fixtures, NULL, err, sizeof(err)), EMU_OK);
-    assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
-    strcpy(w->dir, "/tmp/test_rasl_uploads-XXXXXX");
-    assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables()),
-                     EMU_OK);
-    assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
-    assert_int_equal(store_txn_commit(txn), EMU_OK);
-    *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct world *w = *state;
-    DIR *d = opendir(w->dir);
-    struct dirent *e;
-    char path[PATH_MAX];
-
-    store_close(w->app.store);
-    fixtures_free(w->app.fixtures);
-    ratelimit_free(w->app.limits);
-    clock_destroy(&w->app.clock);
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", w->dir, e->d_name);
-        unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(w->dir);
-    free(w);
-    return 0;
-}
 
 /* One uploaded file for a request: the array is malloc'd, as req_clear frees it. */
 static struct req_file *one_file(const char *field, const char *filename, const char *type,
@@ -385,7 +322,5 @@ int main(void)
         cmocka_unit_test(test_template_header_upload_fills_the_requirement),
     };
 
-    vendor_list_register(); /* as main does: the vendors the core serves */
-
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }

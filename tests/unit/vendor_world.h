@@ -90,7 +90,8 @@ struct call {
 
 /* Runs c's handler and returns its code; res holds the answer, or the failure rendered in the
  * vendor's error shape. *answer (when not NULL) is the body parsed, a new reference. */
-static int world_call(struct world *w, const struct call *c, struct res *res, json_t **answer)
+static inline int world_call(struct world *w, const struct call *c, struct res *res,
+                             json_t **answer)
 {
     struct req req;
     int rc;
@@ -140,7 +141,7 @@ static int world_call(struct world *w, const struct call *c, struct res *res, js
 }
 
 /* The string at a dotted path of doc ("error.code"), or NULL. Borrowed. */
-static const char *world_text(const json_t *doc, const char *path)
+static inline const char *world_text(const json_t *doc, const char *path)
 {
     char name[64];
     const char *dot;
