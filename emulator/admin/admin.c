@@ -22,6 +22,7 @@
 #include "scenario.h"
 #include "snapshot.h"
 #include "store.h"
+#include "tables.h"
 #include "tenants.h"
 #include "vendors.h"
 #include "webhooks.h"
@@ -89,7 +90,7 @@ static int query_tenant(struct req *req, struct res *res, int in_fixtures,
     if (rc == EMU_NOMEM || (rc == EMU_OK && value == NULL))
         return rc;
     if (rc == EMU_OK && value[0] != '\0' && strlen(value) <= ADMIN_TENANT_MAX) {
-        rc = in_fixtures ? EMU_OK : store_get(req->txn, "core.tenants", value, &row);
+        rc = in_fixtures ? EMU_OK : store_get(req->txn, TENANTS_TABLE, value, &row);
         json_decref(row);
         if (rc == EMU_OK) {
             snprintf(buf, ADMIN_TENANT_MAX + 1, "%s", value);
@@ -246,7 +247,7 @@ static int collect_tenant(const char *key, json_t *doc, void *arg)
 static int admin_tenants_list(struct req *req, struct res *res)
 {
     json_t *list = json_array();
-    int rc = list ? store_scan(req->txn, "core.tenants", "", collect_tenant, list) : EMU_NOMEM;
+    int rc = list ? store_scan(req->txn, TENANTS_TABLE, "", collect_tenant, list) : EMU_NOMEM;
 
     if (rc != EMU_OK) {
         json_decref(list);
@@ -290,7 +291,7 @@ static int tenant_credentials(struct req *req, struct res *res, const char *id, 
                                 "2147483647",
                                 name, i, field);
             snprintf(key, sizeof(key), "%s/%s", v->name, jsonx_string(cred, v->credential_field));
-            if (store_get(req->txn, "core.credentials", key, &taken) == EMU_OK) {
+            if (store_get(req->txn, CREDENTIALS_TABLE, key, &taken) == EMU_OK) {
                 json_decref(taken);
                 return res_fail(res, EMU_CONFLICT,
                                 "credentials.%s[%zu] is in use by another tenant", name, i);
@@ -362,7 +363,7 @@ static int admin_tenants_delete(struct req *req, struct res *res)
 static int admin_tenants_get(struct req *req, struct res *res)
 {
     json_t *tenant;
-    int rc = store_get(req->txn, "core.tenants", req_param(req, "id"), &tenant);
+    int rc = store_get(req->txn, TENANTS_TABLE, req_param(req, "id"), &tenant);
 
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", req_param(req, "id"));
@@ -410,7 +411,7 @@ static int admin_tenants_update(struct req *req, struct res *res)
 {
     const char *id = req_param(req, "id"), *vendor, *key;
     json_t *tenant, *settings, *changes, *value;
-    int rc = store_get(req->txn, "core.tenants", id, &tenant);
+    int rc = store_get(req->txn, TENANTS_TABLE, id, &tenant);
 
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "no tenant '%s'", id);
@@ -437,7 +438,7 @@ static int admin_tenants_update(struct req *req, struct res *res)
             json_object_set_new(settings, vendor, json_object());
         json_object_update(json_object_get(settings, vendor), changes);
     }
-    rc = store_put(req->txn, "core.tenants", id, tenant);
+    rc = store_put(req->txn, TENANTS_TABLE, id, tenant);
     if (rc == EMU_OK)
         rc = res_json(res, 200, json_incref(tenant));
     json_decref(tenant);

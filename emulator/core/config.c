@@ -153,6 +153,34 @@ bad:
     return EMU_INVALID;
 }
 
+/* UNDERSTUDY_WEBHOOK_RETRY_MS, for tests only (see config.h): "A,B", two pauses in
+ * milliseconds, each at most an hour. Unset leaves the defaults. */
+static int webhook_pauses_from_env(struct config *c, char *err, size_t errlen)
+{
+    const char *val = getenv("UNDERSTUDY_WEBHOOK_RETRY_MS"), *p = val;
+    unsigned long long n[2] = {0, 0};
+
+    for (int i = 0; val != NULL && i < 2; i++) {
+        char *end;
+
+        if (!isdigit((unsigned char)*p))
+            goto bad;
+        errno = 0;
+        n[i] = strtoull(p, &end, 10);
+        if (errno != 0 || n[i] > 3600000 || *end != (i == 0 ? ',' : '\0'))
+            goto bad;
+        p = end + 1;
+    }
+    if (val != NULL) {
+        c->webhook_pauses_ms[0] = (unsigned)n[0];
+        c->webhook_pauses_ms[1] = (unsigned)n[1];
+    }
+    return EMU_OK;
+bad:
+    snprintf(err, errlen, "bad value in UNDERSTUDY_WEBHOOK_RETRY_MS: '%s' (\"A,B\" in ms)", val);
+    return EMU_INVALID;
+}
+
 static const struct opt *find_flag(const char *name, size_t len)
 {
     for (size_t i = 0; i < NOPTS; i++)
@@ -176,6 +204,8 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
     c->map_size = (size_t)1 << 30;
     c->journal_entries = 10000;
     c->journal_bytes = (size_t)64 << 20;
+    c->webhook_pauses_ms[0] = 1000;
+    c->webhook_pauses_ms[1] = 2000;
 
     /* The environment first, so that flags parsed after it win. */
     for (size_t i = 0; i < NOPTS; i++) {
@@ -195,6 +225,9 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
             return rc;
         }
     }
+    rc = webhook_pauses_from_env(c, err, errlen);
+    if (rc != EMU_OK)
+        return rc;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i], *eq, *val;
         const struct opt *o;

@@ -1,7 +1,11 @@
 /* config.h -- the server's options, from flags and UNDERSTUDY_* environment variables.
  *
  * Every flag --some-name has the variable UNDERSTUDY_SOME_NAME; a flag wins over its variable.
- * The option list is one table in config.c, which also prints the usage text. */
+ * The option list is one table in config.c, which also prints the usage text. One variable has
+ * no flag and is not in the usage text because it is for tests only:
+ * UNDERSTUDY_WEBHOOK_RETRY_MS="A,B" makes the webhook worker pause A then B milliseconds
+ * between attempts instead of 1000 then 2000, so that a test of retries need not wait on real
+ * time (each 0 to 3600000). */
 #ifndef EMU_CONFIG_H
 #define EMU_CONFIG_H
 
@@ -29,6 +33,7 @@ struct config {
     int reset;                      /* 1: reseed the store from the fixtures at start */
     size_t journal_entries;         /* the most requests the journal holds */
     size_t journal_bytes;           /* the most bytes the journal holds */
+    unsigned webhook_pauses_ms[2];  /* between webhook attempts: 1000, 2000 unless a test says */
 };
 
 /* Fills c from argv (argv[0] and any subcommand already skipped) and the environment. Strings

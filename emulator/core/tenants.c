@@ -10,6 +10,7 @@
 #include "jsonx.h"
 #include "outbox.h"
 #include "store.h"
+#include "tables.h"
 #include "vendors.h"
 
 struct row_writer {
@@ -46,7 +47,7 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
         json_object_set(doc, "from", json_object_get(t, "from"));
         json_object_set(doc, "credentials", creds);
     }
-    rc = store_put(txn, "core.tenants", id, doc);
+    rc = store_put(txn, TENANTS_TABLE, id, doc);
     json_decref(doc);
     json_object_foreach(creds, vname, list)
     {
@@ -63,7 +64,7 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
                 return EMU_NOMEM;
             json_object_set_new(doc, "tenant", json_string(id));
             snprintf(key, sizeof(key), "%s/%s", v->name, jsonx_string(cred, v->credential_field));
-            rc = store_put(txn, "core.credentials", key, doc);
+            rc = store_put(txn, CREDENTIALS_TABLE, key, doc);
             json_decref(doc);
         }
     }
@@ -121,10 +122,10 @@ static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
     if (rc != EMU_OK)
         return rc;
     if (tenant == NULL) {
-        rc = wipe_table(txn, "core.tenants", "", checkpoint);
+        rc = wipe_table(txn, TENANTS_TABLE, "", checkpoint);
         if (rc == EMU_OK)
-            rc = wipe_table(txn, "core.credentials", "", checkpoint);
-        return rc == EMU_OK ? wipe_table(txn, "core.meta", "", checkpoint) : rc;
+            rc = wipe_table(txn, CREDENTIALS_TABLE, "", checkpoint);
+        return rc == EMU_OK ? wipe_table(txn, META_TABLE, "", checkpoint) : rc;
     } else {
         struct cred_sweep sw = {tenant, json_array()};
         size_t i;
@@ -132,15 +133,15 @@ static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
 
         if (sw.keys == NULL)
             return EMU_NOMEM;
-        rc = store_scan(txn, "core.credentials", "", collect_creds, &sw);
+        rc = store_scan(txn, CREDENTIALS_TABLE, "", collect_creds, &sw);
         for (i = 0; rc == EMU_OK && i < json_array_size(sw.keys); i++)
-            rc = store_del(txn, "core.credentials", json_string_value(json_array_get(sw.keys, i)));
+            rc = store_del(txn, CREDENTIALS_TABLE, json_string_value(json_array_get(sw.keys, i)));
         json_decref(sw.keys);
-        rc = rc == EMU_OK ? store_del(txn, "core.tenants", tenant) : rc;
+        rc = rc == EMU_OK ? store_del(txn, TENANTS_TABLE, tenant) : rc;
         if (rc == EMU_NOT_FOUND)
             rc = EMU_OK;
         snprintf(seq, sizeof(seq), "seq/ids/%s", tenant);
-        if (rc == EMU_OK && store_del(txn, "core.meta", seq) == EMU_STORE)
+        if (rc == EMU_OK && store_del(txn, META_TABLE, seq) == EMU_STORE)
             rc = EMU_STORE;
         if (rc == EMU_OK && checkpoint)
             rc = store_txn_checkpoint(txn);
@@ -177,7 +178,7 @@ static int seed(const struct fixtures *fx, struct store_txn *txn, const char *te
 
     /* A tenant made at run time is reset to a fresh copy of the tenant it was made from. */
     if (tenant != NULL && fixtures_tenant(fx, tenant) == NULL &&
-        store_get(txn, "core.tenants", tenant, &runtime) == EMU_OK) {
+        store_get(txn, TENANTS_TABLE, tenant, &runtime) == EMU_OK) {
         rc = wipe(txn, tenant, checkpoint);
         if (rc == EMU_OK && fixtures_tenant(fx, jsonx_string(runtime, "from")) != NULL)
             rc = seed_tenant(fx, txn, runtime, jsonx_string(runtime, "from"));
@@ -199,7 +200,7 @@ static int seed(const struct fixtures *fx, struct store_txn *txn, const char *te
     if (rc == EMU_OK && tenant != NULL && !found)
         return EMU_NOT_FOUND;
     if (rc == EMU_OK)
-        rc = store_put_raw(txn, "core.meta", "seeded", "true", 4);
+        rc = store_put_raw(txn, META_TABLE, "seeded", "true", 4);
     return rc;
 }
 
@@ -214,7 +215,7 @@ int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *i
         return EMU_INVALID;
     if (source == NULL)
         return EMU_NOT_FOUND;
-    if (store_get(txn, "core.tenants", id, &existing) == EMU_OK) {
+    if (store_get(txn, TENANTS_TABLE, id, &existing) == EMU_OK) {
         json_decref(existing);
         return EMU_CONFLICT;
     }
@@ -230,7 +231,7 @@ int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *i
 int tenants_delete(struct store_txn *txn, const char *id)
 {
     json_t *existing = NULL;
-    int rc = store_get(txn, "core.tenants", id, &existing);
+    int rc = store_get(txn, TENANTS_TABLE, id, &existing);
 
     json_decref(existing);
     return rc == EMU_OK ? wipe(txn, id, 0) : rc;
@@ -239,7 +240,7 @@ int tenants_delete(struct store_txn *txn, const char *id)
 int tenants_store_is_seeded(struct store_txn *txn)
 {
     json_t *v = NULL;
-    int rc = store_get(txn, "core.meta", "seeded", &v);
+    int rc = store_get(txn, META_TABLE, "seeded", &v);
 
     json_decref(v);
     return rc == EMU_OK;

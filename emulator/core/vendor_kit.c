@@ -10,12 +10,8 @@
 #include "ratelimit.h"
 #include "req.h"
 #include "store.h"
+#include "tables.h"
 #include "vendors.h"
-
-/* The core's tables a vendor reaches through the kit. */
-#define CORE_TENANTS     "core.tenants"
-#define CORE_CREDENTIALS "core.credentials"
-#define CORE_META        "core.meta"
 
 /* ---- error catalogues ---- */
 
@@ -64,7 +60,7 @@ int vendor_credential_find(struct req *req, const struct vendor *v, const char *
 
     if ((size_t)snprintf(key, sizeof(key), "%s/%s", v->name, secret) >= sizeof(key))
         return EMU_UNAUTHORIZED; /* longer than any credential can be */
-    rc = store_get(req->txn, CORE_CREDENTIALS, key, &cred);
+    rc = store_get(req->txn, CREDENTIALS_TABLE, key, &cred);
     if (rc == EMU_NOT_FOUND)
         return EMU_UNAUTHORIZED;
     if (rc != EMU_OK)
@@ -95,7 +91,7 @@ int vendor_rate_limit(struct req *req, struct res *res, const struct vendor *v, 
 int vendor_settings(struct req *req, const struct vendor *v, json_t **out)
 {
     json_t *tenant = NULL, *settings;
-    int rc = store_get(req->txn, CORE_TENANTS, req->tenant, &tenant);
+    int rc = store_get(req->txn, TENANTS_TABLE, req->tenant, &tenant);
 
     *out = NULL;
     if (rc != EMU_OK && rc != EMU_NOT_FOUND)
@@ -111,7 +107,7 @@ int vendor_seq_restart(struct store_txn *txn, const char *name, uint64_t max)
     char key[300];
 
     snprintf(key, sizeof(key), "seq/%s", name); /* where store_seq_* keep a sequence */
-    if (store_del(txn, CORE_META, key) == EMU_STORE)
+    if (store_del(txn, META_TABLE, key) == EMU_STORE)
         return EMU_STORE;
     return store_seq_raise(txn, name, max);
 }

@@ -5,6 +5,7 @@
 
 #include "outbox.h"
 #include "snapshot.h"
+#include "tables.h"
 
 static const struct vendor *const no_vendors[] = {NULL};
 static const struct vendor *const *registered = no_vendors;
@@ -41,8 +42,8 @@ const char *const *vendors_store_tables(void)
     if (tables[0] == NULL) {
         int n = 0;
 
-        tables[n++] = "core.tenants";
-        tables[n++] = "core.credentials";
+        tables[n++] = TENANTS_TABLE;
+        tables[n++] = CREDENTIALS_TABLE;
         tables[n++] = OUTBOX_TABLE;
         tables[n++] = SNAPSHOT_TABLE;
         for (int i = 0; registered[i] != NULL; i++)

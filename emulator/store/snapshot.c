@@ -109,7 +109,7 @@ int snapshot_delete(struct store_txn *txn, const char *name)
  * sequences, which only move forward). */
 static int copied(const char *table)
 {
-    return strcmp(table, SNAPSHOT_TABLE) != 0 && strcmp(table, "core.meta") != 0;
+    return strcmp(table, SNAPSHOT_TABLE) != 0 && strcmp(table, META_TABLE) != 0;
 }
 
 int snapshot_save(struct store_txn *txn, const char *name)

@@ -90,7 +90,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
     *out = NULL;
     if (st == NULL)
         return EMU_NOMEM;
-    rc = add_table(st, "core.meta");
+    rc = add_table(st, META_TABLE);
     for (int i = 0; rc == EMU_OK && tables[i] != NULL; i++)
         rc = add_table(st, tables[i]);
     if (rc != EMU_OK) {
@@ -440,7 +440,7 @@ static int seq_write(struct store_txn *txn, MDB_dbi dbi, MDB_val *k, uint64_t n)
 static int seq_current(struct store_txn *txn, const char *name, char *key, size_t keycap,
                        MDB_dbi *dbi, MDB_val *k, uint64_t *n)
 {
-    int rc = dbi_of(txn->st, "core.meta", dbi);
+    int rc = dbi_of(txn->st, META_TABLE, dbi);
 
     if (rc != EMU_OK)
         return rc;

@@ -17,8 +17,11 @@
 struct store;
 struct store_txn;
 
+/* The store's own table: the counters of store_seq_next ("seq/<name>") and other flags. */
+#define META_TABLE "core.meta"
+
 /* Opens (creating) the environment in dir with the given map size and tables (NULL-ended;
- * "core.meta" is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
+ * META_TABLE is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
  * Commits whose data would pass map_size fail with EMU_STORE_FULL; LMDB's map is a little
  * larger (a reserve of at least 64 pages, and 1/256 of the map) so that a full store can
  * still be emptied (see store_txn_restart). */
@@ -74,7 +77,7 @@ int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 /* Sets the named counter so that the next store_seq_next gives value + 1 (never lowers it). */
 int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
 
-/* The i-th table the store was opened with, or NULL past the last: "core.meta" first, then
+/* The i-th table the store was opened with, or NULL past the last: META_TABLE first, then
  * store_open's list in order (a name listed twice, once). */
 const char *store_table(const struct store_txn *txn, int i);
 

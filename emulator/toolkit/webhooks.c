@@ -255,13 +255,18 @@ static int post_from_sender(struct webhooks *w, const json_t *d, long *status, c
     return finished;
 }
 
-/* Waits seconds of real time, or less if the server stops. */
-static void pause_for(struct webhooks *w, int seconds)
+/* Waits ms milliseconds of real time, or less if the server stops. */
+static void pause_for(struct webhooks *w, unsigned ms)
 {
     struct timespec until;
 
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += seconds;
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&w->lock);
     while (!atomic_load(&w->stopping) && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
         ;
@@ -270,7 +275,7 @@ static void pause_for(struct webhooks *w, int seconds)
 
 static void deliver(struct webhooks *w, const json_t *d)
 {
-    static const int pauses[] = {1, 2};
+    const unsigned *pauses = w->app->cfg.webhook_pauses_ms; /* ATTEMPTS - 1 of them */
     char error[256];
 
     for (int attempt = 1; attempt <= ATTEMPTS && !atomic_load(&w->stopping); attempt++) {

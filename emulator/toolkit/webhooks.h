@@ -4,8 +4,9 @@
  * fires an event records it in the outbox and adds a delivery to the request's deferred list; the
  * dispatcher hands the list over once the request's transaction has committed, so a rolled-back
  * request never fires and an answer never waits for a delivery. The worker POSTs each delivery up
- * to three times, pausing 1 s and then 2 s of real time, each attempt with a 30 s timeout, and
- * writes every attempt and the outcome into the delivery's outbox entry. */
+ * to three times, pausing 1 s and then 2 s of real time (cfg.webhook_pauses_ms, which only tests
+ * change, see config.h), each attempt with a 30 s timeout, and writes every attempt and the
+ * outcome into the delivery's outbox entry. */
 #ifndef EMU_WEBHOOKS_H
 #define EMU_WEBHOOKS_H
 

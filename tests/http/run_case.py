@@ -2,7 +2,9 @@
 """Runs one black-box HTTP case file against the real understudy binary.
 
 A case is data: {"name", "args": [extra server flags], "headers": {default request headers},
-"start": true, "steps": [...]}. Each step is one of
+"start": true, "env": {NAME: value}, "steps": [...]}. "env" adds variables to the environment of
+every understudy the case starts (servers, restarts, twins and "run" steps), as for the
+test-only UNDERSTUDY_WEBHOOK_RETRY_MS. Each step is one of
   {"request": {...}, "expect": {...}, "save": {var: "dotted.path"}, "repeat": N}
   {"restart": {"signal": "KILL"|"TERM", "args": [...], "exit": 0, "fresh": false}}
   {"run": {"args": [...], "exit": N, "stderr_contains": [...], "stderr_regex": r}}
@@ -243,12 +245,12 @@ def dig(doc, path):
 
 
 class Server:
-    def __init__(self, opts, data_dir, args):
+    def __init__(self, opts, data_dir, args, env=None):
         self.opts, self.data_dir, self.lines, self.sanitizer = opts, data_dir, [], []
         cmd = [opts.emulator, "--listen", "127.0.0.1:0", "--data-dir", data_dir,
                "--fixtures", opts.fixtures] + args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, env=env)
         ready = threading.Event()
 
         def drain():  # the request log must never fill the pipe and stall the server
@@ -476,6 +478,7 @@ class Runner:
                     "data": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")}
         self.data_dir = os.path.join(self.dirs[0], "store")
         self.receivers = {}
+        self.proc_env = dict(os.environ, **case["env"]) if "env" in case else None
         self.background, self.background_errors = [], []
         for name, spec in case.get("receivers", {}).items():
             self.receivers[name] = Receiver(name, spec)
@@ -484,7 +487,7 @@ class Runner:
 
     def start(self, args):
         self.server = Server(self.opts, self.data_dir, subst(self.case.get("args", []) + args,
-                                                             self.env))
+                                                             self.env), self.proc_env)
         self.env.update(port=self.server.port, base="http://127.0.0.1:%d" % self.server.port,
                         data_dir=self.data_dir)
 
@@ -580,7 +583,7 @@ class Runner:
             spec = subst(step["run"], self.env)
             try:
                 p = subprocess.run([self.opts.emulator] + spec["args"], capture_output=True,
-                                   text=True, timeout=spec.get("timeout", 20))
+                                   text=True, timeout=spec.get("timeout", 20), env=self.proc_env)
             except subprocess.TimeoutExpired:
                 raise Failure("understudy %s did not exit within %s s" % (
                     " ".join(spec["args"]), spec.get("timeout", 20)))
@@ -686,7 +689,8 @@ class Runner:
             for n in range(2):
                 servers.append(Server(self.opts, os.path.join(self.dirs[1], "twin%d-%d" % (
                     n, len(os.listdir(self.dirs[1])))),
-                    args + (subst(spec.get("args_b", []), self.env) if n else [])))
+                    args + (subst(spec.get("args_b", []), self.env) if n else []),
+                    self.proc_env))
             differed = []
             ignore = {h.lower() for h in spec.get("ignore_headers", [])}
             for k, step in enumerate(spec["requests"], 1):

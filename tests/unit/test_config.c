@@ -17,6 +17,7 @@ static int clean_env(void **state)
     unsetenv("UNDERSTUDY_LISTEN");
     unsetenv("UNDERSTUDY_SEED");
     unsetenv("UNDERSTUDY_RESET");
+    unsetenv("UNDERSTUDY_WEBHOOK_RETRY_MS");
     return 0;
 }
 
@@ -32,6 +33,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.clock, "real");
     assert_int_equal(c.max_body, 1048576);
     assert_true(c.threads >= 64);
+    assert_int_equal(c.webhook_pauses_ms[0], 1000);
+    assert_int_equal(c.webhook_pauses_ms[1], 2000);
 }
 
 static void test_flags_both_spellings(void **state)
@@ -92,6 +95,31 @@ static void test_bad_values_are_refused(void **state)
     assert_non_null(strstr(err, "UNDERSTUDY_RESET"));
 }
 
+/* The test-only retry schedule: a variable with no flag. */
+static void test_webhook_pauses(void **state)
+{
+    static const char *const bad[] = {
+        "",       "50",   "50,",     ",100",      "50,100,",
+        "50;100", "-1,5", "50, 100", "3600001,1", "99999999999999999999,1"};
+    struct config c;
+    char err[200];
+
+    (void)state;
+    setenv("UNDERSTUDY_WEBHOOK_RETRY_MS", "50,100", 1);
+    assert_int_equal(config_parse(&c, 0, NULL, err, sizeof(err)), EMU_OK);
+    assert_int_equal(c.webhook_pauses_ms[0], 50);
+    assert_int_equal(c.webhook_pauses_ms[1], 100);
+    setenv("UNDERSTUDY_WEBHOOK_RETRY_MS", "0,3600000", 1);
+    assert_int_equal(config_parse(&c, 0, NULL, err, sizeof(err)), EMU_OK);
+    assert_int_equal(c.webhook_pauses_ms[0], 0);
+    assert_int_equal(c.webhook_pauses_ms[1], 3600000);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("UNDERSTUDY_WEBHOOK_RETRY_MS", bad[i], 1);
+        assert_int_equal(config_parse(&c, 0, NULL, err, sizeof(err)), EMU_INVALID);
+        assert_non_null(strstr(err, "UNDERSTUDY_WEBHOOK_RETRY_MS"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +127,7 @@ int main(void)
         cmocka_unit_test_setup(test_flags_both_spellings, clean_env),
         cmocka_unit_test_setup(test_environment_and_flags_win, clean_env),
         cmocka_unit_test_setup(test_bad_values_are_refused, clean_env),
+        cmocka_unit_test_setup(test_webhook_pauses, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
