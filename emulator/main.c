@@ -122,6 +122,68 @@ static void raise_open_files(void)
     }
 }
 
+/* Reads the command line, the clock, the fixtures and the data directory: 0, or the exit code
+ * after the reason is printed. */
+static int configure(struct app *app, int argc, char **argv)
+{
+    char err[1024];
+
+    if (config_parse(&app->cfg, argc, argv, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (clock_init(&app->clock, app->cfg.clock) != EMU_OK) {
+        fprintf(stderr, "understudy: bad value for --clock: '%s' (real or RFC 3339)\n",
+                app->cfg.clock);
+        return EXIT_USAGE;
+    }
+    if (fixtures_load(&app->fixtures, app->cfg.fixtures_dir, err, sizeof(err)) != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (app->cfg.data_dir != NULL) {
+        snprintf(app->data_dir, sizeof(app->data_dir), "%s", app->cfg.data_dir);
+    } else if (make_temp_dir(app) != EMU_OK) {
+        fprintf(stderr, "understudy: cannot make a temporary data directory\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Makes the rate limits, journal, metrics, scenarios, store and webhook worker, in that order;
+ * err says which failed. */
+static int open_parts(struct app *app, char *err, size_t errlen)
+{
+    int rc = ratelimit_new(&app->limits);
+
+    if (rc == EMU_OK)
+        rc = journal_new(&app->journal, app->cfg.journal_entries, app->cfg.journal_bytes);
+    if (rc == EMU_OK && metrics_new(&app->metrics) != 0)
+        rc = EMU_NOMEM;
+    if (rc == EMU_OK)
+        rc = load_scenarios(app, err, errlen);
+    if (rc == EMU_OK)
+        rc = open_store(app, err, errlen);
+    if (rc == EMU_OK && webhooks_start(app, &app->webhooks) != EMU_OK) {
+        snprintf(err, errlen, "cannot start the webhook worker");
+        rc = EMU_INTERNAL;
+    }
+    return rc;
+}
+
+static void close_parts(struct app *app)
+{
+    webhooks_stop(app->webhooks);
+    store_close(app->store);
+    remove_temp_dir(app);
+    ratelimit_free(app->limits);
+    journal_free(app->journal);
+    scenarios_free(app->scenarios);
+    metrics_free(app->metrics);
+    fixtures_free(app->fixtures);
+    clock_destroy(&app->clock);
+}
+
 static int serve(int argc, char **argv)
 {
     static struct app app; /* outlives every request thread */
@@ -140,39 +202,9 @@ static int serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_open_files();
 
-    if (config_parse(&app.cfg, argc, argv, err, sizeof(err)) != EMU_OK) {
-        fprintf(stderr, "understudy: %s\n", err);
-        return EXIT_USAGE;
-    }
-    if (clock_init(&app.clock, app.cfg.clock) != EMU_OK) {
-        fprintf(stderr, "understudy: bad value for --clock: '%s' (real or RFC 3339)\n",
-                app.cfg.clock);
-        return EXIT_USAGE;
-    }
-    if (fixtures_load(&app.fixtures, app.cfg.fixtures_dir, err, sizeof(err)) != EMU_OK) {
-        fprintf(stderr, "understudy: %s\n", err);
-        return EXIT_USAGE;
-    }
-    if (app.cfg.data_dir != NULL) {
-        snprintf(app.data_dir, sizeof(app.data_dir), "%s", app.cfg.data_dir);
-    } else if (make_temp_dir(&app) != EMU_OK) {
-        fprintf(stderr, "understudy: cannot make a temporary data directory\n");
-        return 1;
-    }
-    rc = ratelimit_new(&app.limits);
-    if (rc == EMU_OK)
-        rc = journal_new(&app.journal, app.cfg.journal_entries, app.cfg.journal_bytes);
-    if (rc == EMU_OK && metrics_new(&app.metrics) != 0)
-        rc = EMU_NOMEM;
-    if (rc == EMU_OK)
-        rc = load_scenarios(&app, err, sizeof(err));
-    if (rc == EMU_OK)
-        rc = open_store(&app, err, sizeof(err));
-    if (rc == EMU_OK && webhooks_start(&app, &app.webhooks) != EMU_OK) {
-        snprintf(err, sizeof(err), "cannot start the webhook worker");
-        rc = EMU_INTERNAL;
-    }
-    if (rc != EMU_OK) {
+    if ((rc = configure(&app, argc, argv)) != 0)
+        return rc;
+    if ((rc = open_parts(&app, err, sizeof(err))) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
         remove_temp_dir(&app);
         return rc == EMU_IO ? EXIT_USAGE : 1;
@@ -192,15 +224,7 @@ static int serve(int argc, char **argv)
 
     sigwait(&stop_signals, &sig);
     http_server_stop(http);
-    webhooks_stop(app.webhooks);
-    store_close(app.store);
-    remove_temp_dir(&app);
-    ratelimit_free(app.limits);
-    journal_free(app.journal);
-    scenarios_free(app.scenarios);
-    metrics_free(app.metrics);
-    fixtures_free(app.fixtures);
-    clock_destroy(&app.clock);
+    close_parts(&app);
     return 0;
 }
 

@@ -70,85 +70,104 @@ void config_usage(void)
         printf("  --%-22s %s\n", opts[i].flag, opts[i].help);
 }
 
+/* Whether val is one of choices ("a|b|c"). */
+static int in_choices(const char *choices, const char *val)
+{
+    size_t len = strlen(val);
+    const char *p = choices;
+
+    while (p != NULL) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (n == len && strncmp(p, val, len) == 0)
+            return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+static int set_flag(int *dst, const char *val)
+{
+    if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0)
+        *dst = 1;
+    else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0 || strcmp(val, "no") == 0)
+        *dst = 0;
+    else
+        return 0;
+    return 1;
+}
+
+/* A decimal number into base, typed and bounded by o's kind; 0 when val is not one. */
+static int set_number(const struct opt *o, char *base, const char *val)
+{
+    unsigned long long n;
+    char *end;
+
+    if (!isdigit((unsigned char)*val))
+        return 0;
+    errno = 0;
+    n = strtoull(val, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    if (o->kind == OPT_U64) {
+        *(uint64_t *)base = n;
+    } else if (o->kind == OPT_COUNT) { /* 0 is allowed: journal nothing */
+        *(size_t *)base = (size_t)n;
+    } else if (o->kind == OPT_SIZE) {
+        if (n == 0)
+            return 0;
+        *(size_t *)base = (size_t)n;
+    } else if (o->kind == OPT_MS) { /* an hour at most */
+        if (n == 0 || n > 3600000)
+            return 0;
+        *(unsigned *)base = (unsigned)n;
+    } else {
+        if (n == 0 || n > 4096)
+            return 0;
+        *(unsigned *)base = (unsigned)n;
+    }
+    return 1;
+}
+
 static int set_value(struct config *c, const struct opt *o, const char *val, char *err,
                      size_t errlen)
 {
-    char *base = (char *)c + o->offset, *end;
-    unsigned long long n;
+    char *base = (char *)c + o->offset;
+    int ok = 0;
 
     switch (o->kind) {
     case OPT_STRING:
-        if (*val == '\0')
-            goto bad;
-        *(const char **)base = val;
-        return EMU_OK;
+    case OPT_ENUM:
+        ok = o->kind == OPT_STRING ? *val != '\0' : in_choices(o->choices, val);
+        if (ok)
+            *(const char **)base = val;
+        break;
     case OPT_LISTEN:
-        if (strlen(val) >= sizeof(c->listen))
-            goto bad;
-        strcpy(c->listen, val);
-        if (config_listen_split(c, NULL, 0, NULL) != EMU_OK)
-            goto bad;
-        return EMU_OK;
-    case OPT_LIST:
-        if (c->nscenarios == CONFIG_MAX_SCENARIOS || *val == '\0')
-            goto bad;
-        c->scenarios[c->nscenarios++] = val;
-        return EMU_OK;
-    case OPT_ENUM: {
-        size_t len = strlen(val);
-        const char *p = o->choices;
-
-        while (p != NULL) {
-            const char *bar = strchr(p, '|');
-            size_t n2 = bar ? (size_t)(bar - p) : strlen(p);
-
-            if (n2 == len && strncmp(p, val, len) == 0) {
-                *(const char **)base = val;
-                return EMU_OK;
-            }
-            p = bar ? bar + 1 : NULL;
+        ok = strlen(val) < sizeof(c->listen);
+        if (ok) {
+            strcpy(c->listen, val);
+            ok = config_listen_split(c, NULL, 0, NULL) == EMU_OK;
         }
-        goto bad;
-    }
+        break;
+    case OPT_LIST:
+        ok = c->nscenarios < CONFIG_MAX_SCENARIOS && *val != '\0';
+        if (ok)
+            c->scenarios[c->nscenarios++] = val;
+        break;
     case OPT_FLAG:
-        if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0)
-            *(int *)base = 1;
-        else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0 || strcmp(val, "no") == 0)
-            *(int *)base = 0;
-        else
-            goto bad;
-        return EMU_OK;
+        ok = set_flag((int *)base, val);
+        break;
     case OPT_U64:
     case OPT_UINT:
     case OPT_MS:
     case OPT_SIZE:
     case OPT_COUNT:
-        if (!isdigit((unsigned char)*val))
-            goto bad;
-        errno = 0;
-        n = strtoull(val, &end, 10);
-        if (errno != 0 || *end != '\0')
-            goto bad;
-        if (o->kind == OPT_U64) {
-            *(uint64_t *)base = n;
-        } else if (o->kind == OPT_COUNT) { /* 0 is allowed: journal nothing */
-            *(size_t *)base = (size_t)n;
-        } else if (o->kind == OPT_SIZE) {
-            if (n == 0)
-                goto bad;
-            *(size_t *)base = (size_t)n;
-        } else if (o->kind == OPT_MS) { /* an hour at most */
-            if (n == 0 || n > 3600000)
-                goto bad;
-            *(unsigned *)base = (unsigned)n;
-        } else {
-            if (n == 0 || n > 4096)
-                goto bad;
-            *(unsigned *)base = (unsigned)n;
-        }
-        return EMU_OK;
+        ok = set_number(o, base, val);
+        break;
     }
-bad:
+    if (ok)
+        return EMU_OK;
     snprintf(err, errlen, "bad value for --%s: '%s'", o->flag, val);
     return EMU_INVALID;
 }
@@ -189,10 +208,8 @@ static const struct opt *find_flag(const char *name, size_t len)
     return NULL;
 }
 
-int config_parse(struct config *c, int argc, char **argv, char *err, size_t errlen)
+static void set_defaults(struct config *c)
 {
-    int rc, list_from_flags = 0;
-
     memset(c, 0, sizeof(*c));
     strcpy(c->listen, "127.0.0.1:8080");
     c->clock = "real";
@@ -206,8 +223,11 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
     c->journal_bytes = (size_t)64 << 20;
     c->webhook_pauses_ms[0] = 1000;
     c->webhook_pauses_ms[1] = 2000;
+}
 
-    /* The environment first, so that flags parsed after it win. */
+/* Each option from its UNDERSTUDY_<FLAG> variable, when set. */
+static int from_environment(struct config *c, char *err, size_t errlen)
+{
     for (size_t i = 0; i < NOPTS; i++) {
         char name[64] = "UNDERSTUDY_";
         size_t n = strlen(name);
@@ -219,15 +239,19 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
         val = getenv(name);
         if (val == NULL)
             continue;
-        rc = set_value(c, &opts[i], val, err, errlen);
-        if (rc != EMU_OK) {
+        if (set_value(c, &opts[i], val, err, errlen) != EMU_OK) {
             snprintf(err, errlen, "bad value in %s: '%s'", name, val);
-            return rc;
+            return EMU_INVALID;
         }
     }
-    rc = webhook_pauses_from_env(c, err, errlen);
-    if (rc != EMU_OK)
-        return rc;
+    return webhook_pauses_from_env(c, err, errlen);
+}
+
+/* The --flag value, --flag=value and bare --flag arguments. */
+static int from_flags(struct config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    int list_from_flags = 0;
+
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i], *eq, *val;
         const struct opt *o;
@@ -257,11 +281,20 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
             c->nscenarios = 0;
             list_from_flags = 1;
         }
-        rc = set_value(c, o, val, err, errlen);
-        if (rc != EMU_OK)
-            return rc;
+        if (set_value(c, o, val, err, errlen) != EMU_OK)
+            return EMU_INVALID;
     }
     return EMU_OK;
+}
+
+int config_parse(struct config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc;
+
+    set_defaults(c);
+    /* The environment first, so that flags parsed after it win. */
+    rc = from_environment(c, err, errlen);
+    return rc == EMU_OK ? from_flags(c, argc, argv, err, errlen) : rc;
 }
 
 int config_listen_split(const struct config *c, char *host, size_t hostlen, unsigned *port)

@@ -72,6 +72,51 @@ int fixtures_credential_numbers_ok(const json_t *cred, const char **bad)
     return 1;
 }
 
+/* A tenant's "credentials" (at path[0..2)): for each vendor that takes them, an array of
+ * credentials that vendor accepts. */
+static int check_credentials(const struct fixture_file *f, struct jsonx_step *path, json_t *creds,
+                             char *err, size_t errlen)
+{
+    const char *vname;
+    json_t *list;
+    char msg[300];
+
+    json_object_foreach(creds, vname, list)
+    {
+        const struct vendor *v = vendor_find(vname);
+        size_t j;
+        json_t *cred;
+
+        path[2].key = vname;
+        if (v == NULL || v->check_credential == NULL) {
+            snprintf(msg, sizeof(msg), "no vendor \"%s\" takes credentials", vname);
+            return fail_at(f, path, 3, err, errlen, msg);
+        }
+        if (!json_is_array(list))
+            return fail_at(f, path, 3, err, errlen, "credentials must be an array");
+        json_array_foreach(list, j, cred)
+        {
+            const char *field = NULL;
+
+            path[3].key = NULL;
+            path[3].index = j;
+            if (!json_is_object(cred))
+                return fail_at(f, path, 4, err, errlen, "a credential must be an object");
+            if (v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK) {
+                path[4].key = field;
+                return fail_at(f, path, field ? 5 : 4, err, errlen, msg);
+            }
+            if (!fixtures_credential_numbers_ok(cred, &field)) {
+                path[4].key = field;
+                snprintf(msg, sizeof(msg), "\"%s\" must be a whole number from 0 to 2147483647",
+                         field);
+                return fail_at(f, path, 5, err, errlen, msg);
+            }
+        }
+    }
+    return EMU_OK;
+}
+
 static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
 {
     struct jsonx_step path[5] = {{0}};
@@ -88,8 +133,8 @@ static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
     }
     json_array_foreach(f->doc, i, t)
     {
-        const char *id = jsonx_string(t, "id"), *vname;
-        json_t *creds = json_object_get(t, "credentials"), *list;
+        const char *id = jsonx_string(t, "id");
+        json_t *creds = json_object_get(t, "credentials");
 
         path[0].index = i;
         if (!json_is_object(t)) {
@@ -119,46 +164,8 @@ static int check_tenants(const struct fixture_file *f, char *err, size_t errlen)
             rc = fail_at(f, path, 2, err, errlen, "\"credentials\" must be an object of vendors");
             goto out;
         }
-        json_object_foreach(creds, vname, list)
-        {
-            const struct vendor *v = vendor_find(vname);
-            size_t j;
-            json_t *cred;
-
-            path[2].key = vname;
-            if (v == NULL || v->check_credential == NULL) {
-                snprintf(msg, sizeof(msg), "no vendor \"%s\" takes credentials", vname);
-                rc = fail_at(f, path, 3, err, errlen, msg);
-                goto out;
-            }
-            if (!json_is_array(list)) {
-                rc = fail_at(f, path, 3, err, errlen, "credentials must be an array");
-                goto out;
-            }
-            json_array_foreach(list, j, cred)
-            {
-                const char *field = NULL;
-
-                path[3].key = NULL;
-                path[3].index = j;
-                if (!json_is_object(cred)) {
-                    rc = fail_at(f, path, 4, err, errlen, "a credential must be an object");
-                    goto out;
-                }
-                if (v->check_credential(cred, &field, msg, sizeof(msg)) != EMU_OK) {
-                    path[4].key = field;
-                    rc = fail_at(f, path, field ? 5 : 4, err, errlen, msg);
-                    goto out;
-                }
-                if (!fixtures_credential_numbers_ok(cred, &field)) {
-                    path[4].key = field;
-                    snprintf(msg, sizeof(msg), "\"%s\" must be a whole number from 0 to 2147483647",
-                             field);
-                    rc = fail_at(f, path, 5, err, errlen, msg);
-                    goto out;
-                }
-            }
-        }
+        if ((rc = check_credentials(f, path, creds, err, errlen)) != EMU_OK)
+            goto out;
     }
 out:
     json_decref(seen);

@@ -244,14 +244,19 @@ static int keep_upload(struct parser *ps, char *field, char *filename, char *typ
     return EMU_OK;
 }
 
-/* One part: its header block is [head, head_end), its content data_len bytes at data. A part
- * that is not form-data or has no name is skipped, as PHP and browsers' own parsers do. */
-static int take_part(struct parser *ps, const char *head, const char *head_end, const char *data,
-                     size_t data_len)
+/* What a part's headers say. The strings are new (or NULL). */
+struct part_head {
+    char *name, *filename, *type;
+    int form_data; /* its Content-Disposition is form-data */
+};
+
+/* Reads the header block [head, head_end) of a part into ph: the first Content-Disposition
+ * and Content-Type count, other headers and folded lines are passed over. */
+static int read_part_head(struct parser *ps, const char *head, const char *head_end,
+                          struct part_head *ph)
 {
-    char *name = NULL, *filename = NULL, *type = NULL;
     const char *line = head;
-    int form_data = 0, seen_disposition = 0, rc = EMU_OK;
+    int seen_disposition = 0, rc = EMU_OK;
 
     while (line < head_end && rc == EMU_OK) {
         const char *eol = memchr(line, '\n', (size_t)(head_end - line));
@@ -265,10 +270,8 @@ static int take_part(struct parser *ps, const char *head, const char *head_end, 
             continue;
         }
         colon = memchr(line, ':', (size_t)(stop - line));
-        if (colon == NULL) {
-            rc = fail(ps, "A multipart part has a header line without a colon");
-            break;
-        }
+        if (colon == NULL)
+            return fail(ps, "A multipart part has a header line without a colon");
         hlen = (size_t)(colon - line);
         v = colon + 1;
         while (v < stop && (*v == ' ' || *v == '\t'))
@@ -278,25 +281,37 @@ static int take_part(struct parser *ps, const char *head, const char *head_end, 
             vlen--;
         if (hlen == 19 && strncasecmp(line, "Content-Disposition", 19) == 0 && !seen_disposition) {
             seen_disposition = 1;
-            form_data = vlen >= 9 && strncasecmp(v, "form-data", 9) == 0 &&
-                        (vlen == 9 || v[9] == ';' || v[9] == ' ' || v[9] == '\t');
-            rc = header_params(v, v + vlen, "name", &name, "filename", &filename);
+            ph->form_data = vlen >= 9 && strncasecmp(v, "form-data", 9) == 0 &&
+                            (vlen == 9 || v[9] == ';' || v[9] == ' ' || v[9] == '\t');
+            rc = header_params(v, v + vlen, "name", &ph->name, "filename", &ph->filename);
             if (rc == EMU_BAD_REQUEST)
                 rc = fail(ps, "A multipart part has a malformed Content-Disposition header");
-        } else if (hlen == 12 && strncasecmp(line, "Content-Type", 12) == 0 && type == NULL) {
-            type = strndup(v, vlen);
-            if (type == NULL)
+        } else if (hlen == 12 && strncasecmp(line, "Content-Type", 12) == 0 && ph->type == NULL) {
+            ph->type = strndup(v, vlen);
+            if (ph->type == NULL)
                 rc = EMU_NOMEM;
         }
         line = next;
     }
+    return rc;
+}
+
+/* One part: its header block is [head, head_end), its content data_len bytes at data. A part
+ * that is not form-data or has no name is skipped, as PHP and browsers' own parsers do. */
+static int take_part(struct parser *ps, const char *head, const char *head_end, const char *data,
+                     size_t data_len)
+{
+    struct part_head ph = {NULL, NULL, NULL, 0};
+    int rc = read_part_head(ps, head, head_end, &ph);
+    char *name = ph.name, *filename = ph.filename, *type = ph.type;
+
     if (rc == EMU_OK && ((name && !form_text_ok(name, strlen(name))) ||
                          (filename && !form_text_ok(filename, strlen(filename))) ||
                          (type && !form_text_ok(type, strlen(type))))) {
         fail(ps, "A multipart part's name, file name or type is not UTF-8 text");
         rc = EMU_UNPROCESSABLE;
     }
-    if (rc != EMU_OK || !form_data || name == NULL)
+    if (rc != EMU_OK || !ph.form_data || name == NULL)
         goto skip;
     if (filename != NULL) { /* an upload */
         if (!ps->want_files)

@@ -536,6 +536,79 @@ static void answer(struct http_server *h, struct mg_connection *conn,
     log_request(app, req, res, mono_us() - started);
 }
 
+/* Refuses a request whose head is wrong (or that came while stopping) and says whether its body
+ * is left unread. *headers and *path are new on return (NULL when not reached). */
+static int refuse_head(struct http_server *h, const struct mg_request_info *ri, struct req *req,
+                       struct res *res, char **headers, char **path, int *chunked)
+{
+    long long declared = ri->content_length;
+    const char *why;
+    int rc;
+
+    if (copy_headers(ri, req, headers) != EMU_OK) {
+        refuse(req, res, EMU_NOMEM, 0, "Out of memory");
+        return 1;
+    }
+    if (atomic_load(&h->stopping)) {
+        refuse(req, res, EMU_UNAVAILABLE, 0, "The server is shutting down");
+        return declared > 0 || req_header(req, "Transfer-Encoding") != NULL;
+    }
+    if ((why = compat_head_error(ri)) != NULL || (why = framing_error(req, chunked)) != NULL) {
+        refuse(req, res, EMU_BAD_REQUEST, ri->num_headers >= MG_MAX_HEADERS ? 431 : 400, why);
+        return 1;
+    }
+    if ((rc = decode_path(req->path, path)) != EMU_OK) {
+        refuse(req, res, rc == EMU_NOMEM ? EMU_NOMEM : EMU_NO_ROUTE, 0,
+               "The path is not valid percent-encoded UTF-8 text");
+        return declared > 0 || *chunked;
+    }
+    if (query_has_nul(req->query)) {
+        req->path = *path;
+        refuse(req, res, EMU_BAD_REQUEST, 400, "The query string holds an encoded NUL (%00)");
+        return declared > 0 || *chunked;
+    }
+    return 0;
+}
+
+/* Reads the body of a request whose head passed, as its Expect header and size allow, and says
+ * whether it is left unread. *body is new on return (or NULL). */
+static int take_body(struct mg_connection *conn, const struct app *app, struct req *req,
+                     struct res *res, long long declared, int chunked, char **body)
+{
+    const char *expect = req_header(req, "Expect");
+    int has_body = declared > 0 || chunked, unread = 0;
+    enum body_end end;
+
+    if (declared > 0 && (unsigned long long)declared > app->cfg.max_body) {
+        req->body_too_large = 1; /* the dispatcher answers 413 without reading it */
+        return 1;
+    }
+    if (expect != NULL && strcasecmp(expect, "100-continue") != 0) {
+        refuse(req, res, EMU_BAD_REQUEST, 417, "Only the 100-continue expectation is met");
+        return has_body;
+    }
+    if (expect != NULL && has_body && !route_wants_body(req))
+        return 1; /* the answer is known (no such route): the body is not wanted */
+    if (!has_body)
+        return 0;
+    if (expect != NULL) /* the client waits for this before it sends the body */
+        mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    end = read_body(conn, chunked ? -1 : declared, app->cfg.max_body, body, &req->body_len);
+    if (end == BODY_TOO_LARGE) {
+        req->body_too_large = 1;
+        unread = 1;
+    } else if (end == BODY_SHORT) {
+        refuse(req, res, EMU_BAD_REQUEST, 400,
+               "The request body ended before the length its framing announced");
+        unread = 1;
+    } else if (end == BODY_NOMEM) {
+        refuse(req, res, EMU_NOMEM, 0, "Out of memory");
+        unread = 1;
+    }
+    req->body = *body ? *body : "";
+    return unread;
+}
+
 static int on_request(struct mg_connection *conn, void *cbdata)
 {
     struct http_server *h = cbdata;
@@ -545,13 +618,11 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     struct req req = {0};
     struct res res = {0};
     char *body = NULL, *headers = NULL, *path = NULL;
-    const char *why, *expect;
-    long long declared = ri->content_length;
-    int status, chunked = 0, unread = 0, rc;
+    int status, chunked = 0, unread;
 
     req.app = app;
     req.method = ri->request_method;
-    req.path = ri->local_uri ? ri->local_uri : "/"; /* raw until decoded below */
+    req.path = ri->local_uri ? ri->local_uri : "/"; /* raw until decoded */
     req.query = ri->query_string;
     req.remote_addr = ri->remote_addr;
     req.now_ms = clock_now_ms(&app->clock);
@@ -561,57 +632,10 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     /* Counted before the stop flag is read, so http_server_stop never misses a request it must wait
      * for; one that sees the flag is refused, in the vendor's shape, and its connection closed. */
     atomic_fetch_add(&h->in_flight, 1);
-    if (copy_headers(ri, &req, &headers) != EMU_OK) {
-        refuse(&req, &res, EMU_NOMEM, 0, "Out of memory");
-        unread = 1;
-    } else if (atomic_load(&h->stopping)) {
-        refuse(&req, &res, EMU_UNAVAILABLE, 0, "The server is shutting down");
-        unread = declared > 0 || req_header(&req, "Transfer-Encoding") != NULL;
-    } else if ((why = compat_head_error(ri)) != NULL ||
-               (why = framing_error(&req, &chunked)) != NULL) {
-        refuse(&req, &res, EMU_BAD_REQUEST, ri->num_headers >= MG_MAX_HEADERS ? 431 : 400, why);
-        unread = 1;
-    } else if ((rc = decode_path(req.path, &path)) != EMU_OK) {
-        refuse(&req, &res, rc == EMU_NOMEM ? EMU_NOMEM : EMU_NO_ROUTE, 0,
-               "The path is not valid percent-encoded UTF-8 text");
-        unread = declared > 0 || chunked;
-    } else if (query_has_nul(req.query)) {
-        req.path = path;
-        refuse(&req, &res, EMU_BAD_REQUEST, 400, "The query string holds an encoded NUL (%00)");
-        unread = declared > 0 || chunked;
-    }
+    unread = refuse_head(h, ri, &req, &res, &headers, &path, &chunked);
     if (res.status == 0) {
-        int has_body = declared > 0 || chunked;
-
         req.path = path;
-        expect = req_header(&req, "Expect");
-        if (declared > 0 && (unsigned long long)declared > app->cfg.max_body) {
-            req.body_too_large = 1; /* the dispatcher answers 413 without reading it */
-            unread = 1;
-        } else if (expect != NULL && strcasecmp(expect, "100-continue") != 0) {
-            refuse(&req, &res, EMU_BAD_REQUEST, 417, "Only the 100-continue expectation is met");
-            unread = has_body;
-        } else if (expect != NULL && has_body && !route_wants_body(&req)) {
-            unread = 1; /* the answer is known (no such route): the body is not wanted */
-        } else if (has_body) {
-            enum body_end end;
-
-            if (expect != NULL) /* the client waits for this before it sends the body */
-                mg_write(conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-            end = read_body(conn, chunked ? -1 : declared, app->cfg.max_body, &body, &req.body_len);
-            if (end == BODY_TOO_LARGE) {
-                req.body_too_large = 1;
-                unread = 1;
-            } else if (end == BODY_SHORT) {
-                refuse(&req, &res, EMU_BAD_REQUEST, 400,
-                       "The request body ended before the length its framing announced");
-                unread = 1;
-            } else if (end == BODY_NOMEM) {
-                refuse(&req, &res, EMU_NOMEM, 0, "Out of memory");
-                unread = 1;
-            }
-            req.body = body ? body : "";
-        }
+        unread = take_body(conn, app, &req, &res, ri->content_length, chunked, &body);
     }
     if (res.status == 0)
         dispatch_request(app, &req, &res);
@@ -744,22 +768,54 @@ static int split_listen(const struct config *cfg, char *host, size_t hostlen, un
     return EMU_OK;
 }
 
-int http_server_start(struct app *app, struct http_server **out, char *err, size_t errlen)
+/* The texts of civetweb's options that come from the configuration. */
+struct civet_texts {
+    char threads[16], queue[16], listen[160], request_ms[16], keep_alive_ms[16], head_max[24];
+};
+
+static void civet_texts(const struct config *cfg, const char *host, unsigned port, int ipv6,
+                        struct civet_texts *t)
 {
-    struct http_server *h = calloc(1, sizeof(*h));
+    /* civetweb binds every interface unless the port carries an address. An IPv6 address is
+     * bound by us (Debian's civetweb is built without IPv6): civetweb starts on a loopback
+     * port and the IPv6 socket takes its listener's place. */
+    if (ipv6)
+        snprintf(t->listen, sizeof(t->listen), "127.0.0.1:0");
+    else
+        snprintf(t->listen, sizeof(t->listen), "%s:%u", host, port);
+    snprintf(t->threads, sizeof(t->threads), "%u", cfg->threads);
+    /* A query string may be as long as a body (a filter naming thousands of ids), so the head
+     * may hold --max-body (up to HTTP_MAX_QUERY) plus 16 KiB of headers. civetweb gives each
+     * worker a buffer of this size; its pages are touched only by heads that long. */
+    snprintf(t->head_max, sizeof(t->head_max), "%zu",
+             (cfg->max_body < HTTP_MAX_QUERY ? cfg->max_body : HTTP_MAX_QUERY) + 16384);
+    snprintf(t->request_ms, sizeof(t->request_ms), "%u", cfg->request_timeout_ms);
+    snprintf(t->keep_alive_ms, sizeof(t->keep_alive_ms), "%u", cfg->keep_alive_timeout_ms);
+    /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper
+     * see (and end) idle ones there too instead of in the kernel's backlog. */
+    snprintf(t->queue, sizeof(t->queue), "%u", cfg->threads > 1024 ? cfg->threads : 1024);
+}
+
+/* Keep-alive connections are answered "close" once fewer than an eighth of the workers (at
+ * least two) are free. */
+static int busy_threshold(unsigned threads)
+{
+    int at = (int)threads - (int)(threads / 8 > 2 ? threads / 8 : 2);
+
+    return at < 1 ? 1 : at;
+}
+
+/* Starts civetweb on t's options; NULL when it cannot listen. */
+static struct mg_context *civet_start(struct http_server *h, struct civet_texts *t)
+{
     struct mg_callbacks callbacks = {0};
-    struct mg_server_port ports[4];
-    char threads[16], queue[16], listen[160], host[128], request_ms[16], keep_alive_ms[16];
-    char head_max[24];
-    unsigned port;
-    int ipv6;
     const char *options[] = {
         "listening_ports",
-        listen,
+        t->listen,
         "num_threads",
-        threads,
+        t->threads,
         "connection_queue",
-        queue,
+        t->queue,
         "listen_backlog",
         "1024",
         "enable_keep_alive",
@@ -769,15 +825,32 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
         /* The longest a client may take to send a request's head (slowloris), and to pause
          * within a body; and the longest an idle keep-alive connection holds its worker. */
         "request_timeout_ms",
-        request_ms,
+        t->request_ms,
         "keep_alive_timeout_ms",
-        keep_alive_ms,
+        t->keep_alive_ms,
         "decode_url",
         "no", /* decoded by us: an encoded NUL must refuse the path, not cut it */
         "max_request_size",
-        head_max,
+        t->head_max,
         NULL,
     };
+
+    callbacks.log_message = on_log_message;
+    callbacks.begin_request = on_begin_request;
+    callbacks.http_error = on_http_error;
+    callbacks.init_connection = on_init_connection;
+    callbacks.connection_close = on_connection_close;
+    return mg_start(&callbacks, h, options);
+}
+
+int http_server_start(struct app *app, struct http_server **out, char *err, size_t errlen)
+{
+    struct http_server *h = calloc(1, sizeof(*h));
+    struct mg_server_port ports[4];
+    struct civet_texts texts;
+    char host[128];
+    unsigned port;
+    int ipv6;
 
     *out = NULL;
     if (h == NULL)
@@ -788,38 +861,12 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
         return EMU_IO;
     }
     ipv6 = strchr(host, ':') != NULL;
-    /* civetweb binds every interface unless the port carries an address. An IPv6 address is
-     * bound by us (Debian's civetweb is built without IPv6): civetweb starts on a loopback
-     * port and the IPv6 socket takes its listener's place. */
-    if (ipv6)
-        snprintf(listen, sizeof(listen), "127.0.0.1:0");
-    else
-        snprintf(listen, sizeof(listen), "%s:%u", host, port);
+    civet_texts(&app->cfg, host, port, ipv6, &texts);
     snprintf(h->host, sizeof(h->host), "%s", host);
-    snprintf(threads, sizeof(threads), "%u", app->cfg.threads);
-    /* A query string may be as long as a body (a filter naming thousands of ids), so the head
-     * may hold --max-body (up to HTTP_MAX_QUERY) plus 16 KiB of headers. civetweb gives each
-     * worker a buffer of this size; its pages are touched only by heads that long. */
-    snprintf(head_max, sizeof(head_max), "%zu",
-             (app->cfg.max_body < HTTP_MAX_QUERY ? app->cfg.max_body : HTTP_MAX_QUERY) + 16384);
-    snprintf(request_ms, sizeof(request_ms), "%u", app->cfg.request_timeout_ms);
-    snprintf(keep_alive_ms, sizeof(keep_alive_ms), "%u", app->cfg.keep_alive_timeout_ms);
-    /* Accepted connections wait in civetweb's queue for a worker; a long queue lets the reaper
-     * see (and end) idle ones there too instead of in the kernel's backlog. */
-    snprintf(queue, sizeof(queue), "%u", app->cfg.threads > 1024 ? app->cfg.threads : 1024);
-    /* Keep-alive connections are answered "close" once fewer than an eighth of the workers
-     * (at least two) are free. */
-    h->busy_at = (int)app->cfg.threads - (int)(app->cfg.threads / 8 > 2 ? app->cfg.threads / 8 : 2);
-    if (h->busy_at < 1)
-        h->busy_at = 1;
-    callbacks.log_message = on_log_message;
-    callbacks.begin_request = on_begin_request;
-    callbacks.http_error = on_http_error;
-    callbacks.init_connection = on_init_connection;
-    callbacks.connection_close = on_connection_close;
+    h->busy_at = busy_threshold(app->cfg.threads);
     mg_init_library(0);
     h->app = app;
-    h->ctx = mg_start(&callbacks, h, options);
+    h->ctx = civet_start(h, &texts);
     if (h->ctx == NULL) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                  app->cfg.listen);

@@ -107,7 +107,8 @@ void journal_free(struct journal *j)
     free(j);
 }
 
-void journal_add(struct journal *j, const struct journal_record *r)
+/* A new entry holding copies of r's pieces, numbered next in j; NULL when out of memory. */
+static struct jentry *make_entry(struct journal *j, const struct journal_record *r)
 {
     const char *src[PIECES] = {r->tenant,
                                r->vendor,
@@ -123,8 +124,6 @@ void journal_add(struct journal *j, const struct journal_record *r)
     struct jentry *e;
     char *at;
 
-    if (j->max_entries == 0)
-        return;
     for (int i = 0; i < PIECES; i++) {
         len[i] = i == REQ_HEADERS   ? r->request_headers_len
                  : i == REQ_BODY    ? r->request_body_len
@@ -136,7 +135,7 @@ void journal_add(struct journal *j, const struct journal_record *r)
     }
     e = malloc(sizeof(*e) + total);
     if (e == NULL)
-        return;
+        return NULL;
     e->next = NULL;
     atomic_init(&e->refs, 1);
     e->seq = atomic_fetch_add(&j->seq, 1) + 1;
@@ -154,6 +153,15 @@ void journal_add(struct journal *j, const struct journal_record *r)
         at += len[i] + 1;
     }
     e->bytes = sizeof(*e) + total;
+    return e;
+}
+
+void journal_add(struct journal *j, const struct journal_record *r)
+{
+    struct jentry *e;
+
+    if (j->max_entries == 0 || (e = make_entry(j, r)) == NULL)
+        return;
     pthread_mutex_lock(&j->lock);
     if (e->bytes > j->max_bytes) { /* larger than the whole journal: dropped at once */
         j->dropped++;
@@ -307,6 +315,28 @@ size_t journal_read_budget(const struct journal *j)
     return j->max_bytes > JOURNAL_READ_MIN_BUDGET ? j->max_bytes : JOURNAL_READ_MIN_BUDGET;
 }
 
+/* Renders picked[0..n) into lines[*first..n), newest first, so that when the budget runs out it
+ * is the oldest that are left out; *used counts their bytes and newlines. */
+static int render_lines(struct jentry **picked, size_t n, size_t budget, char **lines, size_t *lens,
+                        size_t *first, size_t *used)
+{
+    while (*first > 0) {
+        json_t *entry = render(picked[*first - 1]);
+        char *line = entry ? jsonx_dump(entry, &lens[*first - 1]) : NULL;
+
+        json_decref(entry);
+        if (line == NULL)
+            return EMU_NOMEM;
+        if (*used + lens[*first - 1] + 1 > budget && *first < n) {
+            free(line); /* over the budget: this one and older ones are not shown */
+            return EMU_OK;
+        }
+        lines[--*first] = line;
+        *used += lens[*first] + 1;
+    }
+    return EMU_OK;
+}
+
 int journal_render(struct journal *j, const struct journal_filter *f, size_t limit, int ndjson,
                    char **out, size_t *len)
 {
@@ -325,23 +355,9 @@ int journal_render(struct journal *j, const struct journal_filter *f, size_t lim
     lens = rc == EMU_OK ? calloc(n + 1, sizeof(*lens)) : NULL;
     if (rc == EMU_OK && (lines == NULL || lens == NULL))
         rc = EMU_NOMEM;
-    /* Newest first, so that when the budget runs out it is the oldest that are left out. */
     first = n;
-    while (rc == EMU_OK && first > 0) {
-        json_t *entry = render(picked[first - 1]);
-        char *line = entry ? jsonx_dump(entry, &lens[first - 1]) : NULL;
-
-        json_decref(entry);
-        if (line == NULL) {
-            rc = EMU_NOMEM;
-        } else if (used + lens[first - 1] + 1 > budget && first < n) {
-            free(line); /* over the budget: this one and older ones are not shown */
-            break;
-        } else {
-            lines[--first] = line;
-            used += lens[first] + 1;
-        }
-    }
+    if (rc == EMU_OK)
+        rc = render_lines(picked, n, budget, lines, lens, &first, &used);
     if (picked != NULL)
         release_all(picked, n);
     if (rc == EMU_OK) {

@@ -2,6 +2,7 @@
 #include "scenario.h"
 
 #include <dirent.h>
+#include <float.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -60,13 +61,63 @@ void scenarios_free(struct scenarios *s)
     free(s);
 }
 
-/* ---- checking ---- */
+/* ---- checking ----
+ *
+ * A scenario file's shape is written down as tables below: each object (the file, a rule, its
+ * "match", its "respond") is a schema listing the members it may hold, in the order they are
+ * checked. check_object walks a schema; a member's kind says what JSON it must be, and the few
+ * members that need more (a vendor's name, an error catalogue entry, header text) name a checker.
+ * The first problem found is reported as file:line:col with the member's message. */
 
 struct where {
     const char *origin, *text;
     size_t len;
     char *err;
     size_t errlen;
+};
+
+/* What checking carries from member to member: the file, and the vendor "match.vendor" named
+ * (respond.error is looked up in that vendor's catalogue). */
+struct walk {
+    const struct where *w;
+    const struct vendor *vendor;
+};
+
+enum kind {
+    ANY,        /* any JSON; a checker, if any, does the work */
+    STRING,     /* a string */
+    INTEGER,    /* a whole number from lo to hi */
+    NUMBER,     /* any number from lo to hi */
+    ONE_OF,     /* a string among values */
+    STRINGS,    /* an object whose values are strings */
+    OBJECT_ANY, /* an object whose values may be anything */
+    SECTION,    /* an object checked against its own schema */
+};
+
+enum {
+    REQUIRED = 1, /* absent is an error (msg) */
+    NULLABLE = 2, /* null is the same as absent */
+};
+
+struct field;
+
+typedef int (*checker)(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                       const json_t *v);
+
+struct schema {
+    const char *what; /* for "unknown member ... in <what>" */
+    const struct field *fields;
+};
+
+struct field {
+    const char *key;
+    enum kind kind;
+    int flags;
+    double lo, hi;                /* INTEGER, NUMBER */
+    const char *const *values;    /* ONE_OF, NULL-ended */
+    const char *msg;              /* when the value is not what kind asks, or is missing */
+    checker check;                /* run after kind's test passes */
+    const struct schema *section; /* SECTION */
 };
 
 static int fail(const struct where *w, const struct jsonx_step *path, size_t n, const char *msg)
@@ -78,9 +129,17 @@ static int fail(const struct where *w, const struct jsonx_step *path, size_t n, 
     return EMU_INVALID;
 }
 
-/* Every member of obj must be one of allowed. */
+static const struct field *field_of(const struct schema *s, const char *key)
+{
+    for (const struct field *f = s->fields; f->key != NULL; f++)
+        if (strcmp(f->key, key) == 0)
+            return f;
+    return NULL;
+}
+
+/* Every member of obj must be one of the schema's. */
 static int only(const struct where *w, struct jsonx_step *path, size_t n, const json_t *obj,
-                const char *const *allowed, const char *what)
+                const struct schema *s)
 {
     const char *key;
     json_t *v;
@@ -88,21 +147,18 @@ static int only(const struct where *w, struct jsonx_step *path, size_t n, const 
 
     json_object_foreach((json_t *)obj, key, v)
     {
-        int ok = 0;
-
-        for (int i = 0; allowed[i]; i++)
-            ok |= strcmp(allowed[i], key) == 0;
-        if (!ok) {
+        if (field_of(s, key) == NULL) {
             path[n].key = key;
-            snprintf(msg, sizeof(msg), "unknown member \"%s\" in %s", key, what);
+            snprintf(msg, sizeof(msg), "unknown member \"%s\" in %s", key, s->what);
             return fail(w, path, n + 1, msg);
         }
     }
     return EMU_OK;
 }
 
-static int strings_only(const struct where *w, struct jsonx_step *path, size_t n, const json_t *obj,
-                        const char *what)
+/* obj must be an object; with strings set, its values must be strings too. */
+static int object_of(const struct where *w, struct jsonx_step *path, size_t n, const json_t *obj,
+                     const char *what, int strings)
 {
     const char *key;
     json_t *v;
@@ -114,11 +170,129 @@ static int strings_only(const struct where *w, struct jsonx_step *path, size_t n
     }
     json_object_foreach((json_t *)obj, key, v)
     {
-        if (!json_is_string(v) && strcmp(what, "body") != 0) {
+        if (strings && !json_is_string(v)) {
             path[n].key = key;
             snprintf(msg, sizeof(msg), "\"%s\" values must be strings", what);
             return fail(w, path, n + 1, msg);
         }
+    }
+    return EMU_OK;
+}
+
+static int in_range(const struct field *f, double x)
+{
+    return x >= f->lo && x <= f->hi;
+}
+
+static int one_of(const char *const *values, const char *s)
+{
+    for (; *values != NULL; values++)
+        if (strcmp(*values, s) == 0)
+            return 1;
+    return 0;
+}
+
+static int check_object(struct walk *c, const struct schema *s, struct jsonx_step *path, size_t n,
+                        const json_t *obj);
+
+/* v is the value of f, found at path[0..n). */
+static int check_value(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                       const json_t *v)
+{
+    int ok = 1, rc;
+
+    switch (f->kind) {
+    case ANY:
+        break;
+    case STRING:
+        ok = json_is_string(v);
+        break;
+    case INTEGER:
+        ok = json_is_integer(v) && in_range(f, (double)json_integer_value(v));
+        break;
+    case NUMBER:
+        ok = json_is_number(v) && in_range(f, json_number_value(v));
+        break;
+    case ONE_OF:
+        ok = json_is_string(v) && one_of(f->values, json_string_value(v));
+        break;
+    case STRINGS:
+    case OBJECT_ANY:
+        if ((rc = object_of(c->w, path, n, v, f->key, f->kind == STRINGS)) != EMU_OK)
+            return rc;
+        break;
+    case SECTION:
+        ok = json_is_object(v);
+        if (ok && (rc = check_object(c, f->section, path, n, v)) != EMU_OK)
+            return rc;
+        break;
+    }
+    if (!ok)
+        return fail(c->w, path, n, f->msg);
+    return f->check != NULL ? f->check(c, f, path, n, v) : EMU_OK;
+}
+
+/* obj (an object, found at path[0..n)) against schema s, member by member in the schema's order. */
+static int check_object(struct walk *c, const struct schema *s, struct jsonx_step *path, size_t n,
+                        const json_t *obj)
+{
+    int rc;
+
+    if ((rc = only(c->w, path, n, obj, s)) != EMU_OK)
+        return rc;
+    for (const struct field *f = s->fields; f->key != NULL; f++) {
+        json_t *v = json_object_get(obj, f->key);
+
+        path[n].key = f->key;
+        if (v == NULL && (f->flags & REQUIRED))
+            return fail(c->w, path, n + 1, f->msg);
+        if (v == NULL || (json_is_null(v) && (f->flags & NULLABLE)))
+            continue;
+        if ((rc = check_value(c, f, path, n + 1, v)) != EMU_OK)
+            return rc;
+    }
+    return EMU_OK;
+}
+
+/* ---- the checkers ---- */
+
+static int check_name(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                      const json_t *v)
+{
+    const char *name = json_string_value(v);
+
+    if (name == NULL || *name == '\0' || strlen(name) > 64 || strpbrk(name, "/,? ") != NULL)
+        return fail(c->w, path, n, f->msg);
+    return EMU_OK;
+}
+
+/* match.vendor: one of the emulated vendors (not the emulator's own API); remembered for
+ * respond.error. */
+static int check_vendor(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                        const json_t *v)
+{
+    const struct vendor *vendor = vendor_find(json_is_string(v) ? json_string_value(v) : "");
+
+    if (vendor == NULL || vendor == vendors_own_api())
+        return fail(c->w, path, n, f->msg);
+    c->vendor = vendor;
+    return EMU_OK;
+}
+
+static int check_error(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                       const json_t *v)
+{
+    const struct vendor *vendor = c->vendor;
+    char msg[300];
+
+    (void)f;
+    if (vendor == NULL)
+        return fail(c->w, path, n,
+                    "\"error\" needs \"match.vendor\": it names that vendor's entry");
+    if (vendor->has_error == NULL || !vendor->has_error(json_string_value(v))) {
+        snprintf(msg, sizeof(msg), "\"%s\" is not in %s's error catalogue", json_string_value(v),
+                 vendor->name);
+        return fail(c->w, path, n, msg);
     }
     return EMU_OK;
 }
@@ -152,168 +326,122 @@ static int is_field_value(const char *s, size_t len)
 
 /* respond.headers go out on the wire as they are: each name must be a token and each value
  * plain text, or one scenario could split an answer in two. */
-static int check_headers(const struct where *w, struct jsonx_step *path, size_t n,
+static int check_headers(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
                          const json_t *headers)
 {
     const char *name;
     json_t *value;
-    char msg[200];
 
+    (void)f;
     json_object_foreach((json_t *)headers, name, value)
     {
         path[n].key = name;
-        if (!is_token(name)) {
-            snprintf(msg, sizeof(msg),
-                     "header names must be HTTP tokens (letters, digits and !#$%%&'*+-.^_`|~)");
-            return fail(w, path, n + 1, msg);
-        }
+        if (!is_token(name))
+            return fail(c->w, path, n + 1,
+                        "header names must be HTTP tokens (letters, digits and !#$%&'*+-.^_`|~)");
         if (!is_field_value(json_string_value(value), json_string_length(value)))
-            return fail(w, path, n + 1,
+            return fail(c->w, path, n + 1,
                         "header values must not hold CR, LF, NUL or other control characters");
     }
     return EMU_OK;
 }
 
-static int check_rule(const struct where *w, const json_t *rule, size_t index)
+static int check_rules(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                       const json_t *rules);
+
+/* ---- the schemas ---- */
+
+static const char *const faults[] = {"reset", "empty", "truncate", NULL};
+
+static const struct field match_fields[] = {
+    {"method", STRING, 0, 0, 0, NULL, "\"method\" must be a string", NULL, NULL},
+    {"path", STRING, 0, 0, 0, NULL, "\"path\" must be a string", NULL, NULL},
+    {"tenant", STRING, 0, 0, 0, NULL, "\"tenant\" must be a string", NULL, NULL},
+    {"vendor", ANY, 0, 0, 0, NULL, "\"vendor\" must be convoso, rasl or guayaba", check_vendor,
+     NULL},
+    {"query", STRINGS, 0, 0, 0, NULL, NULL, NULL, NULL},
+    {"headers", STRINGS, 0, 0, 0, NULL, NULL, NULL, NULL},
+    {"body", OBJECT_ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+    {NULL, ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static const struct schema match_schema = {"\"match\"", match_fields};
+
+static const struct field respond_fields[] = {
+    {"error", STRING, NULLABLE, 0, 0, NULL, "\"error\" must be a catalogue entry's name",
+     check_error, NULL},
+    {"status", INTEGER, NULLABLE, 100, 599, NULL,
+     "\"status\" must be an HTTP status from 100 to 599", NULL, NULL},
+    {"headers", STRINGS, NULLABLE, 0, 0, NULL, NULL, check_headers, NULL},
+    {"delay_ms", INTEGER, NULLABLE, 0, 60000, NULL,
+     "\"delay_ms\" must be a whole number from 0 to 60000", NULL, NULL},
+    {"fault", ONE_OF, NULLABLE, 0, 0, faults, "\"fault\" must be reset, empty or truncate", NULL,
+     NULL},
+    {"body", ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+    {NULL, ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static const struct schema respond_schema = {"\"respond\"", respond_fields};
+
+static const struct field rule_fields[] = {
+    {"match", SECTION, 0, 0, 0, NULL, "\"match\" must be an object", NULL, &match_schema},
+    {"after", INTEGER, 0, 0, DBL_MAX, NULL, "\"after\" must be a whole number >= 0", NULL, NULL},
+    {"times", INTEGER, NULLABLE, 1, DBL_MAX, NULL, "\"times\" must be a whole number >= 1", NULL,
+     NULL},
+    {"probability", NUMBER, 0, 0, 1, NULL, "\"probability\" must be a number from 0 to 1", NULL,
+     NULL},
+    {"respond", SECTION, REQUIRED, 0, 0, NULL, "a rule needs \"respond\", an object", NULL,
+     &respond_schema},
+    {"description", ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+    {NULL, ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static const struct schema rule_schema = {"a rule", rule_fields};
+
+static const struct field scenario_fields[] = {
+    {"name", ANY, REQUIRED, 0, 0, NULL,
+     "\"name\" must be 1-64 characters without '/', ',', '?' or spaces", check_name, NULL},
+    {"description", STRING, 0, 0, 0, NULL, "\"description\" must be a string", NULL, NULL},
+    {"rules", ANY, REQUIRED, 0, 0, NULL, "\"rules\" must be a non-empty array", check_rules, NULL},
+    {NULL, ANY, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static const struct schema scenario_schema = {"a scenario", scenario_fields};
+
+/* "rules": a non-empty array of objects, each a rule; a rule's "match.vendor" holds only for
+ * its own "respond". */
+static int check_rules(struct walk *c, const struct field *f, struct jsonx_step *path, size_t n,
+                       const json_t *rules)
 {
-    static const char *const rule_keys[] = {"match",   "after",       "times", "probability",
-                                            "respond", "description", NULL};
-    static const char *const match_keys[] = {"vendor",  "method", "path",   "query",
-                                             "headers", "body",   "tenant", NULL};
-    static const char *const respond_keys[] = {"error",    "status", "headers", "body",
-                                               "delay_ms", "fault",  NULL};
-    struct jsonx_step path[6] = {{"rules", 0}, {NULL, index}};
-    json_t *match = json_object_get(rule, "match"), *respond = json_object_get(rule, "respond");
-    json_t *v;
-    const struct vendor *vendor = NULL;
-    char msg[300];
+    json_t *rule;
+    size_t i;
     int rc;
 
-    if (!json_is_object(rule))
-        return fail(w, path, 2, "a rule must be an object");
-    if ((rc = only(w, path, 2, rule, rule_keys, "a rule")) != EMU_OK)
-        return rc;
-    path[2].key = "match";
-    if (match != NULL) {
-        if (!json_is_object(match))
-            return fail(w, path, 3, "\"match\" must be an object");
-        if ((rc = only(w, path, 3, match, match_keys, "\"match\"")) != EMU_OK)
+    if (!json_is_array(rules) || json_array_size(rules) == 0)
+        return fail(c->w, path, n, f->msg);
+    json_array_foreach(rules, i, rule)
+    {
+        path[n].key = NULL;
+        path[n].index = i;
+        c->vendor = NULL;
+        if (!json_is_object(rule))
+            return fail(c->w, path, n + 1, "a rule must be an object");
+        if ((rc = check_object(c, &rule_schema, path, n + 1, rule)) != EMU_OK)
             return rc;
-        for (int i = 0; i < 3; i++) {
-            static const char *const strs[] = {"method", "path", "tenant"};
-
-            path[3].key = strs[i];
-            v = json_object_get(match, strs[i]);
-            if (v != NULL && !json_is_string(v)) {
-                snprintf(msg, sizeof(msg), "\"%s\" must be a string", strs[i]);
-                return fail(w, path, 4, msg);
-            }
-        }
-        path[3].key = "vendor";
-        v = json_object_get(match, "vendor");
-        if (v != NULL) {
-            vendor = vendor_find(json_string_value(v) ? json_string_value(v) : "");
-            if (vendor == NULL || vendor == vendors_own_api())
-                return fail(w, path, 4, "\"vendor\" must be convoso, rasl or guayaba");
-        }
-        for (int i = 0; i < 3; i++) {
-            static const char *const objs[] = {"query", "headers", "body"};
-
-            path[3].key = objs[i];
-            v = json_object_get(match, objs[i]);
-            if (v != NULL && (rc = strings_only(w, path, 4, v, objs[i])) != EMU_OK)
-                return rc;
-        }
     }
-    path[2].key = "after";
-    v = json_object_get(rule, "after");
-    if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
-        return fail(w, path, 3, "\"after\" must be a whole number >= 0");
-    path[2].key = "times";
-    v = json_object_get(rule, "times");
-    if (v != NULL && !json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1))
-        return fail(w, path, 3, "\"times\" must be a whole number >= 1");
-    path[2].key = "probability";
-    v = json_object_get(rule, "probability");
-    if (v != NULL && (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1))
-        return fail(w, path, 3, "\"probability\" must be a number from 0 to 1");
-    path[2].key = "respond";
-    if (!json_is_object(respond))
-        return fail(w, path, 3, "a rule needs \"respond\", an object");
-    if ((rc = only(w, path, 3, respond, respond_keys, "\"respond\"")) != EMU_OK)
-        return rc;
-    path[3].key = "error";
-    v = json_object_get(respond, "error");
-    if (v != NULL && !json_is_null(v)) {
-        if (!json_is_string(v))
-            return fail(w, path, 4, "\"error\" must be a catalogue entry's name");
-        if (vendor == NULL)
-            return fail(w, path, 4,
-                        "\"error\" needs \"match.vendor\": it names that vendor's entry");
-        if (vendor->has_error == NULL || !vendor->has_error(json_string_value(v))) {
-            snprintf(msg, sizeof(msg), "\"%s\" is not in %s's error catalogue",
-                     json_string_value(v), vendor->name);
-            return fail(w, path, 4, msg);
-        }
-    }
-    path[3].key = "status";
-    v = json_object_get(respond, "status");
-    if (v != NULL && !json_is_null(v) &&
-        (!json_is_integer(v) || json_integer_value(v) < 100 || json_integer_value(v) > 599))
-        return fail(w, path, 4, "\"status\" must be an HTTP status from 100 to 599");
-    path[3].key = "headers";
-    v = json_object_get(respond, "headers");
-    if (v != NULL && !json_is_null(v) &&
-        ((rc = strings_only(w, path, 4, v, "headers")) != EMU_OK ||
-         (rc = check_headers(w, path, 4, v)) != EMU_OK))
-        return rc;
-    path[3].key = "delay_ms";
-    v = json_object_get(respond, "delay_ms");
-    if (v != NULL && !json_is_null(v) &&
-        (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 60000))
-        return fail(w, path, 4, "\"delay_ms\" must be a whole number from 0 to 60000");
-    path[3].key = "fault";
-    v = json_object_get(respond, "fault");
-    if (v != NULL && !json_is_null(v) &&
-        (!json_is_string(v) || (strcmp(json_string_value(v), "reset") != 0 &&
-                                strcmp(json_string_value(v), "empty") != 0 &&
-                                strcmp(json_string_value(v), "truncate") != 0)))
-        return fail(w, path, 4, "\"fault\" must be reset, empty or truncate");
     return EMU_OK;
 }
 
 int scenario_check(const char *origin, const char *text, size_t len, const json_t *doc, char *err,
                    size_t errlen)
 {
-    static const char *const top[] = {"name", "description", "rules", NULL};
     struct where w = {origin, text, len, err, errlen};
-    struct jsonx_step path[2] = {{"name", 0}};
-    const char *name = jsonx_string(doc, "name");
-    json_t *rules = json_object_get(doc, "rules"), *rule;
-    size_t i;
-    int rc;
+    struct walk c = {&w, NULL};
+    struct jsonx_step path[6] = {{NULL, 0}};
 
     if (!json_is_object(doc))
         return fail(&w, path, 0, "a scenario must be an object");
-    if ((rc = only(&w, path, 0, doc, top, "a scenario")) != EMU_OK)
-        return rc;
-    if (name == NULL || *name == '\0' || strlen(name) > 64 || strpbrk(name, "/,? ") != NULL)
-        return fail(&w, path, 1,
-                    "\"name\" must be 1-64 characters without '/', ',', '?' or spaces");
-    path[0].key = "description";
-    if (json_object_get(doc, "description") != NULL &&
-        !json_is_string(json_object_get(doc, "description")))
-        return fail(&w, path, 1, "\"description\" must be a string");
-    path[0].key = "rules";
-    if (!json_is_array(rules) || json_array_size(rules) == 0)
-        return fail(&w, path, 1, "\"rules\" must be a non-empty array");
-    json_array_foreach(rules, i, rule)
-    {
-        rc = check_rule(&w, rule, i);
-        if (rc != EMU_OK)
-            return rc;
-    }
-    return EMU_OK;
+    return check_object(&c, &scenario_schema, path, 0, doc);
 }
 
 /* Parses and checks one file; *doc is new on success. */
