@@ -3,6 +3,7 @@
  * EMU_UNAUTHORIZED), the tenant taken from the credential, rate-limit windows kept apart by
  * tenant, credential and bucket, tenant settings, sequences restarted, and a catalogue without
  * a fallback entry answering NULL. */
+#include "vendor_kit.h"
 #include "vendor_world.h"
 
 /* A request in a read-write transaction of w's store, as the dispatcher makes one. */
