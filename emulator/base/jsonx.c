@@ -180,6 +180,22 @@ void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, s
     }
 }
 
+int jsonx_fail_at(const char *origin, const char *text, size_t len, const struct jsonx_step *path,
+                  size_t nsteps, char *err, size_t errlen, const char *sentence)
+{
+    int line, col;
+
+    jsonx_locate(text, len, path, nsteps, &line, &col);
+    snprintf(err, errlen, "%s:%d:%d: %s", origin, line, col, sentence);
+    return EMU_INVALID;
+}
+
+int jsonx_parse_failed(const char *origin, const json_error_t *jerr, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s:%d:%d: %s", origin, jerr->line, jerr->column, jerr->text);
+    return EMU_INVALID;
+}
+
 int jsonx_too_deep(const char *text, size_t len, int max_depth)
 {
     int depth = 0, in_string = 0;

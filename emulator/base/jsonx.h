@@ -26,6 +26,14 @@ struct jsonx_step {
 void jsonx_locate(const char *text, size_t len, const struct jsonx_step *path, size_t nsteps,
                   int *line, int *col);
 
+/* Writes "origin:line:col: sentence" into err, the position being where the value at path
+ * (nsteps steps, as jsonx_locate finds it) starts in text; returns EMU_INVALID, so a checker
+ * can `return jsonx_fail_at(...)`. */
+int jsonx_fail_at(const char *origin, const char *text, size_t len, const struct jsonx_step *path,
+                  size_t nsteps, char *err, size_t errlen, const char *sentence);
+/* Writes jansson's parse error as "origin:line:col: text" into err; returns EMU_INVALID. */
+int jsonx_parse_failed(const char *origin, const json_error_t *jerr, char *err, size_t errlen);
+
 /* 1 when arrays and objects in text (any JSON, valid or not) nest deeper than max_depth.
  * jansson parses recursively, so a body is measured before it is parsed: a worker thread's
  * stack is small, and a hostile body of [[[[... must not overflow it. */

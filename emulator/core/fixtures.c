@@ -35,11 +35,7 @@ struct fixtures {
 static int fail_at(const struct fixture_file *f, const struct jsonx_step *path, size_t nsteps,
                    char *err, size_t errlen, const char *sentence)
 {
-    int line, col;
-
-    jsonx_locate(f->text, f->len, path, nsteps, &line, &col);
-    snprintf(err, errlen, "%s:%d:%d: %s", f->origin, line, col, sentence);
-    return EMU_INVALID;
+    return jsonx_fail_at(f->origin, f->text, f->len, path, nsteps, err, errlen, sentence);
 }
 
 int fixtures_tenant_id_valid(const char *id)
@@ -227,10 +223,8 @@ static int check_file(struct fixture_file *f, char *err, size_t errlen)
     json_error_t jerr;
 
     f->doc = json_loadb(f->text, f->len, 0, &jerr);
-    if (f->doc == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", f->origin, jerr.line, jerr.column, jerr.text);
-        return EMU_INVALID;
-    }
+    if (f->doc == NULL)
+        return jsonx_parse_failed(f->origin, &jerr, err, errlen);
     return f->table ? check_table(f, err, errlen) : check_tenants(f, err, errlen);
 }
 

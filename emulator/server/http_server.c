@@ -170,6 +170,14 @@ static int bodiless_status(int status)
     return status < 200 || status == 204 || status == 304;
 }
 
+/* The status line of an answer, "HTTP/1.1 422 Unprocessable Entity\r\n", into buf; its length. */
+static size_t status_line(char *buf, size_t len, int status)
+{
+    int n = snprintf(buf, len, "HTTP/1.1 %d %s\r\n", status, emu_reason_phrase(status));
+
+    return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
 /* The fixed head of an answer: Date, Content-Type, Content-Length and Connection lines (no
  * status line, no blank line). */
 static size_t answer_head(char *buf, size_t len, const struct req *req, const struct res *res,
@@ -195,14 +203,10 @@ static void send_fault(struct mg_connection *conn, const struct req *req, const 
     if (strcmp(res->fault, "reset") == 0) {
         compat_reset(conn); /* when the socket is not found, the connection only closes */
     } else if (strcmp(res->fault, "truncate") == 0) {
-        char head[512];
-        int n = snprintf(head, sizeof(head),
-                         "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-                         "Content-Length: %zu\r\nConnection: close\r\n",
-                         res->status, emu_reason_phrase(res->status), http_date(req->now_ms),
-                         res->content_type ? res->content_type : "application/json", res->body_len);
+        char status[64], head[512];
 
-        mg_write(conn, head, (size_t)n);
+        mg_write(conn, status, status_line(status, sizeof(status), res->status));
+        mg_write(conn, head, answer_head(head, sizeof(head), req, res, 0));
         if (res->headers_len)
             mg_write(conn, res->headers, res->headers_len);
         mg_write(conn, "\r\n", 2);
@@ -219,8 +223,7 @@ static void send_response(struct mg_connection *conn, const struct req *req, con
     size_t status_len, head_len, body_len, total;
     char *out;
 
-    status_len = (size_t)snprintf(status, sizeof(status), "HTTP/1.1 %d %s\r\n", res->status,
-                                  emu_reason_phrase(res->status));
+    status_len = status_line(status, sizeof(status), res->status);
     head_len = answer_head(head, sizeof(head), req, res, keep_alive);
     body_len = head_only || bodiless_status(res->status) ? 0 : res->body_len;
     total = status_len + head_len + res->headers_len + 2 + body_len;

@@ -122,11 +122,7 @@ struct field {
 
 static int fail(const struct where *w, const struct jsonx_step *path, size_t n, const char *msg)
 {
-    int line, col;
-
-    jsonx_locate(w->text, w->len, path, n, &line, &col);
-    snprintf(w->err, w->errlen, "%s:%d:%d: %s", w->origin, line, col, msg);
-    return EMU_INVALID;
+    return jsonx_fail_at(w->origin, w->text, w->len, path, n, w->err, w->errlen, msg);
 }
 
 static const struct field *field_of(const struct schema *s, const char *key)
@@ -459,8 +455,7 @@ static int load_file(const char *path, json_t **doc, char *err, size_t errlen)
     }
     *doc = json_loadb(text, len, 0, &jerr);
     if (*doc == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        rc = EMU_INVALID;
+        rc = jsonx_parse_failed(path, &jerr, err, errlen);
     } else {
         rc = scenario_check(path, text, len, *doc, err, errlen);
     }
@@ -583,7 +578,7 @@ int scenarios_load_builtin(struct scenarios *s, char *err, size_t errlen)
         snprintf(origin, sizeof(origin), "built-in scenarios/%s", e->name);
         doc = json_loadb(e->data, e->len, 0, &jerr);
         if (doc == NULL) {
-            snprintf(err, errlen, "%s:%d:%d: %s", origin, jerr.line, jerr.column, jerr.text);
+            jsonx_parse_failed(origin, &jerr, err, errlen);
             return EMU_INVALID;
         }
         rc = scenario_check(origin, e->data, e->len, doc, err, errlen);
