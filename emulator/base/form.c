@@ -61,7 +61,7 @@ int form_text_ok(const char *s, size_t len)
     return 1;
 }
 
-static int hex_value(char c)
+int form_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -83,8 +83,8 @@ int form_decode(const char *src, size_t len, char **out, size_t *out_len)
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
 
-        if (src[i] == '%' && i + 2 < len && (hi = hex_value(src[i + 1])) >= 0 &&
-            (lo = hex_value(src[i + 2])) >= 0) {
+        if (src[i] == '%' && i + 2 < len && (hi = form_hex_value(src[i + 1])) >= 0 &&
+            (lo = form_hex_value(src[i + 2])) >= 0) {
             dst[n++] = (char)(hi << 4 | lo);
             i += 2;
         } else {

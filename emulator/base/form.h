@@ -30,6 +30,9 @@ int form_media_is(const char *content_type, const char *media);
 /* 1 when len bytes of s are valid UTF-8 without NUL bytes. */
 int form_text_ok(const char *s, size_t len);
 
+/* The value of hex digit c (0 to 15), or -1 when c is none. */
+int form_hex_value(char c);
+
 /* URL-decodes len bytes of src, form style ('+' is a space; a '%' not followed by two hex digits
  * stays as written), into *out: new malloc'd NUL-terminated text (caller frees) of *out_len
  * bytes (out_len may be NULL). EMU_BAD_REQUEST when the result is not text (see above), with

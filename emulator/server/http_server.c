@@ -30,6 +30,7 @@
 #include "civetweb_compat.h"
 #include "dispatch.h"
 #include "err.h"
+#include "form.h"
 #include "journal.h"
 #include "jsonx.h"
 #include "metrics.h"
@@ -432,17 +433,6 @@ static const char *framing_error(const struct req *req, int *chunked)
     return NULL;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a path (a '+' stays a '+', unlike in forms) into a new string in *out.
  * EMU_NOT_FOUND when it holds an encoded NUL, a '%' not followed by two hex digits, or bytes
  * that are not UTF-8: such a path names no resource of any vendor. */
@@ -456,8 +446,8 @@ static int decode_path(const char *raw, char **out)
         return EMU_NOMEM;
     for (size_t i = 0; i < len; i++) {
         if (raw[i] == '%') {
-            int hi = i + 2 < len ? hex_value(raw[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_value(raw[i + 2]) : -1;
+            int hi = i + 2 < len ? form_hex_value(raw[i + 1]) : -1;
+            int lo = hi >= 0 ? form_hex_value(raw[i + 2]) : -1;
 
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(buf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "form.h"
 #include "field.h"
 #include "jsonx.h"
 #include "req.h"
@@ -24,17 +25,6 @@ const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE])
     memcpy(buf, text, keep);
     memcpy(buf + keep, "...", 4);
     return buf;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Decodes one name or value of a query string as Express's query parser does: '+' is a space,
@@ -56,8 +46,8 @@ static char *query_decode(const char *src, size_t len, int *nul)
         return NULL;
     }
     for (size_t i = 0; decoded && i < len; i++) {
-        int hi = src[i] == '%' && i + 2 < len ? hex_digit(src[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_digit(src[i + 2]) : -1;
+        int hi = src[i] == '%' && i + 2 < len ? form_hex_value(src[i + 1]) : -1;
+        int lo = hi >= 0 ? form_hex_value(src[i + 2]) : -1;
 
         if (src[i] != '%') {
             text[n++] = src[i] == '+' ? ' ' : src[i];
