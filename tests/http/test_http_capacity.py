@@ -209,10 +209,12 @@ def keep_alive_clients(port, n, rounds, limit_s):
                     else:
                         sel.modify(c.sock, selectors.EVENT_WRITE, c)
                 continue
-            # A server may close an idle keep-alive connection just as the next request goes
-            # out; HTTP lets the client send an idempotent request again on a new connection
-            # when nothing of the answer came (RFC 9112 9.3.1), as curl and browsers do.
-            if c.on_this_conn > 0 and not c.buf and c.retries < rounds:
+            # While workers are scarce the server ends connections that have waited 500 ms for
+            # a request; one whose request was still on its way (this client loop can lag that
+            # long on a loaded machine) sees it close with nothing of the answer. HTTP lets a
+            # client send an idempotent request again on a new connection then (RFC 9112
+            # 9.3.1), as curl and browsers do; each client may do so at most `rounds` times.
+            if not c.buf and c.retries < rounds:
                 sel.unregister(c.sock)
                 c.sock.close()
                 c.retries += 1
