@@ -15,38 +15,18 @@
 #include "err.h"
 #include "snapshot.h"
 #include "store.h"
+#include "store_fixture.h"
 
 static const char *const tables[] = {"t.a", "t.b", SNAPSHOT_TABLE, NULL};
 
-struct fixture {
-    char dir[64];
-    struct store *st;
-    struct store_txn *txn;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    strcpy(f->dir, "/tmp/test_snapshot-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables), EMU_OK);
-    assert_int_equal(store_txn_begin(f->st, 1, &f->txn), EMU_OK);
-    *state = f;
-    return 0;
+    return store_fixture_open(state, "test_snapshot", tables);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    char cmd[128];
-
-    store_txn_abort(f->txn);
-    store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
+    return store_fixture_close(state);
 }
 
 static void put(struct fixture *f, const char *table, const char *key, json_int_t v)
