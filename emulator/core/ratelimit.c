@@ -1,4 +1,4 @@
-/* ratelimit.c -- a mutex-guarded chained hash of windows, keyed by string. */
+/* ratelimit.c -- fixed windows in a string map keyed by "<tenant>/<scope>", under one mutex. */
 #include "ratelimit.h"
 
 #include <pthread.h>
@@ -7,27 +7,20 @@
 
 #include "app.h"
 #include "err.h"
-#include "hash.h"
+#include "strmap.h"
 #include "req.h"
 
 #define BUCKETS 256
 
 struct window {
-    struct window *next;
     int64_t start_ms;
     int count;
-    char key[]; /* NUL-terminated */
 };
 
 struct ratelimit {
     pthread_mutex_t lock;
-    struct window *buckets[BUCKETS];
+    struct strmap *windows; /* key -> struct window */
 };
-
-static unsigned hash(const char *s)
-{
-    return hash_fnv1a32(s) % BUCKETS;
-}
 
 int ratelimit_new(struct ratelimit **out)
 {
@@ -36,6 +29,12 @@ int ratelimit_new(struct ratelimit **out)
     *out = rl;
     if (rl == NULL)
         return EMU_NOMEM;
+    rl->windows = strmap_new(BUCKETS, sizeof(struct window));
+    if (rl->windows == NULL) {
+        free(rl);
+        *out = NULL;
+        return EMU_NOMEM;
+    }
     pthread_mutex_init(&rl->lock, NULL);
     return EMU_OK;
 }
@@ -44,7 +43,7 @@ void ratelimit_free(struct ratelimit *rl)
 {
     if (rl == NULL)
         return;
-    ratelimit_clear(rl, "");
+    strmap_free(rl->windows);
     pthread_mutex_destroy(&rl->lock);
     free(rl);
 }
@@ -52,27 +51,17 @@ void ratelimit_free(struct ratelimit *rl)
 int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t window_ms,
                   int limit, struct ratelimit_state *st)
 {
-    unsigned b = hash(key);
     struct window *w;
+    int added;
 
     pthread_mutex_lock(&rl->lock);
-    for (w = rl->buckets[b]; w != NULL; w = w->next)
-        if (strcmp(w->key, key) == 0)
-            break;
+    w = strmap_find_or_add(rl->windows, key, &added);
     if (w == NULL) {
-        size_t len = strlen(key);
-
-        w = malloc(sizeof(*w) + len + 1);
-        if (w == NULL) {
-            pthread_mutex_unlock(&rl->lock);
-            return EMU_NOMEM;
-        }
-        memcpy(w->key, key, len + 1);
-        w->count = 0;
-        w->start_ms = now_ms;
-        w->next = rl->buckets[b];
-        rl->buckets[b] = w;
+        pthread_mutex_unlock(&rl->lock);
+        return EMU_NOMEM;
     }
+    if (added)
+        w->start_ms = now_ms;
     /* A clock moved back (a new --clock, a freeze in the past) also opens a new window. */
     if (now_ms >= w->start_ms + window_ms || now_ms < w->start_ms) {
         w->start_ms = now_ms;
@@ -90,23 +79,8 @@ int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms, int64_t
 
 void ratelimit_clear(struct ratelimit *rl, const char *prefix)
 {
-    size_t plen = strlen(prefix);
-
     pthread_mutex_lock(&rl->lock);
-    for (int b = 0; b < BUCKETS; b++) {
-        struct window **link = &rl->buckets[b];
-
-        while (*link != NULL) {
-            struct window *w = *link;
-
-            if (strncmp(w->key, prefix, plen) == 0) {
-                *link = w->next;
-                free(w);
-            } else {
-                link = &w->next;
-            }
-        }
-    }
+    strmap_remove_prefix(rl->windows, prefix);
     pthread_mutex_unlock(&rl->lock);
 }
 

@@ -1,4 +1,5 @@
-/* metrics.c -- label sets counted in a small mutex-guarded hash, rendered on demand. */
+/* metrics.c -- label sets counted in two string maps (answers, injected faults) under one mutex,
+ * rendered on demand. */
 #include "metrics.h"
 
 #include <pthread.h>
@@ -7,20 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
+#include "strmap.h"
 
 #define BUCKETS 128
 
-struct counter {
-    struct counter *next;
-    int fault; /* 1: an injected-fault counter; 0: a request counter */
-    unsigned long long value;
-    char labels[]; /* rendered Prometheus labels: vendor="x",route="y",... */
-};
-
 struct metrics {
     pthread_mutex_t lock;
-    struct counter *buckets[BUCKETS];
+    struct strmap *requests, *faults; /* rendered Prometheus labels -> unsigned long long */
 };
 
 int metrics_new(struct metrics **out)
@@ -28,6 +22,15 @@ int metrics_new(struct metrics **out)
     *out = calloc(1, sizeof(**out));
     if (*out == NULL)
         return -1;
+    (*out)->requests = strmap_new(BUCKETS, sizeof(unsigned long long));
+    (*out)->faults = strmap_new(BUCKETS, sizeof(unsigned long long));
+    if ((*out)->requests == NULL || (*out)->faults == NULL) {
+        strmap_free((*out)->requests);
+        strmap_free((*out)->faults);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
     pthread_mutex_init(&(*out)->lock, NULL);
     return 0;
 }
@@ -35,14 +38,8 @@ int metrics_new(struct metrics **out)
 void metrics_reset(struct metrics *m)
 {
     pthread_mutex_lock(&m->lock);
-    for (int b = 0; b < BUCKETS; b++) {
-        while (m->buckets[b] != NULL) {
-            struct counter *c = m->buckets[b];
-
-            m->buckets[b] = c->next;
-            free(c);
-        }
-    }
+    strmap_remove_prefix(m->requests, "");
+    strmap_remove_prefix(m->faults, "");
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -50,7 +47,8 @@ void metrics_free(struct metrics *m)
 {
     if (m == NULL)
         return;
-    metrics_reset(m);
+    strmap_free(m->requests);
+    strmap_free(m->faults);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -73,23 +71,15 @@ static void escape(const char *s, char *out, size_t len)
     out[n] = '\0';
 }
 
-static void bump(struct metrics *m, const char *labels, int fault)
+static void bump(struct metrics *m, struct strmap *counters, const char *labels)
 {
-    unsigned h = hash_fnv1a32(labels) % BUCKETS;
-    struct counter *c;
+    unsigned long long *value;
+    int added;
 
     pthread_mutex_lock(&m->lock);
-    for (c = m->buckets[h]; c != NULL; c = c->next)
-        if (c->fault == fault && strcmp(c->labels, labels) == 0)
-            break;
-    if (c == NULL && (c = calloc(1, sizeof(*c) + strlen(labels) + 1)) != NULL) {
-        strcpy(c->labels, labels);
-        c->fault = fault;
-        c->next = m->buckets[h];
-        m->buckets[h] = c;
-    }
-    if (c != NULL)
-        c->value++;
+    value = strmap_find_or_add(counters, labels, &added);
+    if (value != NULL)
+        (*value)++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -122,7 +112,7 @@ void metrics_count(struct metrics *m, const char *vendor, const char *method, co
     append(labels, sizeof(labels), "\",status=\"", code);
     append(labels, sizeof(labels), "\",tenant=\"", t);
     append(labels, sizeof(labels), "\"", "");
-    bump(m, labels, 0);
+    bump(m, m->requests, labels);
 }
 
 void metrics_fault(struct metrics *m, const char *scenario)
@@ -131,7 +121,7 @@ void metrics_fault(struct metrics *m, const char *scenario)
 
     escape(scenario, s, sizeof(s));
     snprintf(labels, sizeof(labels), "scenario=\"%s\"", s);
-    bump(m, labels, 1);
+    bump(m, m->faults, labels);
 }
 
 /* Appends printf output to a growing buffer. */
@@ -166,33 +156,41 @@ static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+/* A growing text and the metric name its lines start with, for strmap_each. */
+struct rendering {
+    char *buf;
+    size_t *len, cap;
+    const char *name;
+};
+
+static void put_counter(const char *labels, void *value, void *ctx)
+{
+    struct rendering *r = ctx;
+
+    put(&r->buf, r->len, &r->cap, "%s{%s} %llu\n", r->name, labels, *(unsigned long long *)value);
+}
+
 char *metrics_render(struct metrics *m, const struct metrics_gauge *gauges, size_t ngauges,
                      size_t *len)
 {
-    size_t cap = 4096;
-    char *buf = malloc(cap);
+    struct rendering r = {.buf = malloc(4096), .len = len, .cap = 4096};
 
     *len = 0;
-    put(&buf, len, &cap,
+    put(&r.buf, len, &r.cap,
         "# HELP understudy_requests_total Requests answered, by vendor, route, "
         "status and tenant.\n# TYPE understudy_requests_total counter\n");
     pthread_mutex_lock(&m->lock);
-    for (int b = 0; b < BUCKETS; b++)
-        for (struct counter *c = m->buckets[b]; c != NULL; c = c->next)
-            if (!c->fault)
-                put(&buf, len, &cap, "understudy_requests_total{%s} %llu\n", c->labels, c->value);
-    put(&buf, len, &cap,
+    r.name = "understudy_requests_total";
+    strmap_each(m->requests, put_counter, &r);
+    put(&r.buf, len, &r.cap,
         "# HELP understudy_injected_faults_total Answers a scenario rule gave, "
         "by scenario.\n# TYPE understudy_injected_faults_total counter\n");
-    for (int b = 0; b < BUCKETS; b++)
-        for (struct counter *c = m->buckets[b]; c != NULL; c = c->next)
-            if (c->fault)
-                put(&buf, len, &cap, "understudy_injected_faults_total{%s} %llu\n", c->labels,
-                    c->value);
+    r.name = "understudy_injected_faults_total";
+    strmap_each(m->faults, put_counter, &r);
     pthread_mutex_unlock(&m->lock);
     for (size_t i = 0; i < ngauges; i++)
-        put(&buf, len, &cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", gauges[i].name,
+        put(&r.buf, len, &r.cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", gauges[i].name,
             gauges[i].help, gauges[i].name, gauges[i].counter ? "counter" : "gauge", gauges[i].name,
             gauges[i].value);
-    return buf;
+    return r.buf;
 }
