@@ -14,7 +14,9 @@
 
 #include "err.h"
 #include "fixtures.h"
+#include "vendors/guayaba/guayaba.h"
 #include "store.h"
+#include "tables.h"
 #include "tenants.h"
 #include "vendor_list.h"
 #include "vendors.h"
@@ -169,22 +171,22 @@ static void test_seed_and_reset_one_tenant(void **state)
     assert_int_equal(tenants_seed(fx, txn, NULL), EMU_OK);
     assert_true(tenants_store_is_seeded(txn));
     assert_int_equal(store_txn_commit(txn), EMU_OK);
-    assert_int_equal(rows(st, "guayaba.statuses", "demo/"), 9);
-    assert_int_equal(rows(st, "guayaba.statuses", "other/"), 9);
-    assert_int_equal(rows(st, "guayaba.contacts", "demo/"), rows(st, "guayaba.phones", "demo/"));
+    assert_int_equal(rows(st, GUAYABA_STATUSES, "demo/"), 9);
+    assert_int_equal(rows(st, GUAYABA_STATUSES, "other/"), 9);
+    assert_int_equal(rows(st, GUAYABA_CONTACTS, "demo/"), rows(st, GUAYABA_PHONES, "demo/"));
 
     /* Wipe demo's contacts by hand, then reset demo alone: demo is back, other untouched. */
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
-    assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "demo/"), EMU_OK);
-    assert_int_equal(store_del_prefix(txn, "guayaba.contacts", "other/"), EMU_OK);
+    assert_int_equal(store_del_prefix(txn, GUAYABA_CONTACTS, "demo/"), EMU_OK);
+    assert_int_equal(store_del_prefix(txn, GUAYABA_CONTACTS, "other/"), EMU_OK);
     assert_int_equal(tenants_seed(fx, txn, "demo"), EMU_OK);
     assert_int_equal(tenants_seed(fx, txn, "nobody"), EMU_NOT_FOUND);
-    assert_int_equal(store_get(txn, "core.credentials", "guayaba/gua_demo0001_key", &doc), EMU_OK);
+    assert_int_equal(store_get(txn, CREDENTIALS_TABLE, "guayaba/gua_demo0001_key", &doc), EMU_OK);
     assert_string_equal(json_string_value(json_object_get(doc, "tenant")), "demo");
     json_decref(doc);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
-    assert_int_equal(rows(st, "guayaba.contacts", "demo/"), 30);
-    assert_int_equal(rows(st, "guayaba.contacts", "other/"), 0);
+    assert_int_equal(rows(st, GUAYABA_CONTACTS, "demo/"), 30);
+    assert_int_equal(rows(st, GUAYABA_CONTACTS, "other/"), 0);
     store_close(st);
     fixtures_free(fx);
 }

@@ -118,7 +118,7 @@ int guayaba_campaigns_list(struct req *req, struct res *res)
                               "currentPage", page, "limit", limit));
 }
 
-int guayaba_campaign_get(struct req *req, const char *id, json_t **out)
+int guayaba_campaigns_find(struct req *req, const char *id, json_t **out)
 {
     char key[128];
 
@@ -126,7 +126,7 @@ int guayaba_campaign_get(struct req *req, const char *id, json_t **out)
     return store_get(req->txn, GUAYABA_CAMPAIGNS, key, out);
 }
 
-int guayaba_splitter_pick(struct req *req, const char *id, char out[37], char admin[37])
+int guayaba_splitters_pick(struct req *req, const char *id, char out[37], char admin[37])
 {
     char key[128];
     json_t *splitter, *campaigns;

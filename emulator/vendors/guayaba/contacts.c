@@ -65,7 +65,7 @@ static int need_phone(struct res *res, const json_t *body, const char *key, cons
     case FIELD_OK:
         break;
     }
-    if (!guayaba_is_e164(*out))
+    if (!guayaba_phone_is_e164(*out))
         return res_fail(res, EMU_BAD_REQUEST,
                         "%s must be a valid phone number in E.164 format (e.g. +11234567890)", key);
     return EMU_OK;
@@ -143,9 +143,9 @@ static int known_status(struct req *req, struct res *res, const char *name)
 {
     char names[512], clip[GUAYABA_CLIP_SIZE];
 
-    if (guayaba_status_known(req, name))
+    if (guayaba_statuses_known(req, name))
         return EMU_OK;
-    guayaba_status_names(req, names, sizeof(names));
+    guayaba_statuses_names(req, names, sizeof(names));
     return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
                     guayaba_clip(name, clip), names);
 }
@@ -267,7 +267,7 @@ int guayaba_contacts_index(struct store_txn *txn, const char *tenant)
 static int need_campaign(struct req *req, struct res *res, const char *id)
 {
     json_t *campaign;
-    int rc = guayaba_campaign_get(req, id, &campaign);
+    int rc = guayaba_campaigns_find(req, id, &campaign);
 
     json_decref(campaign);
     return rc == EMU_NOT_FOUND ? res_fail(res, EMU_NOT_FOUND, "Campaign not found") : rc;
@@ -282,14 +282,14 @@ static int resolve_campaign(struct req *req, struct res *res, const char *campai
 
     admin[0] = '\0';
     if (campaign_id == NULL) {
-        rc = guayaba_splitter_pick(req, splitter_id, picked, admin);
+        rc = guayaba_splitters_pick(req, splitter_id, picked, admin);
         if (rc == EMU_NOT_FOUND)
             return res_fail(res, EMU_NOT_FOUND, "Splitter not found");
         if (rc != EMU_OK)
             return rc;
         campaign_id = picked;
     }
-    rc = guayaba_campaign_get(req, campaign_id, campaign);
+    rc = guayaba_campaigns_find(req, campaign_id, campaign);
     if (rc == EMU_NOT_FOUND)
         return res_fail(res, EMU_NOT_FOUND, "Campaign not found");
     return rc;
@@ -505,64 +505,87 @@ static json_t *update_answer(const json_t *contact)
                      member(contact, "customVariables"), "updatedAt", member(contact, "updatedAt"));
 }
 
-int guayaba_contacts_update_by_id(struct req *req, struct res *res)
+/* The members a PUT /contacts/{id} may change; NULL where the body leaves one alone. */
+struct contact_update {
+    const char *phone, *tz, *status, *campaign_id;
+    json_t *name, *vars;
+};
+
+/* Reads and checks body's members into u, answering the first problem as the vendor does. */
+static int read_update(struct req *req, struct res *res, const json_t *body,
+                       struct contact_update *u)
 {
     static const char *const fields[] = {"name",   "phoneNumber", "timezone",
                                          "status", "campaignId",  "customVariables"};
-    const char *id = req_param(req, "id"), *phone = NULL, *tz, *status, *campaign_id;
-    json_t *name, *vars, *contact = NULL;
-    char key[128], now[32];
     int rc, any = 0;
+
+    memset(u, 0, sizeof(*u));
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        any |= json_object_get(body, fields[i]) != NULL;
+    if (!any)
+        return res_fail(res, EMU_BAD_REQUEST, "At least one field must be provided");
+    rc = opt_name(res, body, &u->name);
+    if (rc == EMU_OK && json_object_get(body, "phoneNumber") != NULL)
+        rc = need_phone(res, body, "phoneNumber", &u->phone);
+    if (rc == EMU_OK)
+        rc = opt_timezone(res, body, &u->tz);
+    if (rc == EMU_OK)
+        rc = opt_status(req, res, body, &u->status);
+    if (rc == EMU_OK)
+        rc = opt_uuid(res, body, "campaignId", &u->campaign_id);
+    if (rc == EMU_OK)
+        rc = opt_variables(res, body, &u->vars);
+    return rc;
+}
+
+/* Applies u to contact at now. */
+static void apply_update(json_t *contact, const struct contact_update *u, const char *now)
+{
+    if (u->name != NULL)
+        json_object_set(contact, "name", u->name);
+    if (u->phone != NULL)
+        json_object_set_new(contact, "phoneNumber", json_string(u->phone));
+    if (u->tz != NULL)
+        json_object_set_new(contact, "timezone", json_string(u->tz));
+    if (u->status != NULL)
+        set_status(contact, u->status, now);
+    if (u->campaign_id != NULL)
+        json_object_set_new(contact, "campaignId", json_string(u->campaign_id));
+    if (u->vars != NULL) /* replaces the whole object, as the vendor documents */
+        json_object_set_new(contact, "customVariables", json_deep_copy(u->vars));
+    json_object_set_new(contact, "updatedAt", json_string(now));
+}
+
+int guayaba_contacts_update_by_id(struct req *req, struct res *res)
+{
+    const char *id = req_param(req, "id");
+    struct contact_update u;
+    json_t *contact = NULL;
+    char key[128], now[32];
+    int rc;
 
     if (!jsonx_is_uuid(id))
         return res_fail(res, EMU_BAD_REQUEST, "id must be a valid UUID");
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        any |= json_object_get(req->json, fields[i]) != NULL;
-    if (!any)
-        return res_fail(res, EMU_BAD_REQUEST, "At least one field must be provided");
-    rc = opt_name(res, req->json, &name);
-    if (rc == EMU_OK && json_object_get(req->json, "phoneNumber") != NULL)
-        rc = need_phone(res, req->json, "phoneNumber", &phone);
-    if (rc == EMU_OK)
-        rc = opt_timezone(res, req->json, &tz);
-    if (rc == EMU_OK)
-        rc = opt_status(req, res, req->json, &status);
-    if (rc == EMU_OK)
-        rc = opt_uuid(res, req->json, "campaignId", &campaign_id);
-    if (rc == EMU_OK)
-        rc = opt_variables(res, req->json, &vars);
+    rc = read_update(req, res, req->json, &u);
     if (rc != EMU_OK)
         return rc;
-
     snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
     rc = store_get(req->txn, GUAYABA_CONTACTS, key, &contact);
     if (rc == EMU_OK && is_deleted(contact))
         rc = EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND)
         rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
-    if (rc == EMU_OK && campaign_id != NULL)
-        rc = need_campaign(req, res, campaign_id);
-    if (rc == EMU_OK && phone != NULL && strcmp(phone, jsonx_string(contact, "phoneNumber")) != 0)
-        rc = move_phone(req, res, contact, phone, id);
+    if (rc == EMU_OK && u.campaign_id != NULL)
+        rc = need_campaign(req, res, u.campaign_id);
+    if (rc == EMU_OK && u.phone != NULL &&
+        strcmp(u.phone, jsonx_string(contact, "phoneNumber")) != 0)
+        rc = move_phone(req, res, contact, u.phone, id);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
     }
-
     guayaba_now(req, now);
-    if (name != NULL)
-        json_object_set(contact, "name", name);
-    if (phone != NULL)
-        json_object_set_new(contact, "phoneNumber", json_string(phone));
-    if (tz != NULL)
-        json_object_set_new(contact, "timezone", json_string(tz));
-    if (status != NULL)
-        set_status(contact, status, now);
-    if (campaign_id != NULL)
-        json_object_set_new(contact, "campaignId", json_string(campaign_id));
-    if (vars != NULL) /* replaces the whole object, as the vendor documents */
-        json_object_set_new(contact, "customVariables", json_deep_copy(vars));
-    json_object_set_new(contact, "updatedAt", json_string(now));
+    apply_update(contact, &u, now);
     rc = save(req, contact);
     if (rc == EMU_OK)
         rc = res_json(res, 200, update_answer(contact));
@@ -768,7 +791,7 @@ static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
     json_t *hit = json_object_get(cache, id), *campaign;
 
     if (hit == NULL) {
-        if (guayaba_campaign_get(req, id, &campaign) == EMU_OK) {
+        if (guayaba_campaigns_find(req, id, &campaign) == EMU_OK) {
             hit = json_pack("{s:s,s:O}", "id", id, "name", member(campaign, "name"));
             json_decref(campaign);
         } else {
@@ -846,7 +869,7 @@ static int is_uuid(const json_t *v)
 
 static int is_e164(const json_t *v)
 {
-    return guayaba_is_e164(json_string_value(v));
+    return guayaba_phone_is_e164(json_string_value(v));
 }
 
 static int is_string(const json_t *v)

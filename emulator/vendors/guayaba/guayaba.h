@@ -26,9 +26,9 @@ struct store_txn;
 /* statuses.c */
 int guayaba_statuses_list(struct req *req, struct res *res);
 /* 1 when the tenant has a status called name (case-sensitive, as the vendor's filters are). */
-int guayaba_status_known(struct req *req, const char *name);
+int guayaba_statuses_known(struct req *req, const char *name);
 /* Writes the tenant's status names, comma-separated, into buf (for error messages). */
-void guayaba_status_names(struct req *req, char *buf, size_t len);
+void guayaba_statuses_names(struct req *req, char *buf, size_t len);
 int guayaba_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                            const char **field, char *msg, size_t msglen);
 
@@ -46,11 +46,11 @@ int guayaba_contacts_index(struct store_txn *txn, const char *tenant);
 int guayaba_campaigns_list(struct req *req, struct res *res);
 /* *out is a new reference to the tenant's campaign with that id; EMU_NOT_FOUND when it has
  * none. */
-int guayaba_campaign_get(struct req *req, const char *id, json_t **out);
+int guayaba_campaigns_find(struct req *req, const char *id, json_t **out);
 /* Picks the next campaign of splitter id (round robin, saved in the splitter row, so it needs
  * a write transaction). Copies the campaign id into out and the splitter's adminId into admin.
  * EMU_NOT_FOUND when the tenant has no such splitter. */
-int guayaba_splitter_pick(struct req *req, const char *id, char out[37], char admin[37]);
+int guayaba_splitters_pick(struct req *req, const char *id, char out[37], char admin[37]);
 int guayaba_campaign_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                              const char **field, char *msg, size_t msglen);
 int guayaba_splitter_row_key(const json_t *row, size_t index, char *key, size_t keylen,
@@ -77,7 +77,7 @@ const char *guayaba_clip(const char *text, char buf[GUAYABA_CLIP_SIZE]);
 
 /* timezones.c */
 /* 1 when s is an E.164 number: '+', then 8 to 15 digits, the first not 0. */
-int guayaba_is_e164(const char *s);
+int guayaba_phone_is_e164(const char *s);
 /* 1 when tz looks like an IANA zone name ("America/New_York", "UTC"). */
 int guayaba_timezone_valid(const char *tz);
 /* The zone a phone number's country and area code suggest (static string). */

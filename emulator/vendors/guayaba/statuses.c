@@ -90,7 +90,7 @@ static int visit_status(const char *key, json_t *doc, void *arg)
     return 0;
 }
 
-int guayaba_status_known(struct req *req, const char *name)
+int guayaba_statuses_known(struct req *req, const char *name)
 {
     struct name_search s = {name, 0, NULL, 0, 0};
     char prefix[80];
@@ -99,7 +99,7 @@ int guayaba_status_known(struct req *req, const char *name)
     return store_scan(req->txn, GUAYABA_STATUSES, prefix, visit_status, &s) == EMU_OK && s.found;
 }
 
-void guayaba_status_names(struct req *req, char *buf, size_t len)
+void guayaba_statuses_names(struct req *req, char *buf, size_t len)
 {
     struct name_search s = {NULL, 0, buf, len, 0};
     char prefix[80];

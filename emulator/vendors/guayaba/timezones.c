@@ -85,7 +85,7 @@ const char *guayaba_timezone_for_phone(const char *e164)
     return "UTC";
 }
 
-int guayaba_is_e164(const char *s)
+int guayaba_phone_is_e164(const char *s)
 {
     size_t n;
 

@@ -76,7 +76,7 @@ static int empty(const json_t *v)
     return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
 }
 
-int rasl_valid_email(const char *s)
+int rasl_contacts_valid_email(const char *s)
 {
     const char *at = strchr(s, '@');
 
@@ -150,7 +150,7 @@ static void check_text(struct req *req, const struct field *f, const json_t *v, 
         snprintf(message, sizeof(message), "The %s field must not be greater than %zu characters.",
                  spoken_name, f->max);
         rasl_field_error(details, f->name, message);
-    } else if (strcmp(f->name, "email") == 0 && !rasl_valid_email(json_string_value(v))) {
+    } else if (strcmp(f->name, "email") == 0 && !rasl_contacts_valid_email(json_string_value(v))) {
         rasl_field_error(details, f->name, "The email field must be a valid email address.");
     } else if (strcmp(f->name, "email") == 0 && taken(req, "email", json_string_value(v), self)) {
         rasl_field_error(details, f->name, "This email address already exists.");
@@ -428,7 +428,7 @@ int rasl_contacts_create(struct req *req, struct res *res)
     apply(contact, req->json);
     rc = rasl_put(req, RASL_CONTACTS, contact);
     if (rc == EMU_OK)
-        rc = rasl_event(req, "contact.created", "contact", contact, NULL);
+        rc = rasl_events_emit(req, "contact.created", "contact", contact, NULL);
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 201, render_with(req, contact, 1, 0, 0),
                         "Contact created successfully");
@@ -460,7 +460,7 @@ int rasl_contacts_update(struct req *req, struct res *res)
     json_object_set_new(contact, "updated_at", json_string(now));
     rc = rasl_put(req, RASL_CONTACTS, contact);
     if (rc == EMU_OK)
-        rc = rasl_event(req, "contact.updated", "contact", contact, previous);
+        rc = rasl_events_emit(req, "contact.updated", "contact", contact, previous);
     json_decref(previous);
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200, render_with(req, contact, 1, 0, 0),
@@ -478,7 +478,7 @@ static int delete_contact(struct req *req, json_int_t id)
     if (rc == EMU_OK)
         rc = rasl_del(req, RASL_CONTACTS, id);
     if (rc == EMU_OK)
-        rc = rasl_event(req, "contact.deleted", "contact", contact, NULL);
+        rc = rasl_events_emit(req, "contact.deleted", "contact", contact, NULL);
     json_decref(contact);
     return rc;
 }
@@ -659,7 +659,8 @@ static void validate_item(struct req *req, const struct batch *b, const json_t *
         rasl_field_error(errors, "phone", "The phone field must be a string.");
     else if (batch_is_taken(b->phones, jsonx_string(item, "phone")))
         rasl_field_error(errors, "phone", "The phone has already been taken.");
-    if (!empty(email) && (!json_is_string(email) || !rasl_valid_email(json_string_value(email))))
+    if (!empty(email) &&
+        (!json_is_string(email) || !rasl_contacts_valid_email(json_string_value(email))))
         rasl_field_error(errors, "email", "The email field must be a valid email address.");
     else if (json_is_string(email) && batch_is_taken(b->emails, json_string_value(email)))
         rasl_field_error(errors, "email", "The email has already been taken.");
@@ -690,7 +691,7 @@ static int batch_create(struct req *req, struct batch *b, json_t *item, json_t *
     apply(*out, item);
     rc = rasl_put(req, RASL_CONTACTS, *out);
     if (rc == EMU_OK)
-        rc = rasl_event(req, "contact.created", "contact", *out, NULL);
+        rc = rasl_events_emit(req, "contact.created", "contact", *out, NULL);
     batch_take(b->phones, jsonx_string(*out, "phone"));
     batch_take(b->emails, jsonx_string(*out, "email"));
     b->count++;

@@ -106,8 +106,8 @@ static char *event_body(struct req *req, const char *event, const char *type, co
     return body;
 }
 
-int rasl_event(struct req *req, const char *event, const char *type, const json_t *doc,
-               const json_t *previous)
+int rasl_events_emit(struct req *req, const char *event, const char *type, const json_t *doc,
+                     const json_t *previous)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     json_t *settings, *entry, *delivery;

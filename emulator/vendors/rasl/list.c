@@ -493,40 +493,13 @@ static int narrow(json_t **rows, const struct rasl_list_spec *spec, const json_t
     return rc;
 }
 
-int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
-              json_t *(*render)(struct req *req, const json_t *query, const json_t *row))
+/* Answers data, page of a list of total rows per_page at a time, in spec's envelope. */
+static int answer_page(struct req *req, struct res *res, const struct rasl_list_spec *spec,
+                       json_t *data, long page, long per_page, long total)
 {
-    json_t *q = NULL, *data, *pagination, *links, *body, *meta;
-    const char *fields;
-    long page, per_page, total, pages, first;
-    int rc = req_query_all(req, &q);
+    long pages = total == 0 ? 1 : (total + per_page - 1) / per_page;
+    json_t *pagination, *links, *body, *meta;
 
-    if (rc != EMU_OK) {
-        json_decref(rows);
-        return rc;
-    }
-    rc = narrow(&rows, spec, q);
-    if (rc != EMU_OK) {
-        json_decref(q);
-        json_decref(rows);
-        return rc;
-    }
-    page = page_of(q);
-    per_page = per_page_of(q);
-    total = (long)json_array_size(rows);
-    pages = total == 0 ? 1 : (total + per_page - 1) / per_page;
-    fields = jsonx_string(q, "fields");
-    data = json_array();
-    /* A page far past the end is empty; dividing first keeps huge page numbers in range. */
-    first = page - 1 > total / per_page ? total : (page - 1) * per_page;
-    for (long i = first; i < total && i < first + per_page; i++) {
-        json_t *row = json_array_get(rows, (size_t)i);
-        json_t *item = render ? render(req, q, row) : json_deep_copy(row);
-
-        if (item != NULL && fields != NULL && *fields != '\0')
-            select_fields(item, fields);
-        json_array_append_new(data, item);
-    }
     pagination = json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}", "total", (json_int_t)total, "count",
                            (json_int_t)json_array_size(data), "per_page", (json_int_t)per_page,
                            "current_page", (json_int_t)page, "total_pages", (json_int_t)pages,
@@ -535,8 +508,6 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
                       page_link(req, 1), "last", page_link(req, pages), "prev",
                       page > 1 ? page_link(req, page - 1) : json_null(), "next",
                       page < pages ? page_link(req, page + 1) : json_null());
-    json_decref(q);
-    json_decref(rows);
     body = rasl_envelope(req, data, NULL);
     meta = json_object_get(body, "meta");
     if (body == NULL || meta == NULL || pagination == NULL || links == NULL) {
@@ -556,4 +527,42 @@ int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_
     }
     json_object_set_new(body, "links", links);
     return res_json(res, 200, body);
+}
+
+int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
+              json_t *(*render)(struct req *req, const json_t *query, const json_t *row))
+{
+    json_t *q = NULL, *data;
+    const char *fields;
+    long page, per_page, total, first;
+    int rc = req_query_all(req, &q);
+
+    if (rc != EMU_OK) {
+        json_decref(rows);
+        return rc;
+    }
+    rc = narrow(&rows, spec, q);
+    if (rc != EMU_OK) {
+        json_decref(q);
+        json_decref(rows);
+        return rc;
+    }
+    page = page_of(q);
+    per_page = per_page_of(q);
+    total = (long)json_array_size(rows);
+    fields = jsonx_string(q, "fields");
+    data = json_array();
+    /* A page far past the end is empty; dividing first keeps huge page numbers in range. */
+    first = page - 1 > total / per_page ? total : (page - 1) * per_page;
+    for (long i = first; i < total && i < first + per_page; i++) {
+        json_t *row = json_array_get(rows, (size_t)i);
+        json_t *item = render ? render(req, q, row) : json_deep_copy(row);
+
+        if (item != NULL && fields != NULL && *fields != '\0')
+            select_fields(item, fields);
+        json_array_append_new(data, item);
+    }
+    json_decref(q);
+    json_decref(rows);
+    return answer_page(req, res, spec, data, page, per_page, total);
 }

@@ -186,12 +186,13 @@ static void send_mapped(struct req *req, struct res *res, const json_t *listener
     }
     /* The send path reads the phone from the request body: give it the extracted one. */
     req->json = json_pack("{s:s}", "phone", phone);
-    if (rasl_template_find(req, jsonx_string(listener, "template_name"),
-                           jsonx_string(listener, "language"), &template) == EMU_OK &&
-        rasl_send_prepare(req, res, 1, "Application", digits, &contact) == EMU_OK &&
-        (text = rasl_fill_template(jsonx_string(template, "body_data"), params)) != NULL &&
-        rasl_send_record(req, contact, "template", text, NULL,
-                         jsonx_string(listener, "template_name"), NULL, NULL, &row) == EMU_OK)
+    if (rasl_templates_find(req, jsonx_string(listener, "template_name"),
+                            jsonx_string(listener, "language"), &template) == EMU_OK &&
+        rasl_messages_send_prepare(req, res, 1, "Application", digits, &contact) == EMU_OK &&
+        (text = rasl_templates_fill(jsonx_string(template, "body_data"), params)) != NULL &&
+        rasl_messages_send_record(req, contact, "template", text, NULL,
+                                  jsonx_string(listener, "template_name"), NULL, NULL,
+                                  &row) == EMU_OK)
         json_decref(row);
     /* A send that fails is the queued job failing, not this request: forget its error. */
     res->vendor_error = NULL;
@@ -223,7 +224,7 @@ static int refuse_counted(struct req *req, struct res *res, struct found *f, int
 
 /* Longer than most: the vendor's checks (listener, sync mode, method, secret, phone) run in
  * this order, each with its own answer, and reading them top to bottom is the point. */
-int rasl_listener_receive(struct req *req, struct res *res)
+int rasl_listeners_receive(struct req *req, struct res *res)
 {
     struct found f;
     json_t *payload, *phone, *keys, *value;
@@ -275,7 +276,7 @@ int rasl_listener_receive(struct req *req, struct res *res)
                                         "extraction_config", json_object_get(f.row, "phone_path"),
                                         "payload_keys", keys));
     }
-    rasl_digits(json_string_value(phone), digits, sizeof(digits));
+    rasl_messages_phone_digits(json_string_value(phone), digits, sizeof(digits));
     snprintf(plus, sizeof(plus), "+%s", digits);
     json_decref(phone);
     mapped = jsonx_string(f.row, "template_name") != NULL;
@@ -296,7 +297,7 @@ int rasl_listener_receive(struct req *req, struct res *res)
     return rc;
 }
 
-int rasl_listener_status(struct req *req, struct res *res)
+int rasl_listeners_status(struct req *req, struct res *res)
 {
     struct found f;
     json_t *stats;

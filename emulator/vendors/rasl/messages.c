@@ -45,7 +45,7 @@ static int required_missing(const json_t *v)
 
 /* The vendor's phone rules: required, 10 to max characters of digits, +, -, spaces and
  * parentheses. */
-void rasl_check_phone(const json_t *body, size_t max, json_t *details)
+void rasl_messages_check_phone(const json_t *body, size_t max, json_t *details)
 {
     json_t *v = json_object_get(body, "phone");
     const char *s = json_string_value(v);
@@ -156,8 +156,8 @@ enum field_state rasl_rule_array(const json_t *obj, const char *member, const ch
 }
 
 /* A string member that is optional (or required) with a maximum length, in Laravel's words. */
-void rasl_check_text(const json_t *body, const char *member, int required, size_t max,
-                     const char *missing, json_t *details)
+void rasl_messages_check_text(const json_t *body, const char *member, int required, size_t max,
+                              const char *missing, json_t *details)
 {
     json_t *v = json_object_get(body, member);
     char message[160], name[64];
@@ -190,7 +190,7 @@ static void check_contact_id(const json_t *body, json_t *details)
         rasl_field_error(details, "contact_id", "Contact ID must be a valid integer.");
 }
 
-int rasl_empty_member(const json_t *body, const char *member)
+int rasl_messages_empty_member(const json_t *body, const char *member)
 {
     return required_missing(json_object_get(body, member));
 }
@@ -204,7 +204,7 @@ static int is_url(const char *s)
 /* ---- the shared send path ---- */
 
 /* Digits of a phone number, without '+', spaces or punctuation. */
-void rasl_digits(const char *phone, char *out, size_t len)
+void rasl_messages_phone_digits(const char *phone, char *out, size_t len)
 {
     size_t n = 0;
 
@@ -308,7 +308,7 @@ static int create_lead(struct req *req, struct res *res, const char *digits, con
     if (*out == NULL)
         return EMU_NOMEM;
     rc = rasl_put(req, RASL_CONTACTS, *out);
-    return rc == EMU_OK ? rasl_event(req, "contact.created", "contact", *out, NULL) : rc;
+    return rc == EMU_OK ? rasl_events_emit(req, "contact.created", "contact", *out, NULL) : rc;
 }
 
 /* The contact a send goes to: contact_id's (which must hold this phone), or the tenant's
@@ -382,12 +382,12 @@ static int conversation_room(struct req *req, struct res *res, json_int_t contac
     return EMU_OK;
 }
 
-int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
-                      char digits[32], json_t **contact)
+int rasl_messages_send_prepare(struct req *req, struct res *res, int check_opt_out,
+                               const char *where, char digits[32], json_t **contact)
 {
     int rc;
 
-    rasl_digits(jsonx_string(req->json, "phone"), digits, 32);
+    rasl_messages_phone_digits(jsonx_string(req->json, "phone"), digits, 32);
     rc = find_or_create(req, res, digits, where, contact);
     if (rc != EMU_OK)
         return rc;
@@ -423,9 +423,9 @@ json_t *rasl_client_text(const char *s)
     return v;
 }
 
-int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
-                     const char *url, const char *template_name, const char *code,
-                     const struct req_file *file, json_t **row)
+int rasl_messages_send_record(struct req *req, const json_t *contact, const char *type,
+                              const char *text, const char *url, const char *template_name,
+                              const char *code, const struct req_file *file, json_t **row)
 {
     json_t *settings, *entry;
     char uuid[37], wamid[64], now[32];
@@ -562,8 +562,9 @@ int rasl_messages_text(struct req *req, struct res *res)
     char digits[32], *text;
     int rc;
 
-    rasl_check_phone(req->json, 20, details);
-    rasl_check_text(req->json, "message", 1, SIZE_MAX, "Message text is required.", details);
+    rasl_messages_check_phone(req->json, 20, details);
+    rasl_messages_check_text(req->json, "message", 1, SIZE_MAX, "Message text is required.",
+                             details);
     if (json_object_get(details, "message") == NULL &&
         json_is_string(json_object_get(req->json, "message")) &&
         json_string_length(json_object_get(req->json, "message")) > 4096)
@@ -572,11 +573,11 @@ int rasl_messages_text(struct req *req, struct res *res)
     if (json_object_size(details) > 0) /* the vendor nests these under "errors" for text */
         return validation_failed(res, json_pack("{s:o}", "errors", details));
     json_decref(details);
-    rc = rasl_send_prepare(req, res, 0, "Application", digits, &contact);
+    rc = rasl_messages_send_prepare(req, res, 0, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
     text = merge_fields(jsonx_string(req->json, "message"), contact);
-    rc = text ? rasl_send_record(req, contact, "text", text, NULL, NULL, NULL, NULL, &row)
+    rc = text ? rasl_messages_send_record(req, contact, "text", text, NULL, NULL, NULL, NULL, &row)
               : EMU_NOMEM;
     if (rc == EMU_OK)
         rc = rasl_reply(req, res, 200,
@@ -717,7 +718,7 @@ static void check_contact_object(const json_t *body, json_t *details)
     check_string_max(contact, "lastname", "contact.lastname", 255, details);
     email = json_object_get(contact, "email");
     if (!field_is_empty(email) &&
-        (!json_is_string(email) || !rasl_valid_email(json_string_value(email))))
+        (!json_is_string(email) || !rasl_contacts_valid_email(json_string_value(email))))
         rasl_rule_error(details, "contact.email", "must be a valid email address.");
     else if (json_is_string(email) && json_string_length(email) > 191)
         rasl_rule_error(details, "contact.email", "must not be greater than 191 characters.");
@@ -737,25 +738,25 @@ int rasl_messages_media(struct req *req, struct res *res)
     char digits[32], stored[512], message[200], ext[16], allowed[96];
     int rc;
 
-    rasl_check_phone(req->json, 15, details);
-    if (rasl_empty_member(req->json, "media_type")) {
+    rasl_messages_check_phone(req->json, 15, details);
+    if (rasl_messages_empty_member(req->json, "media_type")) {
         rasl_field_error(details, "media_type", "The media type field is required.");
     } else {
         rasl_rule_string(req->json, "media_type", NULL, details, &type);
         if (media_rule_of(type) == NULL)
             rasl_field_error(details, "media_type", "The selected media type is invalid.");
     }
-    if (rasl_empty_member(req->json, "media_url")) {
-        if (file == NULL && rasl_empty_member(req->json, "media_file"))
+    if (rasl_messages_empty_member(req->json, "media_url")) {
+        if (file == NULL && rasl_messages_empty_member(req->json, "media_file"))
             rasl_field_error(details, "media_url",
                              "The media url field is required when media file is not present.");
     } else if (!is_url(url = jsonx_string(req->json, "media_url"))) {
         rasl_field_error(details, "media_url", "The media url field must be a valid URL.");
     }
-    if (file == NULL && !rasl_empty_member(req->json, "media_file"))
+    if (file == NULL && !rasl_messages_empty_member(req->json, "media_file"))
         rasl_field_error(details, "media_file", "The media file field must be a file.");
-    rasl_check_text(req->json, "caption", 0, 1024, NULL, details);
-    rasl_check_text(req->json, "filename", 0, 255, NULL, details);
+    rasl_messages_check_text(req->json, "caption", 0, 1024, NULL, details);
+    rasl_messages_check_text(req->json, "filename", 0, 255, NULL, details);
     check_contact_object(req->json, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
@@ -778,11 +779,11 @@ int rasl_messages_media(struct req *req, struct res *res)
         stored_url(req, "whatsapp-attachments", "", file, stored, sizeof(stored));
         url = stored;
     }
-    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
+    rc = rasl_messages_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
-    rc = rasl_send_record(req, contact, type, jsonx_string(req->json, "caption"), url, NULL, NULL,
-                          file, &row);
+    rc = rasl_messages_send_record(req, contact, type, jsonx_string(req->json, "caption"), url,
+                                   NULL, NULL, file, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         sent_data(row, contact, digits,
@@ -829,7 +830,7 @@ static size_t placeholder(const char *p, int *n)
 
 /* The body text with {{n}} replaced by field_n (a string) of params. New malloc'd text. The
  * first pass measures, the second writes, so a placeholder used twice is room for two. */
-char *rasl_fill_template(const char *body, const json_t *params)
+char *rasl_templates_fill(const char *body, const json_t *params)
 {
     char *out = NULL;
     size_t used = 0;
@@ -880,11 +881,12 @@ static void check_template_members(const struct req *req, json_t *details)
         const struct req_file *file;
 
         snprintf(member, sizeof(member), "header_%s_url", headers[i].kind);
-        if (!rasl_empty_member(req->json, member) && !is_url(jsonx_string(req->json, member)))
+        if (!rasl_messages_empty_member(req->json, member) &&
+            !is_url(jsonx_string(req->json, member)))
             rasl_rule_error(details, member, "must be a valid URL.");
         snprintf(member, sizeof(member), "header_%s_file", headers[i].kind);
         file = req_file(req, member);
-        if (file == NULL && !rasl_empty_member(req->json, member)) {
+        if (file == NULL && !rasl_messages_empty_member(req->json, member)) {
             rasl_rule_error(details, member, "must be a file.");
         } else if (file != NULL && file->len > headers[i].kilobytes * 1024) {
             snprintf(tail, sizeof(tail), "must not be greater than %zu kilobytes.",
@@ -955,7 +957,7 @@ static json_t *template_problems(struct req *req, const json_t *template,
         snprintf(field, sizeof(field), "field_%lld", (long long)i);
         snprintf(message, sizeof(message), "%s is required (body parameter %lld)", field,
                  (long long)i);
-        if (rasl_empty_member(req->json, field))
+        if (rasl_messages_empty_member(req->json, field))
             json_array_append_new(problems, json_string(message));
     }
     format = jsonx_string(template, "header_data_format");
@@ -974,11 +976,11 @@ static json_t *template_problems(struct req *req, const json_t *template,
         snprintf(message, sizeof(message),
                  "header_%s_url or header_%s_file is required for %s header template", lower, lower,
                  format);
-        if (rasl_empty_member(req->json, member) && *header_file == NULL)
+        if (rasl_messages_empty_member(req->json, member) && *header_file == NULL)
             json_array_append_new(problems, json_string(message));
     } else if (format != NULL && strcmp(format, "TEXT") == 0 &&
                json_integer_value(json_object_get(template, "header_params_count")) > 0 &&
-               rasl_empty_member(req->json, "header_field_1")) {
+               rasl_messages_empty_member(req->json, "header_field_1")) {
         json_array_append_new(
             problems, json_string("header_field_1 is required for TEXT header template with "
                                   "parameters"));
@@ -999,15 +1001,15 @@ int rasl_messages_template(struct req *req, struct res *res)
     char digits[32], *text, stored[512];
     int rc;
 
-    rasl_check_phone(req->json, 20, details);
-    rasl_check_text(req->json, "template_name", 1, 255, NULL, details);
-    rasl_check_text(req->json, "language", 1, 10, NULL, details);
+    rasl_messages_check_phone(req->json, 20, details);
+    rasl_messages_check_text(req->json, "template_name", 1, 255, NULL, details);
+    rasl_messages_check_text(req->json, "language", 1, 10, NULL, details);
     check_contact_id(req->json, details);
     check_template_members(req, details);
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
-    rc = rasl_template_find(req, name, language, &template);
+    rc = rasl_templates_find(req, name, language, &template);
     if (rc == EMU_NOT_FOUND)
         return rasl_fail(res, "NOT_FOUND", "Template not found.", NULL);
     if (rc != EMU_OK)
@@ -1031,16 +1033,16 @@ int rasl_messages_template(struct req *req, struct res *res)
         url = stored;
     }
 
-    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
+    rc = rasl_messages_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
         json_decref(contact);
     if (rc != EMU_OK) {
         json_decref(template);
         return rc;
     }
-    text = rasl_fill_template(jsonx_string(template, "body_data"), req->json);
-    rc = text ? rasl_send_record(req, contact, "template", text, url, name, NULL,
-                                 header_rule != NULL ? header_file : NULL, &row)
+    text = rasl_templates_fill(jsonx_string(template, "body_data"), req->json);
+    rc = text ? rasl_messages_send_record(req, contact, "template", text, url, name, NULL,
+                                          header_rule != NULL ? header_file : NULL, &row)
               : EMU_NOMEM;
     if (rc == EMU_OK) {
         rc = rasl_reply(
@@ -1105,7 +1107,7 @@ static void check_sections(const json_t *body, json_t *details)
     char key[64], id[80], title[80], description[80];
     size_t i, j;
 
-    rasl_check_text(body, "list_button_text", 1, 20, NULL, details);
+    rasl_messages_check_text(body, "list_button_text", 1, 20, NULL, details);
     if (required_missing(sections)) {
         rasl_field_error(details, "sections", "The sections field is required when type is list.");
         return;
@@ -1153,17 +1155,17 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     char digits[32];
     int rc;
 
-    rasl_check_phone(req->json, 20, details);
-    if (rasl_empty_member(req->json, "type")) {
+    rasl_messages_check_phone(req->json, 20, details);
+    if (rasl_messages_empty_member(req->json, "type")) {
         rasl_field_error(details, "type", "The type field is required.");
     } else {
         rasl_rule_string(req->json, "type", NULL, details, &type);
         if (type == NULL || (strcmp(type, "button") != 0 && strcmp(type, "list") != 0))
             rasl_field_error(details, "type", "Type must be either button or list.");
     }
-    rasl_check_text(req->json, "body_text", 1, 1024, NULL, details);
-    rasl_check_text(req->json, "header_text", 0, 60, NULL, details);
-    rasl_check_text(req->json, "footer_text", 0, 60, NULL, details);
+    rasl_messages_check_text(req->json, "body_text", 1, 1024, NULL, details);
+    rasl_messages_check_text(req->json, "header_text", 0, 60, NULL, details);
+    rasl_messages_check_text(req->json, "footer_text", 0, 60, NULL, details);
     if (type != NULL && strcmp(type, "button") == 0)
         check_buttons(req->json, details);
     if (type != NULL && strcmp(type, "list") == 0)
@@ -1172,11 +1174,12 @@ int rasl_messages_interactive(struct req *req, struct res *res)
     if (json_object_size(details) > 0)
         return validation_failed(res, details);
     json_decref(details);
-    rc = rasl_send_prepare(req, res, 1, "Application", digits, &contact);
+    rc = rasl_messages_send_prepare(req, res, 1, "Application", digits, &contact);
     if (rc != EMU_OK)
         return rc;
-    rc = rasl_send_record(req, contact, "interactive", jsonx_string(req->json, "body_text"), NULL,
-                          NULL, NULL, NULL, &row);
+    rc =
+        rasl_messages_send_record(req, contact, "interactive", jsonx_string(req->json, "body_text"),
+                                  NULL, NULL, NULL, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         sent_data(row, contact, digits, json_pack("{s:s}", "type", type)),

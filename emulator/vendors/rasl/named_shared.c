@@ -133,7 +133,7 @@ static int fire(struct req *req, const struct rasl_named *kind, const char *what
     if (kind->event_type == NULL)
         return EMU_OK;
     snprintf(event, sizeof(event), "%s.%s", kind->event_type, what);
-    return rasl_event(req, event, kind->event_type, row, previous);
+    return rasl_events_emit(req, event, kind->event_type, row, previous);
 }
 
 int rasl_named_create(struct req *req, struct res *res, const struct rasl_named *kind)

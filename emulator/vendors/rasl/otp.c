@@ -64,14 +64,14 @@ static int validation(struct res *res, json_t *details)
 
 static void check_purpose(const json_t *body, json_t *details)
 {
-    rasl_check_text(body, "purpose", 0, 50, NULL, details);
+    rasl_messages_check_text(body, "purpose", 0, 50, NULL, details);
 }
 
 /* verify and status: a phone is required and must be a string (any other type is Laravel's
  * string rule failing). */
 static void check_verify_phone(const json_t *body, json_t *details)
 {
-    if (rasl_empty_member(body, "phone"))
+    if (rasl_messages_empty_member(body, "phone"))
         rasl_field_error(details, "phone", "Phone number is required.");
     else
         rasl_rule_string(body, "phone", NULL, details, NULL);
@@ -82,7 +82,7 @@ static void check_verify_phone(const json_t *body, json_t *details)
 static int auth_template(struct req *req, struct res *res, const char *name, const char *language,
                          json_t **out)
 {
-    int rc = rasl_template_find(req, name, language, out);
+    int rc = rasl_templates_find(req, name, language, out);
 
     if (rc == EMU_NOT_FOUND) {
         char message[400];
@@ -125,7 +125,7 @@ static char *otp_text(struct req *req, const json_t *template, const char *code,
         if (json_is_string(p))
             json_object_set(params, field, p);
     }
-    text = rasl_fill_template(jsonx_string(template, "body_data"), params);
+    text = rasl_templates_fill(jsonx_string(template, "body_data"), params);
     json_decref(params);
     return text;
 }
@@ -149,7 +149,7 @@ static int send_code(struct req *req, struct res *res, const char *code)
     rc = auth_template(req, res, name, language, &template);
     if (rc != EMU_OK)
         return rc;
-    rc = rasl_send_prepare(req, res, 1, "WhatsApp", digits, &contact);
+    rc = rasl_messages_send_prepare(req, res, 1, "WhatsApp", digits, &contact);
     if (rc == EMU_OK && (rc = rasl_templates_allowed(req, res)) != EMU_OK)
         json_decref(contact);
     if (rc != EMU_OK) {
@@ -169,7 +169,8 @@ static int send_code(struct req *req, struct res *res, const char *code)
     otp_key(req, digits, key, sizeof(key));
     rc = text && otp ? store_put(req->txn, RASL_OTP, key, otp) : EMU_NOMEM;
     if (rc == EMU_OK)
-        rc = rasl_send_record(req, contact, "template", text, NULL, name, code, NULL, &row);
+        rc =
+            rasl_messages_send_record(req, contact, "template", text, NULL, name, code, NULL, &row);
     if (rc == EMU_OK) {
         rc = rasl_reply(req, res, 200,
                         json_pack("{s:O,s:O,s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:O}", "message_id",
@@ -193,9 +194,9 @@ static void check_send(const json_t *body, json_t *details)
 {
     json_int_t expiry, contact_id;
 
-    rasl_check_phone(body, 20, details);
-    rasl_check_text(body, "template_name", 1, 255, NULL, details);
-    rasl_check_text(body, "language", 0, 10, NULL, details);
+    rasl_messages_check_phone(body, 20, details);
+    rasl_messages_check_text(body, "template_name", 1, 255, NULL, details);
+    rasl_messages_check_text(body, "language", 0, 10, NULL, details);
     if (rasl_rule_integer(body, "expiry_minutes", NULL, details, &expiry) == FIELD_OK &&
         (expiry < 1 || expiry > 60))
         rasl_field_error(details, "expiry_minutes",
@@ -212,7 +213,7 @@ int rasl_otp_send(struct req *req, struct res *res)
     int rc;
 
     check_send(req->json, details);
-    rasl_check_text(req->json, "code", 1, 10, NULL, details);
+    rasl_messages_check_text(req->json, "code", 1, 10, NULL, details);
     rc = validation(res, details);
     return rc == EMU_OK ? send_code(req, res, jsonx_string(req->json, "code")) : rc;
 }
@@ -228,7 +229,7 @@ int rasl_otp_resend(struct req *req, struct res *res)
     rc = validation(res, details);
     if (rc != EMU_OK)
         return rc;
-    rasl_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
+    rasl_messages_phone_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
     rc = limit(req, res, "resend", digits, 3, 300000, "resend");
     if (rc != EMU_OK)
         return rc;
@@ -248,7 +249,7 @@ static int active_otp(struct req *req, char *key, size_t keylen, json_t **out)
     char digits[32];
     int rc;
 
-    rasl_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
+    rasl_messages_phone_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
     otp_key(req, digits, key, keylen);
     rc = store_get(req->txn, RASL_OTP, key, out);
     if (rc == EMU_OK && (json_is_true(json_object_get(*out, "is_verified")) ||
@@ -283,7 +284,7 @@ int rasl_otp_verify(struct req *req, struct res *res)
     int rc;
 
     check_verify_phone(req->json, details);
-    if (rasl_empty_member(req->json, "code"))
+    if (rasl_messages_empty_member(req->json, "code"))
         rasl_field_error(details, "code", "Verification code is required.");
     else if (!json_is_string(json_object_get(req->json, "code")))
         rasl_field_error(details, "code", "The code field must be a string.");
@@ -291,7 +292,7 @@ int rasl_otp_verify(struct req *req, struct res *res)
     rc = validation(res, details);
     if (rc != EMU_OK)
         return rc;
-    rasl_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
+    rasl_messages_phone_digits(jsonx_string(req->json, "phone"), digits, sizeof(digits));
     rc = limit(req, res, "verify", digits, 10, 60000, "verification");
     if (rc != EMU_OK)
         return rc;

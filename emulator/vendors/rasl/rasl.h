@@ -150,7 +150,7 @@ int rasl_contacts_delete(struct req *req, struct res *res);
 int rasl_contacts_batch_create(struct req *req, struct res *res);
 int rasl_contacts_batch_delete(struct req *req, struct res *res);
 /* Laravel's email rule, as far as the vendor's clients meet it. */
-int rasl_valid_email(const char *s);
+int rasl_contacts_valid_email(const char *s);
 int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                          const char **field, char *msg, size_t msglen);
 
@@ -158,10 +158,10 @@ int rasl_contact_row_key(const json_t *row, size_t index, char *key, size_t keyl
 int rasl_templates_list(struct req *req, struct res *res);
 int rasl_templates_get(struct req *req, struct res *res);
 int rasl_templates_sync(struct req *req, struct res *res);
-int rasl_auth_templates(struct req *req, struct res *res);
+int rasl_templates_auth_list(struct req *req, struct res *res);
 /* *out is a new reference to the tenant's APPROVED template name in language; EMU_NOT_FOUND when
  * there is none, or name or language is NULL. */
-int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out);
+int rasl_templates_find(struct req *req, const char *name, const char *language, json_t **out);
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                           const char **field, char *msg, size_t msglen);
 
@@ -190,27 +190,27 @@ enum field_state rasl_rule_array(const json_t *obj, const char *member, const ch
 
 /* ---- messages.c ---- */
 /* The send path shared with otp.c. The checks record the vendor's sentences in details. */
-void rasl_check_phone(const json_t *body, size_t max, json_t *details);
-void rasl_check_text(const json_t *body, const char *member, int required, size_t max,
-                     const char *missing, json_t *details);
-int rasl_empty_member(const json_t *body, const char *member);
+void rasl_messages_check_phone(const json_t *body, size_t max, json_t *details);
+void rasl_messages_check_text(const json_t *body, const char *member, int required, size_t max,
+                              const char *missing, json_t *details);
+int rasl_messages_empty_member(const json_t *body, const char *member);
 /* Digits of a phone number, without '+', spaces or punctuation. */
-void rasl_digits(const char *phone, char *out, size_t len);
+void rasl_messages_phone_digits(const char *phone, char *out, size_t len);
 /* The contact a send goes to (contact_id's, the phone's, or a new lead; where names the
  * settings page in the missing-defaults message), then opt-out (if asked), the WhatsApp
  * connection and the conversation limit, in the vendor's order. *contact is new. */
-int rasl_send_prepare(struct req *req, struct res *res, int check_opt_out, const char *where,
-                      char digits[32], json_t **contact);
+int rasl_messages_send_prepare(struct req *req, struct res *res, int check_opt_out,
+                               const char *where, char digits[32], json_t **contact);
 /* Records a sent message and its outbox entry (kind "otp" with code when code is not NULL;
  * file_name, file_type and file_size when file, an uploaded file, is not NULL). *row is a new
  * reference to the stored message. */
-int rasl_send_record(struct req *req, const json_t *contact, const char *type, const char *text,
-                     const char *url, const char *template_name, const char *code,
-                     const struct req_file *file, json_t **row);
+int rasl_messages_send_record(struct req *req, const json_t *contact, const char *type,
+                              const char *text, const char *url, const char *template_name,
+                              const char *code, const struct req_file *file, json_t **row);
 /* EMU_OK when the tenant's plan has WhatsApp templates; otherwise fails the request. */
 int rasl_templates_allowed(struct req *req, struct res *res);
 /* body with {{n}} replaced by field_n of params; new malloc'd text. */
-char *rasl_fill_template(const char *body, const json_t *params);
+char *rasl_templates_fill(const char *body, const json_t *params);
 int rasl_messages_text(struct req *req, struct res *res);
 int rasl_messages_media(struct req *req, struct res *res);
 int rasl_messages_template(struct req *req, struct res *res);
@@ -225,8 +225,8 @@ int rasl_otp_resend(struct req *req, struct res *res);
 int rasl_otp_status(struct req *req, struct res *res);
 
 /* ---- listeners.c ---- */
-int rasl_listener_receive(struct req *req, struct res *res);
-int rasl_listener_status(struct req *req, struct res *res);
+int rasl_listeners_receive(struct req *req, struct res *res);
+int rasl_listeners_status(struct req *req, struct res *res);
 int rasl_listener_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                           const char **field, char *msg, size_t msglen);
 
@@ -234,8 +234,8 @@ int rasl_listener_row_key(const json_t *row, size_t index, char *key, size_t key
 /* Fires event ("contact.created") of a row of type ("contact", "status", "source"): when the
  * tenant has a webhook_url, records the delivery in the outbox and defers it to after the
  * commit. previous (borrowed, may be NULL) is the row before an update. */
-int rasl_event(struct req *req, const char *event, const char *type, const json_t *doc,
-               const json_t *previous);
+int rasl_events_emit(struct req *req, const char *event, const char *type, const json_t *doc,
+                     const json_t *previous);
 
 /* ---- account.c ---- */
 int rasl_account_get(struct req *req, struct res *res);

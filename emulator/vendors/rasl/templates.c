@@ -34,7 +34,7 @@ int rasl_templates_list(struct req *req, struct res *res)
     return rc == EMU_OK ? rasl_list(req, res, rows, &template_list, NULL) : rc;
 }
 
-int rasl_template_find(struct req *req, const char *name, const char *language, json_t **out)
+int rasl_templates_find(struct req *req, const char *name, const char *language, json_t **out)
 {
     json_t *rows, *row;
     size_t i;
@@ -112,7 +112,7 @@ static json_t *auth_item(struct req *req, const json_t *query, const json_t *t)
                      "created_at", json_object_get(t, "created_at"));
 }
 
-int rasl_auth_templates(struct req *req, struct res *res)
+int rasl_templates_auth_list(struct req *req, struct res *res)
 {
     json_t *rows;
     int rc = rasl_all(req, RASL_TEMPLATES, &rows);
