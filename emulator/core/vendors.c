@@ -1,6 +1,8 @@
 /* vendors.c -- the registry of vendors the core serves, and the store tables they own. */
 #include "vendors.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "outbox.h"
@@ -10,11 +12,35 @@
 static const struct vendor *const no_vendors[] = {NULL};
 static const struct vendor *const *registered = no_vendors;
 static const struct vendor *own_api;
+static const char *store_tables[64]; /* the core's tables, then each vendor's; NULL-ended */
+
+/* Lists the core's tables and every registered vendor's in store_tables. More tables than it
+ * holds is a mistake in the vendor list, caught by the first test run: it aborts. */
+static void list_store_tables(void)
+{
+    const size_t max = sizeof(store_tables) / sizeof(store_tables[0]) - 1;
+    size_t n = 0;
+
+    store_tables[n++] = TENANTS_TABLE;
+    store_tables[n++] = CREDENTIALS_TABLE;
+    store_tables[n++] = OUTBOX_TABLE;
+    store_tables[n++] = SNAPSHOT_TABLE;
+    for (int i = 0; registered[i] != NULL; i++)
+        for (const struct table_def *t = registered[i]->tables; t && t->name; t++) {
+            if (n == max) {
+                fprintf(stderr, "understudy: more than %zu store tables\n", max);
+                abort();
+            }
+            store_tables[n++] = t->name;
+        }
+    store_tables[n] = NULL;
+}
 
 void vendors_register(const struct vendor *const *list, const struct vendor *own)
 {
     registered = list;
     own_api = own;
+    list_store_tables();
 }
 
 const struct vendor *const *vendors_all(void)
@@ -37,19 +63,7 @@ const struct vendor *vendor_find(const char *name)
 
 const char *const *vendors_store_tables(void)
 {
-    static const char *tables[64];
-
-    if (tables[0] == NULL) {
-        int n = 0;
-
-        tables[n++] = TENANTS_TABLE;
-        tables[n++] = CREDENTIALS_TABLE;
-        tables[n++] = OUTBOX_TABLE;
-        tables[n++] = SNAPSHOT_TABLE;
-        for (int i = 0; registered[i] != NULL; i++)
-            for (const struct table_def *t = registered[i]->tables; t && t->name && n < 63; t++)
-                tables[n++] = t->name;
-        tables[n] = NULL;
-    }
-    return tables;
+    if (store_tables[0] == NULL)
+        list_store_tables();
+    return store_tables;
 }

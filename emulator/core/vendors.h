@@ -88,8 +88,7 @@ const struct vendor *vendors_own_api(void);
 const struct vendor *vendor_find(const char *name);
 
 /* Every store table: the core's (tenants, credentials, outbox, snapshots) and every registered
- * vendor's, NULL-ended. Built on the first call, which must come after vendors_register and
- * before any thread starts. */
+ * vendor's, NULL-ended; listed again by each vendors_register. */
 const char *const *vendors_store_tables(void);
 
 #endif

@@ -72,15 +72,47 @@ static int split_url(const char *url, char *host, size_t hostlen, int *port, con
     return *port > 0 && *port < 65536 ? EMU_OK : EMU_INVALID;
 }
 
+/* Reads the status, headers and body of conn's answer into out; out->body is NULL when memory
+ * ran out. */
+static void read_answer(struct mg_connection *conn, struct http_answer *out)
+{
+    const struct mg_response_info *info = mg_get_response_info(conn);
+    char chunk[4096];
+    int n;
+
+    out->status = info->status_code;
+    out->headers = json_object();
+    for (int i = 0; i < info->num_headers; i++) {
+        json_t *v = json_string(info->http_headers[i].value);
+
+        if (v != NULL)
+            json_object_set_new(out->headers, info->http_headers[i].name, v);
+    }
+    out->body = malloc(1);
+    while (out->body != NULL && (n = mg_read(conn, chunk, sizeof(chunk))) > 0) {
+        char *grown = realloc(out->body, out->body_len + (size_t)n + 1);
+
+        if (grown == NULL) {
+            free(out->body);
+            out->body = NULL;
+            break;
+        }
+        out->body = grown;
+        memcpy(out->body + out->body_len, chunk, (size_t)n);
+        out->body_len += (size_t)n;
+    }
+    if (out->body != NULL)
+        out->body[out->body_len] = '\0';
+}
+
 int http_client_request(const char *url, const char *method, const char *const *headers,
                         int nheaders, const char *body, size_t body_len, int timeout_ms,
                         struct http_answer *out, char *err, size_t errlen)
 {
-    const struct mg_response_info *info;
     struct mg_connection *conn;
-    char host[256], ebuf[256], chunk[4096];
+    char host[256], ebuf[256];
     const char *rest;
-    int port, n;
+    int port;
 
     memset(out, 0, sizeof(*out));
     if (split_url(url, host, sizeof(host), &port, &rest) != EMU_OK) {
@@ -109,30 +141,7 @@ int http_client_request(const char *url, const char *method, const char *const *
         mg_exit_library();
         return EMU_IO;
     }
-    info = mg_get_response_info(conn);
-    out->status = info->status_code;
-    out->headers = json_object();
-    for (int i = 0; i < info->num_headers; i++) {
-        json_t *v = json_string(info->http_headers[i].value);
-
-        if (v != NULL)
-            json_object_set_new(out->headers, info->http_headers[i].name, v);
-    }
-    out->body = malloc(1);
-    while (out->body != NULL && (n = mg_read(conn, chunk, sizeof(chunk))) > 0) {
-        char *grown = realloc(out->body, out->body_len + (size_t)n + 1);
-
-        if (grown == NULL) {
-            free(out->body);
-            out->body = NULL;
-            break;
-        }
-        out->body = grown;
-        memcpy(out->body + out->body_len, chunk, (size_t)n);
-        out->body_len += (size_t)n;
-    }
-    if (out->body != NULL)
-        out->body[out->body_len] = '\0';
+    read_answer(conn, out);
     mg_close_connection(conn);
     mg_exit_library();
     return EMU_OK;
