@@ -42,6 +42,8 @@ struct app {
     int data_dir_is_temp;  /* 1: removed at exit */
     atomic_int ready;      /* 1 once the store is open and seeded */
     atomic_ullong answers; /* answers numbered so far (request ids); reset with the data */
+    int skip_delays;       /* 1: scenario delays are decided but not waited (the fuzz targets,
+                            * which must not sleep); never set by the binary */
 };
 
 #endif

@@ -82,7 +82,8 @@ static int run_route(struct app *app, struct req *req, struct res *res)
         store_txn_abort(req->txn);
         req->txn = NULL;
     }
-    wait_ms(delay_ms);
+    if (!app->skip_delays)
+        wait_ms(delay_ms);
     if (rc != EMU_OK || res->answered)
         return rc;
     if (r->flags & ROUTE_JSON)

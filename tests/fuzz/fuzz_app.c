@@ -165,6 +165,7 @@ struct app *fuzz_app(void)
     app->cfg.map_size = (size_t)256 << 20; /* the fixtures take a few hundred kB */
     app->cfg.max_body = 65536;
     app->cfg.journal_entries = 64;
+    app->skip_delays = 1; /* a scenario's delay_ms is checked and applied, not slept */
     app->cfg.journal_bytes = (size_t)1 << 20;
     if (clock_init(&app->clock, app->cfg.clock) != EMU_OK)
         die("the clock");
