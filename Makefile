@@ -13,6 +13,8 @@ DEPS := gcc libc6-dev make cmake pkg-config python3 \
         libcivetweb-dev liblmdb-dev libjansson-dev libcmocka-dev libssl-dev \
         clang libclang-rt-14-dev
 JOBS := $(shell nproc 2>/dev/null || echo 2)
+# Most tests spend their time waiting on a server they started, so ctest runs two per core.
+TEST_JOBS := $(shell echo $$(( $(JOBS) * 2 )))
 ARGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := pipeline fixtures scenario rasl_list replay
@@ -41,12 +43,12 @@ test: deps
 	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DEMU_SANITIZE=ON -DEMU_WERROR=ON
 	cmake --build build-sanitize -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --test-dir build-sanitize --output-on-failure -j$(JOBS)
+	    ctest --test-dir build-sanitize --output-on-failure -j$(TEST_JOBS)
 	$(MAKE) --no-print-directory build-fuzz
 	ctest --test-dir build-fuzz --output-on-failure -j$(JOBS)
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMU_WERROR=ON
 	cmake --build build -j$(JOBS)
-	ctest --test-dir build --output-on-failure -j$(JOBS)
+	ctest --test-dir build --output-on-failure -j$(TEST_JOBS)
 
 build-fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
