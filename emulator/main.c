@@ -82,7 +82,8 @@ static int open_store(struct app *app, char *err, size_t errlen)
     struct store_txn *txn;
     int rc;
 
-    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables());
+    rc = store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables(),
+                    vendors_store_indexes());
     if (rc != EMU_OK) {
         snprintf(err, errlen, "cannot open the store in %s", app->data_dir);
         return rc;
@@ -228,14 +229,53 @@ static int serve(int argc, char **argv)
     return 0;
 }
 
+/* understudy check --data-dir DIR: every index of the store in DIR agrees with its table. */
+static int check_data_dir(const char *dir)
+{
+    static char report[8192];
+    struct store *st;
+    int rc;
+
+    if (access(dir, R_OK | W_OK | X_OK) != 0) {
+        fprintf(stderr, "understudy: check: %s is not a data directory\n", dir);
+        return 1;
+    }
+    /* LMDB takes the larger of this and the file's own size. */
+    rc = store_open(&st, dir, (size_t)1 << 30, vendors_store_tables(), vendors_store_indexes());
+    if (rc != EMU_OK) {
+        fprintf(stderr, "understudy: check: cannot open the store in %s: %s\n", dir,
+                emu_strerror(rc));
+        return 1;
+    }
+    rc = store_check(st, report, sizeof(report));
+    store_close(st);
+    if (rc == EMU_INVALID) {
+        fprintf(stderr, "%s: the indexes disagree with their tables:\n%s", dir, report);
+        return 1;
+    }
+    if (rc != EMU_OK) {
+        fprintf(stderr, "understudy: check: %s: %s\n", dir, emu_strerror(rc));
+        return 1;
+    }
+    printf("%s: ok\n", dir);
+    return 0;
+}
+
 static int check(int argc, char **argv)
 {
     char err[1024];
     int failed = 0;
 
     if (argc == 0) {
-        fprintf(stderr, "usage: understudy check PATH...\n");
+        fprintf(stderr, "usage: understudy check PATH... | understudy check --data-dir DIR\n");
         return EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "--data-dir") == 0) {
+        if (argc != 2) {
+            fprintf(stderr, "usage: understudy check --data-dir DIR\n");
+            return EXIT_USAGE;
+        }
+        return check_data_dir(argv[1]);
     }
     for (int i = 0; i < argc; i++) {
         int rc = scenario_is_scenario_file(argv[i])

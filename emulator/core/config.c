@@ -62,6 +62,7 @@ void config_usage(void)
     printf(
         "usage: understudy [options]\n"
         "       understudy check PATH...\n"
+        "       understudy check --data-dir DIR\n"
         "       understudy health [BASE_URL]\n"
         "       understudy replay FILE --target URL [--ignore-header NAME]... "
         "[--ignore-field PATH]...\n"

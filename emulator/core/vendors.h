@@ -17,6 +17,7 @@
 struct req;
 struct res;
 struct route;
+struct store_index;
 struct store_txn;
 
 /* ---- the descriptor ---- */
@@ -53,6 +54,8 @@ struct vendor {
     const char *const *prefixes;    /* path prefixes it owns, NULL-ended; "" = all other paths */
     const struct route *routes;     /* ends with {0} */
     const struct table_def *tables; /* ends with {0} */
+    /* Secondary indexes on those tables (store.h), NULL-ended; NULL: none. */
+    const struct store_index *const *indexes;
     const char *credential_field;   /* the secret's member in a credential row: "api_key" */
     /* Checks one credential row of fixtures/tenants.json; like table_def.row_key's contract. */
     int (*check_credential)(const json_t *cred, const char **field, char *msg, size_t msglen);
@@ -90,5 +93,7 @@ const struct vendor *vendor_find(const char *name);
 /* Every store table: the core's (tenants, credentials, outbox, snapshots) and every registered
  * vendor's, NULL-ended; listed again by each vendors_register. */
 const char *const *vendors_store_tables(void);
+/* Every registered vendor's store indexes, NULL-ended; listed again by each vendors_register. */
+const struct store_index *const *vendors_store_indexes(void);
 
 #endif

@@ -5,7 +5,14 @@
  * any request thread runs. One transaction per request: store_txn_begin() is called by the
  * dispatcher, handlers only read and write through it. Keys of tenant data start with
  * "<tenant>/", so a tenant is a key prefix in every table. Nothing borrowed from LMDB escapes
- * this module except through a scan callback, for the duration of that call. */
+ * this module except through a scan callback, for the duration of that call.
+ *
+ * A table may keep secondary indexes (struct store_index): from each document an index derives
+ * entries (group, sort); the store writes them, and a count per group, in the same transaction
+ * as the document, so an index never disagrees with its table, even after kill -9. Reading a
+ * group in sort order, or its count, costs O(log N) plus what is read. Index tables are the
+ * store's own: store_table() does not list them, and writing a document is the only way to
+ * change them. */
 #ifndef EMU_STORE_H
 #define EMU_STORE_H
 
@@ -20,12 +27,35 @@ struct store_txn;
 /* The store's own table: the counters of store_seq_next ("seq/<name>") and other flags. */
 #define META_TABLE "core.meta"
 
+/* The longest group and sort an index entry keeps; longer ones are cut (entries of two groups
+ * that agree on the first STORE_INDEX_PART bytes then share a group: check the documents when
+ * that matters, as a uniqueness lookup on a long name must). */
+#define STORE_INDEX_PART 160
+
+/* Collects the entries store_index.entries emits for one document. */
+struct store_emit;
+/* Adds the entry (group, sort) to e. group must start with the document key's tenant prefix
+ * ("demo/" for key "demo/42"), so that a tenant's entries go with its data; sort orders the
+ * group's entries (then the document key does), bytewise: write numbers with a fixed width. */
+void store_emit(struct store_emit *e, const char *group, const char *sort);
+
+struct store_index {
+    const char *table; /* the indexed table, "guayaba.contacts" */
+    const char *name;  /* "phone": unique within the table */
+    /* Emits doc's entries (none, one, or several, as a contact in three groups has three);
+     * key is the document's key. Must depend on nothing but key and doc. */
+    void (*entries)(const char *key, const json_t *doc, struct store_emit *e);
+};
+
 /* Opens (creating) the environment in dir with the given map size and tables (NULL-ended;
- * META_TABLE is always added). Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
+ * META_TABLE is always added), and indexes (NULL-ended, or NULL) on those tables. An index the
+ * data directory does not hold yet (a new index, or data written by an older understudy) is
+ * built from its table here. Errors: EMU_IO when dir is unusable, EMU_STORE otherwise.
  * Commits whose data would pass map_size fail with EMU_STORE_FULL; LMDB's map is a little
  * larger (a reserve of at least 64 pages, and 1/256 of the map) so that a full store can
  * still be emptied (see store_txn_restart). */
-int store_open(struct store **out, const char *dir, size_t map_size, const char *const *tables);
+int store_open(struct store **out, const char *dir, size_t map_size, const char *const *tables,
+               const struct store_index *const *indexes);
 /* Flushes and closes; NULL is fine. No transaction may be open. */
 void store_close(struct store *st);
 
@@ -70,6 +100,34 @@ int store_scan(struct store_txn *txn, const char *table, const char *prefix, sto
 
 /* Deletes every entry whose key starts with prefix ("" empties the table). */
 int store_del_prefix(struct store_txn *txn, const char *table, const char *prefix);
+
+/* ---- reading indexes ---- */
+
+/* *out is the number of entries in group of table's index name (0 when none). */
+int store_count(struct store_txn *txn, const char *table, const char *index, const char *group,
+                uint64_t *out);
+
+/* Which entries of a group store_index_scan walks. */
+struct store_range {
+    const char *group;
+    const char *from, *to; /* sort bounds, NULL: open; to also takes sorts that start with it */
+    int descending;        /* 1: from the highest sort down */
+    uint64_t offset;       /* entries passed over first (a page's start) */
+};
+/* Called with each entry's document key (NUL-terminated, borrowed for the call). Returns 0 to
+ * go on, 1 to stop, or an error code to stop and have the scan return it. */
+typedef int store_key_fn(const char *key, void *arg);
+/* Walks r's entries of table's index name in sort order, or the reverse. */
+int store_index_scan(struct store_txn *txn, const char *table, const char *index,
+                     const struct store_range *r, store_key_fn *fn, void *arg);
+/* The key of the first document in group (key of keylen bytes); EMU_NOT_FOUND when empty. */
+int store_index_first(struct store_txn *txn, const char *table, const char *index,
+                      const char *group, char *key, size_t keylen);
+
+/* Recomputes every index from its table and compares: missing, extra and miscounted entries
+ * are described in report (len bytes, one problem a line, cut when long). EMU_OK when all
+ * agree, EMU_INVALID otherwise. */
+int store_check(struct store *st, char *report, size_t len);
 
 /* Increments the named counter in core.meta and stores the new value in *out (first is 1). */
 int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);

@@ -96,7 +96,8 @@ static void keep_pristine(struct app *app)
     pristine = NULL;
     if (jsonx_read_file(path, &pristine, &pristine_len) != EMU_OK)
         die("reading the seeded store");
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables(),
+                   vendors_store_indexes()) != EMU_OK)
         die("reopening the store");
 }
 
@@ -110,7 +111,8 @@ static void restore_pristine(struct app *app)
     f = fopen(path, "w");
     if (f == NULL || fwrite(pristine, 1, pristine_len, f) != pristine_len || fclose(f) != 0)
         die("restoring the store");
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables(),
+                   vendors_store_indexes()) != EMU_OK)
         die("reopening the store");
 }
 
@@ -182,7 +184,8 @@ struct app *fuzz_app(void)
         metrics_new(&app->metrics) != 0)
         die("out of memory");
     load_scenarios(app);
-    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables()) != EMU_OK)
+    if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables(),
+                   vendors_store_indexes()) != EMU_OK)
         die("the store");
     app->webhooks = NULL; /* deliveries are recorded in the outbox and never sent */
     atomic_store(&app->ready, 1);

@@ -25,7 +25,7 @@ static inline int store_fixture_open(void **state, const char *name, const char 
     assert_non_null(f);
     snprintf(f->dir, sizeof(f->dir), "/tmp/%s-XXXXXX", name);
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables), EMU_OK);
+    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables, NULL), EMU_OK);
     assert_int_equal(store_txn_begin(f->st, 1, &f->txn), EMU_OK);
     *state = f;
     return 0;

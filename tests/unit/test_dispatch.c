@@ -154,7 +154,9 @@ static int setup(void **state)
     assert_int_equal(clock_init(&w->app.clock, w->app.cfg.clock), EMU_OK);
     strcpy(w->dir, "/tmp/test_dispatch-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(store_open(&w->app.store, w->dir, 1 << 20, vendors_store_tables()), EMU_OK);
+    assert_int_equal(
+        store_open(&w->app.store, w->dir, 1 << 20, vendors_store_tables(), vendors_store_indexes()),
+        EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
     assert_int_equal(store_put(txn, TOY_ITEMS, "a1", doc), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);

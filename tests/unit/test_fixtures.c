@@ -165,7 +165,8 @@ static void test_seed_and_reset_one_tenant(void **state)
     (void)state;
     assert_int_equal(fixtures_load(&fx, NULL, err, sizeof(err)), EMU_OK);
     snprintf(sdir, sizeof(sdir), "%s/store", dir);
-    assert_int_equal(store_open(&st, sdir, 1 << 24, vendors_store_tables()), EMU_OK);
+    assert_int_equal(
+        store_open(&st, sdir, 1 << 24, vendors_store_tables(), vendors_store_indexes()), EMU_OK);
     assert_int_equal(store_txn_begin(st, 1, &txn), EMU_OK);
     assert_false(tenants_store_is_seeded(txn));
     assert_int_equal(tenants_seed(fx, txn, NULL), EMU_OK);

@@ -27,7 +27,7 @@ static int setup(void **state)
 
     strcpy(f->dir, "/tmp/test_store-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables), EMU_OK);
+    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables, NULL), EMU_OK);
     *state = f;
     return 0;
 }
@@ -130,7 +130,7 @@ static void test_sequence_survives_reopen(void **state)
     }
     assert_int_equal(n, 3);
     store_close(f->st);
-    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables), EMU_OK);
+    assert_int_equal(store_open(&f->st, f->dir, 1 << 20, tables, NULL), EMU_OK);
     assert_int_equal(store_txn_begin(f->st, 1, &txn), EMU_OK);
     assert_int_equal(store_seq_next(txn, "ids/demo", &n), EMU_OK);
     assert_int_equal(n, 4);
@@ -239,7 +239,7 @@ static void test_open_fails_on_unusable_dir(void **state)
     struct store *st;
 
     (void)state;
-    assert_int_equal(store_open(&st, "/proc/no/such/dir", 1 << 20, tables), EMU_IO);
+    assert_int_equal(store_open(&st, "/proc/no/such/dir", 1 << 20, tables, NULL), EMU_IO);
     assert_null(st);
 }
 

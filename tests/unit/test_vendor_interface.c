@@ -247,7 +247,8 @@ static int setup(void **state)
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
     snprintf(path, sizeof(path), "%s/data", w->dir);
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(store_open(&w->app.store, path, w->app.cfg.map_size, vendors_store_tables()),
+    assert_int_equal(store_open(&w->app.store, path, w->app.cfg.map_size, vendors_store_tables(),
+                                vendors_store_indexes()),
                      EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
     assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);

@@ -52,7 +52,8 @@ static int world_setup(void **state)
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
     strcpy(w->dir, "/tmp/test_vendor-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables()),
+    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables(),
+                                vendors_store_indexes()),
                      EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
     assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
