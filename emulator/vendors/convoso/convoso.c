@@ -209,11 +209,14 @@ static const struct table_def convoso_tables[] = {
 };
 /* clang-format on */
 
+static const struct store_index *const convoso_indexes[] = {&convoso_status_by_code, NULL};
+
 const struct vendor vendor_convoso = {
     .name = "convoso",
     .prefixes = convoso_prefixes,
     .routes = convoso_routes,
     .tables = convoso_tables,
+    .indexes = convoso_indexes,
     .credential_field = "auth_token",
     .check_credential = convoso_check_credential,
     .default_credentials = convoso_default_credentials,

@@ -3,7 +3,8 @@
  * Table (keys start with "<tenant>/"):
  *   convoso.statuses  "f<index:06>" for fixture rows, "i<seq:010>" for inserted ones, so the
  *                     table's key order is fixture order then insertion order -> the status
- *                     object exactly as the API shows it */
+ *                     object exactly as the API shows it
+ *   index "code"      "<tenant>/<status code in lower case>": a code's status in O(log N) */
 #ifndef EMU_CONVOSO_H
 #define EMU_CONVOSO_H
 
@@ -13,6 +14,7 @@
 
 struct req;
 struct res;
+struct store_index;
 
 #define CONVOSO_STATUSES "convoso.statuses"
 
@@ -20,6 +22,7 @@ struct res;
 int convoso_status_search(struct req *req, struct res *res);
 int convoso_status_insert(struct req *req, struct res *res);
 int convoso_status_update(struct req *req, struct res *res);
+extern const struct store_index convoso_status_by_code;
 int convoso_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                            const char **field, char *msg, size_t msglen);
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "err.h"
 #include "jsonx.h"
@@ -70,35 +69,47 @@ static int normalize_color(const char *in, char out[8])
 /* ---- finding statuses ---- */
 
 struct lookup {
-    const char *code; /* wanted, any case */
-    char key[128];    /* its store key, when found */
-    json_t *doc;      /* new reference, when found */
+    char key[128]; /* its store key, when found */
+    json_t *doc;   /* new reference, when found */
 };
 
-static int find_code(const char *key, json_t *doc, void *arg)
+/* The code index's group for code: "<tenant>/<code in lower case>" (codes match in any case). */
+static void code_group(const char *tenant_prefix, size_t tenant_len, const char *code, char *out,
+                       size_t len)
 {
-    struct lookup *l = arg;
+    size_t n = snprintf(out, len, "%.*s", (int)tenant_len, tenant_prefix);
 
-    if (strcasecmp(jsonx_string(doc, "status"), l->code) != 0)
-        return 0;
-    snprintf(l->key, sizeof(l->key), "%s", key);
-    l->doc = json_incref(doc);
-    return 1;
+    for (; *code && n + 1 < len; code++)
+        out[n++] = (char)tolower((unsigned char)*code);
+    out[n < len ? n : len - 1] = '\0';
 }
+
+static void code_entries(const char *key, const json_t *doc, struct store_emit *e)
+{
+    const char *slash = strchr(key, '/'), *code = jsonx_string(doc, "status");
+    char group[STORE_INDEX_PART + 1];
+
+    if (slash == NULL || code == NULL)
+        return;
+    code_group(key, (size_t)(slash - key) + 1, code, group, sizeof(group));
+    store_emit(e, group, "");
+}
+
+const struct store_index convoso_status_by_code = {CONVOSO_STATUSES, "code", code_entries};
 
 /* Finds the tenant's status with code (any case). EMU_NOT_FOUND when it has none. */
 static int lookup_status(struct req *req, const char *code, struct lookup *l)
 {
-    char prefix[80];
+    char prefix[80], group[STORE_INDEX_PART + 1];
     int rc;
 
-    l->code = code;
     l->doc = NULL;
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    rc = store_scan(req->txn, CONVOSO_STATUSES, prefix, find_code, l);
-    if (rc != EMU_OK)
-        return rc;
-    return l->doc ? EMU_OK : EMU_NOT_FOUND;
+    code_group(prefix, strlen(prefix), code, group, sizeof(group));
+    rc = store_index_first(req->txn, CONVOSO_STATUSES, "code", group, l->key, sizeof(l->key));
+    if (rc == EMU_OK)
+        rc = store_get(req->txn, CONVOSO_STATUSES, l->key, &l->doc);
+    return rc;
 }
 
 /* Lower case, with '_' read as a space, so NO_ANSWER finds "No Answer"; in place. */
