@@ -3,6 +3,7 @@
  * It is a vendor like the others (a route table and an error shape), so the dispatcher treats
  * it the same way. With --admin-token every call but health and ready needs
  * "Authorization: Bearer <token>". Errors are {"error":{"code","message"}}. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,21 +208,46 @@ static int admin_clock_set(struct req *req, struct res *res)
     return clock_answer(req, res);
 }
 
-/* GET /__admin/outbox[?tenant=&phone=]: what would have been sent, oldest first. */
+/* Reads ?name= as a whole number into *out (left alone when absent); EMU_BAD_REQUEST when it
+ * is not one. */
+static int query_count(struct req *req, const char *name, uint64_t *out)
+{
+    char *text = NULL, *end;
+    int rc = query_text(req, name, &text);
+
+    if (rc == EMU_OK && text != NULL && text[0] != '\0') {
+        errno = 0;
+        *out = strtoull(text, &end, 10);
+        if (*end != '\0' || errno != 0 || text[0] == '-' || text[0] == '+')
+            rc = EMU_BAD_REQUEST;
+    }
+    free(text);
+    return rc;
+}
+
+/* GET /__admin/outbox[?tenant=&phone=&after=&limit=]: what would have been sent, oldest
+ * first, at most OUTBOX_READ_MAX entries a read. */
 static int admin_outbox_get(struct req *req, struct res *res)
 {
     char buf[ADMIN_TENANT_MAX + 1];
-    const char *tenant;
+    struct outbox_query q = {0};
+    uint64_t limit = 0;
     char *phone = NULL;
     json_t *outbox;
-    int rc = query_tenant(req, res, 0, buf, &tenant);
+    int rc = query_tenant(req, res, 0, buf, &q.tenant);
 
     if (rc == EMU_OK)
         rc = query_text(req, "phone", &phone);
     if (rc == EMU_BAD_REQUEST)
         return res_fail(res, EMU_BAD_REQUEST, "?phone= is not valid text");
+    if (rc == EMU_OK && query_count(req, "after", &q.after) != EMU_OK)
+        return res_fail(res, EMU_BAD_REQUEST, "?after= must be a whole number (a seq)");
+    if (rc == EMU_OK && (query_count(req, "limit", &limit) != EMU_OK || limit > OUTBOX_READ_MAX))
+        return res_fail(res, EMU_BAD_REQUEST, "?limit= must be a whole number up to 10000");
+    q.limit = (size_t)limit;
+    q.phone = phone && phone[0] ? phone : NULL;
     if (rc == EMU_OK)
-        rc = outbox_read(req->txn, tenant, phone && phone[0] ? phone : NULL, &outbox);
+        rc = outbox_read(req->txn, &q, &outbox);
     free(phone);
     return rc == EMU_OK ? res_json(res, 200, outbox) : rc;
 }

@@ -37,20 +37,12 @@ int outbox_add_keyed(struct store_txn *txn, const char *tenant, const char *list
 }
 
 struct reading {
-    const char *phone;
-    json_t *rows;
+    const struct outbox_query *q;
+    size_t limit;
+    json_t *rows;  /* matching entries, at most 2 * limit before a trim */
+    int more;      /* entries past the limit were seen */
+    int raw_phone; /* 1: the phone is written as it is in stored JSON (nothing to escape) */
 };
-
-static int collect(const char *key, json_t *doc, void *arg)
-{
-    struct reading *r = arg;
-    const char *phone = jsonx_string(doc, "phone");
-
-    (void)key;
-    if (r->phone != NULL && (phone == NULL || strcmp(phone, r->phone) != 0))
-        return 0;
-    return json_array_append(r->rows, doc) == 0 ? 0 : EMU_NOMEM;
-}
 
 static int by_seq(const void *a, const void *b)
 {
@@ -60,34 +52,90 @@ static int by_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int outbox_read(struct store_txn *txn, const char *tenant, const char *phone, json_t **out)
+/* Sorts rows by seq and keeps the first limit; *more is set when any were dropped. */
+static int keep_oldest(json_t *rows, size_t limit, int *more)
 {
-    struct reading r = {phone, json_array()};
-    json_t **items, *messages = json_array(), *webhooks = json_array();
+    size_t n = json_array_size(rows);
+    json_t **items;
+
+    if (n == 0)
+        return EMU_OK;
+    items = malloc(sizeof(*items) * n);
+    if (items == NULL)
+        return EMU_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(rows, i));
+    qsort(items, n, sizeof(*items), by_seq);
+    json_array_clear(rows);
+    for (size_t i = 0; i < n; i++) {
+        if (i < limit)
+            json_array_append(rows, items[i]);
+        json_decref(items[i]);
+    }
+    if (n > limit)
+        *more = 1;
+    free(items);
+    return EMU_OK;
+}
+
+/* Keys are "<tenant>/<seq:020>": within a tenant, the scan meets entries oldest first. */
+static int collect(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct reading *r = arg;
+    const char *phone = r->q->phone;
+    unsigned long long seq = klen > 20 ? strtoull(key + klen - 20, NULL, 10) : 0;
+    json_t *doc;
+
+    if (seq <= r->q->after)
+        return 0;
+    if (phone != NULL && r->raw_phone && memmem(val, vlen, phone, strlen(phone)) == NULL)
+        return 0; /* cannot be to this phone: not parsed */
+    doc = json_loadb(val, vlen, 0, NULL);
+    if (doc == NULL)
+        return EMU_STORE;
+    if (phone != NULL &&
+        (jsonx_string(doc, "phone") == NULL || strcmp(jsonx_string(doc, "phone"), phone) != 0)) {
+        json_decref(doc);
+        return 0;
+    }
+    if (r->q->tenant != NULL && json_array_size(r->rows) == r->limit) {
+        json_decref(doc); /* one tenant's entries come in order: the page is full */
+        r->more = 1;
+        return 1;
+    }
+    if (json_array_append_new(r->rows, doc) != 0)
+        return EMU_NOMEM;
+    /* every tenant: tenants come one after another, so keep the oldest limit as it goes */
+    return json_array_size(r->rows) >= 2 * r->limit ? keep_oldest(r->rows, r->limit, &r->more) : 0;
+}
+
+int outbox_read(struct store_txn *txn, const struct outbox_query *q, json_t **out)
+{
+    struct reading r = {q, q->limit == 0 || q->limit > OUTBOX_READ_MAX ? OUTBOX_READ_MAX : q->limit,
+                        json_array(), 0};
+    json_t *messages = json_array(), *webhooks = json_array(), *row;
     char prefix[80];
-    size_t n;
+    size_t i;
     int rc;
 
-    snprintf(prefix, sizeof(prefix), "%s%s", tenant ? tenant : "", tenant ? "/" : "");
-    rc = r.rows && messages && webhooks ? store_scan(txn, OUTBOX_TABLE, prefix, collect, &r)
+    r.raw_phone = q->phone != NULL && strpbrk(q->phone, "\"\\") == NULL &&
+                  jsonx_utf8_valid(q->phone, strlen(q->phone));
+    for (const char *p = q->phone; r.raw_phone && *p; p++)
+        r.raw_phone = (unsigned char)*p >= 0x20;
+    snprintf(prefix, sizeof(prefix), "%s%s", q->tenant ? q->tenant : "", q->tenant ? "/" : "");
+    rc = r.rows && messages && webhooks ? store_scan_raw(txn, OUTBOX_TABLE, prefix, collect, &r)
                                         : EMU_NOMEM;
-    n = json_array_size(r.rows);
-    items = rc == EMU_OK && n > 0 ? malloc(sizeof(*items) * n) : NULL;
-    if (rc == EMU_OK && n > 0 && items == NULL)
-        rc = EMU_NOMEM;
-    if (rc == EMU_OK && n > 0) { /* keys sort by tenant first: put the tenants' rows in seq order */
-        for (size_t i = 0; i < n; i++)
-            items[i] = json_array_get(r.rows, i);
-        qsort(items, n, sizeof(*items), by_seq);
-        for (size_t i = 0; i < n; i++) {
-            json_t *row = json_deep_copy(items[i]);
-            int webhook = strcmp(jsonx_string(row, "list"), "webhooks") == 0;
+    if (rc == EMU_OK)
+        rc = keep_oldest(r.rows, r.limit, &r.more);
+    json_array_foreach(r.rows, i, row)
+    {
+        int webhook = strcmp(jsonx_string(row, "list"), "webhooks") == 0;
 
-            json_object_del(row, "list");
-            json_array_append_new(webhook ? webhooks : messages, row);
-        }
+        if (rc != EMU_OK)
+            break;
+        json_object_del(row, "list");
+        json_array_append(webhook ? webhooks : messages, row);
     }
-    free(items);
     json_decref(r.rows);
     if (rc != EMU_OK) {
         json_decref(messages);
@@ -95,6 +143,8 @@ int outbox_read(struct store_txn *txn, const char *tenant, const char *phone, js
         return rc;
     }
     *out = json_pack("{s:o,s:o}", "messages", messages, "webhooks", webhooks);
+    if (*out != NULL && r.more)
+        json_object_set_new(*out, "truncated", json_true());
     return *out ? EMU_OK : EMU_NOMEM;
 }
 

@@ -11,6 +11,9 @@
 #ifndef EMU_OUTBOX_H
 #define EMU_OUTBOX_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 struct store_txn;
@@ -24,9 +27,21 @@ int outbox_add(struct store_txn *txn, const char *tenant, const char *list, cons
 int outbox_add_keyed(struct store_txn *txn, const char *tenant, const char *list,
                      const json_t *entry, char key[128]);
 
-/* *out is a new {"messages": [...], "webhooks": [...]}, oldest first, of tenant (NULL: all)
- * and phone (NULL: all). */
-int outbox_read(struct store_txn *txn, const char *tenant, const char *phone, json_t **out);
+/* The most entries one read answers: a bigger outbox is read a page at a time (after). */
+#define OUTBOX_READ_MAX 10000
+
+/* Which entries outbox_read answers. */
+struct outbox_query {
+    const char *tenant; /* NULL: every tenant */
+    const char *phone;  /* NULL: every entry; else only entries to this phone */
+    uint64_t after;     /* only entries with a greater seq */
+    size_t limit;       /* at most this many (0 or more than OUTBOX_READ_MAX: OUTBOX_READ_MAX) */
+};
+
+/* *out is a new {"messages": [...], "webhooks": [...]}, oldest first, of the entries q names;
+ * with "truncated": true added when more of them follow the last one answered. Memory is
+ * bounded by the limit, not by the outbox. */
+int outbox_read(struct store_txn *txn, const struct outbox_query *q, json_t **out);
 
 /* Empties the outbox of tenant (NULL: all). */
 int outbox_clear(struct store_txn *txn, const char *tenant);

@@ -45,7 +45,9 @@ static void expect(struct fixture *f, const char *tenant, const char *phone, con
     json_t *got = NULL;
     char *text;
 
-    assert_int_equal(outbox_read(f->txn, tenant, phone, &got), EMU_OK);
+    struct outbox_query q = {.tenant = tenant, .phone = phone};
+
+    assert_int_equal(outbox_read(f->txn, &q, &got), EMU_OK);
     text = json_dumps(got, JSON_COMPACT);
     assert_string_equal(text, want);
     free(text);
@@ -87,6 +89,44 @@ static void test_order_lists_and_filters(void **state)
     expect(f, "de", NULL, "{\"messages\":[],\"webhooks\":[]}");
 }
 
+/* The seqs a query answers, messages then webhooks, "+" at the end when truncated. */
+static void expect_seqs(struct fixture *f, struct outbox_query q, const char *want)
+{
+    char got[256] = "";
+    json_t *out = NULL, *row;
+    size_t i;
+
+    assert_int_equal(outbox_read(f->txn, &q, &out), EMU_OK);
+    for (const char *const *list = (const char *const[]){"messages", "webhooks", NULL}; *list;
+         list++)
+        json_array_foreach(json_object_get(out, *list), i, row)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%lld", got[0] ? " " : "",
+                     (long long)json_integer_value(json_object_get(row, "seq")));
+    if (json_is_true(json_object_get(out, "truncated")))
+        strcat(got, " +");
+    assert_string_equal(got, want);
+    json_decref(out);
+}
+
+/* Reads are bounded: a limit, and after a seq, across tenants or within one. */
+static void test_pages(void **state)
+{
+    struct fixture *f = *state;
+
+    for (int i = 0; i < 8; i++) /* seq 1..8: zed, demo, zed, demo, ... */
+        add(f, i % 2 ? "demo" : "zed", "messages",
+            i == 5 ? "{\"phone\":\"1\\\"x\"}" : "{\"phone\":\"1\"}");
+    expect_seqs(f, (struct outbox_query){.limit = 3}, "1 2 3 +");
+    expect_seqs(f, (struct outbox_query){.limit = 3, .after = 3}, "4 5 6 +");
+    expect_seqs(f, (struct outbox_query){.limit = 3, .after = 5}, "6 7 8");
+    expect_seqs(f, (struct outbox_query){.tenant = "demo", .limit = 2}, "2 4 +");
+    expect_seqs(f, (struct outbox_query){.tenant = "demo", .after = 4}, "6 8");
+    expect_seqs(f, (struct outbox_query){.tenant = "demo", .phone = "1"}, "2 4 8");
+    /* a phone with a character JSON escapes is compared after parsing */
+    expect_seqs(f, (struct outbox_query){.phone = "1\"x"}, "6");
+    expect_seqs(f, (struct outbox_query){.after = 8}, "");
+}
+
 static void test_keyed_and_clear(void **state)
 {
     struct fixture *f = *state;
@@ -115,6 +155,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lists_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyed_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

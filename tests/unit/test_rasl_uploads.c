@@ -84,7 +84,9 @@ static json_t *last_message(struct world *w, const char *phone)
     json_t *outbox, *messages, *last;
 
     assert_int_equal(store_txn_begin(w->app.store, 0, &txn), EMU_OK);
-    assert_int_equal(outbox_read(txn, "demo", phone, &outbox), EMU_OK);
+    assert_int_equal(
+        outbox_read(txn, &(struct outbox_query){.tenant = "demo", .phone = phone}, &outbox),
+        EMU_OK);
     store_txn_abort(txn);
     messages = json_object_get(outbox, "messages");
     assert_true(json_array_size(messages) > 0);
