@@ -245,8 +245,8 @@ int store_txn_begin(struct store *st, int writable, struct store_txn **out)
     return EMU_OK;
 }
 
-/* The pages txn's data would occupy once committed: every table's tree and the table of
- * tables. (Free pages are not counted: LMDB reuses them.) */
+/* The pages txn's data would occupy once committed: every table's tree (indexes and counts
+ * too) and the table of tables. (Free pages are not counted: LMDB reuses them.) */
 static size_t data_pages(struct store_txn *txn)
 {
     size_t pages = 0;
@@ -254,8 +254,14 @@ static size_t data_pages(struct store_txn *txn)
 
     if (mdb_stat(txn->txn, 1 /* the table of tables */, &stat) == MDB_SUCCESS)
         pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
-    for (int i = 0; i < txn->st->ntables; i++)
+    for (int i = 0; i < txn->st->ntables; i++) {
         if (mdb_stat(txn->txn, txn->st->dbis[i], &stat) == MDB_SUCCESS)
+            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+        if (txn->st->indexed[i] && mdb_stat(txn->txn, txn->st->count_dbis[i], &stat) == MDB_SUCCESS)
+            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+    }
+    for (int i = 0; i < txn->st->nindexes; i++)
+        if (mdb_stat(txn->txn, txn->st->indexes[i].dbi, &stat) == MDB_SUCCESS)
             pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
     return pages;
 }
