@@ -12,7 +12,9 @@ struct fixtures;
 struct store_txn;
 
 /* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
- * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
+ * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. Commits what txn
+ * holds (store_txn_checkpoint), so that a store too full to take wipe and rows in one commit
+ * can take them in two; txn goes on as a fresh write transaction. */
 int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
 
 /* Makes tenant id a copy of tenant from's fixture data (not its current state) with the given
