@@ -301,7 +301,8 @@ P_RSS=$(pf "$IDLE_KB < 10240")
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 DIRTY=""
-if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null || true)" ]; then DIRTY=" (work tree modified)"; fi
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench/results*.md' \
+           2>/dev/null || true)" ]; then DIRTY=" (work tree modified)"; fi
 CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 
 {

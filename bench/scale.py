@@ -33,6 +33,7 @@ import argparse
 import datetime
 import http.client
 import json
+import math
 import os
 import random
 import shutil
@@ -294,8 +295,8 @@ class Result:
     def p(self, q):
         if not self.times:
             return None
-        s = sorted(self.times)
-        return s[min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))]
+        s = sorted(self.times)  # nearest rank: the p99 of 100 samples is the 99th
+        return s[min(len(s) - 1, max(0, math.ceil(q / 100.0 * len(s)) - 1))]
 
 
 def run_op(client, name, make, expect, samples, seconds, check=None):
@@ -820,7 +821,8 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "none"
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no",
+                            "--", ".", ":!bench/results*.md"],
                            capture_output=True, text=True).stdout.strip()
     cpu = ""
     for line in open("/proc/cpuinfo"):
