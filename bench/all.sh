@@ -3,15 +3,16 @@
 # Debian 12, loopback only. Not a test: each part prints its tables and writes its results:
 #
 #   bars   bench/run.sh    reads vs nginx at -c50 and -c200, writes, start-up, idle RSS
-#                          -> bench/results.md                          (about 1.5 minutes)
+#                          -> bench/results.md                          (about 2 minutes)
 #   soak   bench/soak.py   1,000,000 mixed requests, RSS at each quarter
-#                          -> bench/results-soak.md                     (1-6 minutes)
+#                          -> bench/results-soak.md            (1-5 minutes, 300 s of load at most)
 #   scale  bench/scale.py  every operation at 1,000, 10,000 and 100,000 contacts
-#                          -> bench/results-scale.md                    (2-8 minutes)
+#                          -> bench/results-scale.md           (1-6 minutes, 300 s per size at most)
 #
-# In all about 5 minutes on a quiet 2-core machine with the indexed store, at most about 15
-# with a slow one: every part bounds its own time (wrk durations, SOAK_MAX_SECONDS, a sample
-# count and a time budget per operation in the scale run).
+# In all at most about 15 minutes: every part bounds its own time (wrk durations,
+# SOAK_MAX_SECONDS, a sample count and a time budget per operation and per size in the scale
+# run). With a store that scans whole tables it took 11 minutes (bars 105 s, soak 267 s,
+# scale 269 s) on a shared 2-core machine.
 #
 # Environment (all optional):
 #   BENCH_PARTS   comma-separated parts to run (default bars,soak,scale)

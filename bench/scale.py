@@ -18,7 +18,9 @@ tenant; the RASL plan's contact limit is raised so creates go on past it), then:
 
 Each operation runs at most SCALE_SAMPLES requests (100) or SCALE_OP_SECONDS (3 s), whichever
 ends first (the slow ones their own smaller counts), at least one; a request that takes longer
-than SCALE_TIMEOUT_S (30 s) ends the operation and counts as a MISS. An answer with another
+than SCALE_TIMEOUT_S (30 s) ends the operation and counts as a MISS. Once a size has used
+SCALE_SIZE_SECONDS (300 s) from the start of its fixture generation, the operations left are
+skipped (SKIP), so a very slow store still finishes in bounded time. An answer with another
 status than the operation expects fails it (ERR). Once per run, before the sizes, reset is timed
 at fixture size (the built-in fixtures). The server runs with its defaults: the text request log
 on (to a file), the journal on.
@@ -536,6 +538,16 @@ def measure_size(binary, size, work, run_id, log):
                                                               out["fixture_mib"]))
     runs = env_int("SCALE_START_RUNS", 3)
     T = env_float("SCALE_OP_SECONDS", 3.0)
+    budget = env_float("SCALE_SIZE_SECONDS", 300.0)
+
+    def over(name):
+        """A skipped Result when the size's time is used up, else None."""
+        if time.perf_counter() - t0 <= budget:
+            return None
+        res = Result(name)
+        res.error = "skipped: the size had used its %.0f s (SCALE_SIZE_SECONDS)" % budget
+        return res
+
     timeout = env_float("SCALE_TIMEOUT_S", 30.0)
 
     # A: cold starts, each on a fresh data directory; the last one stays up for reset
@@ -556,7 +568,8 @@ def measure_size(binary, size, work, run_id, log):
                            for f in os.listdir(cold_dir)) / MIB / MIB
     cl = Client(srv.port, timeout)
     if selected("admin.reset"):
-        res = run_op(cl, "admin.reset", lambda i: A("POST", "/__admin/reset"), 200, 3, 2 * T)
+        res = over("admin.reset") or run_op(
+            cl, "admin.reset", lambda i: A("POST", "/__admin/reset"), 200, 3, 2 * T)
         out["results"]["admin.reset"] = res
         log("  admin.reset: %s" % fmt_res(res))
     cl.close()
@@ -586,7 +599,7 @@ def measure_size(binary, size, work, run_id, log):
                 out["results"][name] = Result(name)
                 out["results"][name].error = "the server exited (%s)" % srv.proc.returncode
                 continue
-            res = run_op(cl, name, make, expect, samples, seconds, check)
+            res = over(name) or run_op(cl, name, make, expect, samples, seconds, check)
             out["results"][name] = res
             out["rss"]["B.max_after_" + name] = srv.status()
             log("  %s: %s" % (name, fmt_res(res)))
@@ -639,6 +652,8 @@ def verdict(name, res, size):
         return ""
     if res is None:
         return ""
+    if res.error.startswith("skipped"):
+        return "SKIP"
     if not res.times:
         return "MISS" if "timeout" in res.error else "ERR"
     kind, value = TARGETS[name]
@@ -699,7 +714,9 @@ def report(runs, fixture_reset, meta):
         for i, r in enumerate(runs):
             res = r["results"].get(name)
             if res is None or not res.times:
-                cell = "-" if res is None else ("timeout" if "timeout" in res.error else "error")
+                cell = "-" if res is None else ("timeout" if "timeout" in res.error else
+                                                "skipped" if res.error.startswith("skipped")
+                                                else "error")
             else:
                 cell = "%s / %s (%d)" % (ms(res.p(50)), ms(res.p(99)), len(res.times))
                 if TARGETS.get(name, ("", 0))[0] == "us_row":

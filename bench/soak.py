@@ -11,7 +11,7 @@ at each quarter (250,000 requests); after each quarter the server's VmRSS, VmHWM
 RssFile are read from /proc/PID/status. Targets: VmRSS under 100 MB at every quarter, and no
 growth from the second quarter to the fourth (at most 5 % or 2 MiB, whichever is larger).
 
-Bounded: SOAK_MAX_SECONDS (360) of load at most; a soak cut short by it is reported as such.
+Bounded: SOAK_MAX_SECONDS (300) of load at most; a soak cut short by it is reported as such.
 Environment: UNDERSTUDY (binary), SOAK_REQUESTS, SOAK_MAX_SECONDS.
 """
 import argparse
@@ -53,7 +53,7 @@ def main():
     binary = os.path.realpath(a.bin or os.path.join(ROOT, "build", "understudy"))
     if not os.access(binary, os.X_OK):
         sys.exit("soak.py: no executable at %s" % binary)
-    max_s = float(os.environ.get("SOAK_MAX_SECONDS", "360"))
+    max_s = float(os.environ.get("SOAK_MAX_SECONDS", "300"))
     quarter = a.requests // 4
     load = open("/proc/loadavg").read().split()[0]
     work = tempfile.mkdtemp(prefix="understudy-soak.")
