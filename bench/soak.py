@@ -18,7 +18,6 @@ import argparse
 import datetime
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import bench  # noqa: E402
-from scale import proc_status, Server  # noqa: E402
+from scale import Server  # noqa: E402
 
 LIMIT_KB = 100e6 / 1024  # 100 MB
 
