@@ -692,7 +692,9 @@ def report(runs, fixture_reset, meta):
     L.append("")
     L.append("p50 / p99 in ms from one client on one keep-alive connection (n = samples); "
              "growth = p50 at this size / p50 at the size before; the verdict compares p50 "
-             "with the target (targets are for 100,000 contacts; us/row = p50 / N).")
+             "with the target (targets are for 100,000 contacts; us/row = p50 / N). Guayaba "
+             "has no delete route (the vendor deletes in its dashboard), so deletes are RASL's; "
+             "Convoso's search has no paging, so its list is every status and is judged per row.")
     L.append("")
     head = "| operation | target |"
     sep = "|---|---|"
