@@ -5,6 +5,10 @@
 #               between, the fuzz targets' regression inputs and a few seconds of each target
 #   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60), going on
 #               past crashes; findings land in build-fuzz/fuzz-work/crashes/<target>/
+#   make bench  build, then every benchmark (bench/all.sh): the read and write bars against
+#               nginx, the 1,000,000-request soak and the scale run at 1,000, 10,000 and
+#               100,000 contacts; 5-15 minutes. BENCH_PARTS=bars,soak,scale and
+#               BENCH_SIZES=1000,10000 pick a subset; results land in bench/results*.md
 #   make container-check      build the Dockerfile with podman, run it, check health and stop
 #   make fresh-machine-check  run `make test` on a clean clone in a brand-new Debian 12 container
 # Pass flags to the server with ARGS, e.g. make run ARGS="--clock 2026-01-01T00:00:00Z".
@@ -69,7 +73,7 @@ fuzz: build-fuzz
 	[ -z "$$failed" ] || { echo "findings in:$$failed"; exit 1; }
 
 bench: build
-	bench/run.sh
+	bench/all.sh
 
 container-check:
 	tools/container-check

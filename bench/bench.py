@@ -8,9 +8,9 @@
       200 of GET P (tight loop of raw sockets, no fork per try), then SIGTERM it and
       time the exit. Prints `READY median_ms=... min_ms=... max_ms=... stop_median_ms=...
       exit_codes=...`.
-  bench.py watch PORT --at S [--at S ...]
+  bench.py watch PORT --at S [--at S ...] [--epoch T]
       sample the kernel's per-socket counters (ss -ti) of the established client
-      sockets to PORT at S seconds after start; prints `SOCKETS total=... served=...
+      sockets to PORT at S seconds after start (or after the wall-clock instant T); prints `SOCKETS total=... served=...
       progressing=... min_bytes=... max_bytes=...`. served = sockets that had received
       any byte at the last sample; progressing = sockets whose bytes_received grew
       between the first and the last sample.
@@ -123,10 +123,12 @@ def ss_sample(port):
 
 
 def cmd_watch(a):
-    start = time.monotonic()
+    # With --epoch the offsets count from that wall-clock instant (the caller's, taken just
+    # before it started the load): on two busy cores this process may start seconds late.
+    start = a.epoch if a.epoch is not None else time.time()
     samples = []
     for at in sorted(a.at):
-        delay = start + at - time.monotonic()
+        delay = start + at - time.time()
         if delay > 0:
             time.sleep(delay)
         samples.append(ss_sample(a.port))
@@ -220,6 +222,7 @@ def main():
     w = sub.add_parser("watch")
     w.add_argument("port", type=int)
     w.add_argument("--at", type=float, action="append", required=True)
+    w.add_argument("--epoch", type=float, default=None)
     c = sub.add_parser("conncheck")
     c.add_argument("port", type=int)
     c.add_argument("path")

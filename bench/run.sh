@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: one benchmark run of understudy against nginx serving the same bytes.
 #
-# Loopback only (127.0.0.1), bounded (about a minute, well under 3), as root on Debian 12.
+# Loopback only (127.0.0.1), bounded (about 1.5 minutes, well under 3), as root on Debian 12.
 # Not a test and not run by CI: it measures, prints a table and writes bench/results.md.
+# understudy runs in its default configuration: the text request log on (its stdout, written
+# to a file) and the journal on.
 #
 #   bench/run.sh                      # uses build/understudy if it was compiled with -O,
 #                                     # else builds a Release copy in build-bench/
@@ -14,7 +16,9 @@
 #   NGINX_WORKERS    nginx worker_processes (default auto = one per core, 2 here: both
 #                    servers may then use every core, as understudy's threads can)
 #   BENCH_DURATION   seconds of each measured wrk run (default 10)
+#   BENCH_WIDE       connections of the wide read run (default 200; 0 skips it)
 #   READY_RUNS       start-up timings to take the median of (default 10)
+#   BENCH_LOG        --log format of the measured server (default text; its stdout is a file)
 #
 # What it does: (a) binary; (b) median ms from exec to the first 200 of
 # GET /__admin/health; (c) idle RSS; (d) fetch GET /contacts/statuses once, serve those
@@ -22,7 +26,10 @@
 # (e) wrk -t2 -c50 -d10s --latency against both with the same Lua script, while the
 # kernel's per-socket counters of wrk's 50 connections are sampled (ss) to count the
 # connections that got answers; then a 50-connection keep-alive client (bench.py
-# conncheck) as a second count; (f) RSS after load; (g) table + PASS/MISS, results.md.
+# conncheck) as a second count; the same with 200 connections (wrk -c200); then the
+# writes: wrk -c50 with bench/write.lua, Guayaba POST /contacts with a phone number no
+# other request used, against understudy alone (its rate is compared with nginx's read
+# rate); (f) RSS after load; (g) table + PASS/MISS, results.md.
 set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +37,7 @@ ROOT=$(dirname "$HERE")
 API_KEY=gua_demo0002_key
 ENDPOINT=/contacts/statuses
 CONNS=50
+WIDE=${BENCH_WIDE:-200}
 WRK_THREADS=2
 DURATION=${BENCH_DURATION:-10}
 READY_RUNS=${READY_RUNS:-10}
@@ -37,6 +45,8 @@ NGINX_WORKERS=${NGINX_WORKERS:-auto}
 PY=python3
 BENCHPY="$HERE/bench.py"
 LUA="$HERE/wrk.lua"
+WRITE_LUA="$HERE/write.lua"
+WRITE_PATH=/contacts
 
 say() { printf '== %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -112,14 +122,9 @@ EXTRA=(${UNDERSTUDY_ARGS:-})
 export TMPDIR=$TMP   # understudy's private LMDB environment (no --data-dir) lands here
 say "binary: $BIN ($BUILD_NOTE)"
 
-# --log off where the binary has it; else the request log goes to /dev/null.
-LOGARGS=(--log off)
-if ! "$PY" "$BENCHPY" ready --runs 1 --errdir "$TMP" -- "$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" \
-     >/dev/null 2>"$TMP/probe.err"; then
-  LOGARGS=()
-  say "'--log off' not accepted ($(head -c 200 "$TMP/probe.err" | tr '\n' ' ')); request log to /dev/null"
-fi
-LOG_NOTE=${LOGARGS[*]:-"request log to /dev/null"}
+# The defaults: the request log on (text, or BENCH_LOG=json|off), written to a file; journal on.
+LOGARGS=(--log "${BENCH_LOG:-text}")
+LOG_NOTE="--log ${BENCH_LOG:-text} to a file, journal on"
 
 # ---- (b) exec to first 200 of /__admin/health -------------------------------------------
 say "start-up: $READY_RUNS runs, exec to first 200 of GET /__admin/health"
@@ -150,7 +155,7 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
 US_PORT=$(port)
 US_URL=http://127.0.0.1:$US_PORT
-"$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" --listen "127.0.0.1:$US_PORT" >/dev/null 2>"$TMP/understudy.err" &
+"$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" --listen "127.0.0.1:$US_PORT" >"$TMP/understudy.log" 2>"$TMP/understudy.err" &
 US_PID=$!
 PIDS+=("$US_PID")
 wait_200 "$US_URL/__admin/health" "$US_PID" \
@@ -209,34 +214,50 @@ NG_CT=$(curl -s -o /dev/null -w '%{content_type}' "$NG_URL$ENDPOINT")
 say "nginx pid $NG_PID on $NG_URL: worker_processes $NGINX_WORKERS, same $BODY_BYTES bytes, Content-Type: $NG_CT"
 
 # ---- (e) load -------------------------------------------------------------------------------
-run_load() { # name port
-  local name=$1 p=$2 url="http://127.0.0.1:$2$ENDPOINT" wpid
+run_load() { # name port conns [lua path args...]: a warm-up, then the measured run
+  local name=$1 p=$2 c=$3 lua=${4:-$LUA} path=${5:-$ENDPOINT} wpid
+  local url="http://127.0.0.1:$p$path"
+  shift $(( $# < 5 ? $# : 5 ))
   say "$name: wrk warm-up 2s"
-  BENCH_API_KEY=$API_KEY wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$LUA" "$url" >/dev/null
-  say "$name: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency (sockets sampled at 3s and $((DURATION - 2))s)"
-  "$PY" "$BENCHPY" watch "$p" --at 3 --at $((DURATION - 2)) >"$TMP/$name.sockets" &
+  BENCH_API_KEY=$API_KEY wrk -t"$WRK_THREADS" -c"$c" -d2s -s "$lua" "$url" ${1:+-- "$1"} >/dev/null
+  say "$name: wrk -t$WRK_THREADS -c$c -d${DURATION}s --latency (sockets sampled at 3s and $((DURATION - 2))s)"
+  # the sampler runs at a higher priority, and counts from now: wrk and the server keep
+  # both cores busy, and it would otherwise start (and sample) late
+  nice -n -10 "$PY" "$BENCHPY" watch "$p" --epoch "$(date +%s.%N)" --at 3 --at $((DURATION - 2)) \
+    >"$TMP/$name.sockets" &
   wpid=$!
   PIDS+=("$wpid")
-  BENCH_API_KEY=$API_KEY wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$LUA" "$url" \
-    | tee "$TMP/$name.wrk"
+  BENCH_API_KEY=$API_KEY wrk -t"$WRK_THREADS" -c"$c" -d"${DURATION}s" --latency -s "$lua" "$url" \
+    ${2:+-- "$2"} | tee "$TMP/$name.wrk"
   wait "$wpid" || die "$name: socket sampling failed"
   cat "$TMP/$name.sockets"
   grep -q '^WRK ' "$TMP/$name.wrk" || die "$name: wrk printed no summary line"
 }
-run_check() { # name port
-  say "$1: $CONNS keep-alive connections, 3s, each counted"
-  "$PY" "$BENCHPY" conncheck "$2" "$ENDPOINT" --conns "$CONNS" --seconds 3 \
+run_check() { # name port conns
+  say "$1: $3 keep-alive connections, 3s, each counted"
+  "$PY" "$BENCHPY" conncheck "$2" "$ENDPOINT" --conns "$3" --seconds 3 \
     --header "X-API-Key: $API_KEY" | tee "$TMP/$1.check"
 }
 
 [ "$DURATION" -ge 6 ] || die "BENCH_DURATION must be >= 6"
-run_load nginx "$NG_PORT"
-run_load understudy "$US_PORT"
+run_load nginx "$NG_PORT" "$CONNS"
+run_load understudy "$US_PORT" "$CONNS"
+run_check nginx "$NG_PORT" "$CONNS"
+run_check understudy "$US_PORT" "$CONNS"
+NAMES=(understudy nginx)
+if [ "$WIDE" -gt 0 ]; then
+  run_load nginx-wide "$NG_PORT" "$WIDE"
+  run_load understudy-wide "$US_PORT" "$WIDE"
+  run_check nginx-wide "$NG_PORT" "$WIDE"
+  run_check understudy-wide "$US_PORT" "$WIDE"
+  NAMES+=(understudy-wide nginx-wide)
+fi
+# the writes: the warm-up creates with phones of run 1, the measured run with those of run 2
+say "understudy-write: POST $WRITE_PATH with distinct phones (bench/write.lua)"
+run_load understudy-write "$US_PORT" "$CONNS" "$WRITE_LUA" "$WRITE_PATH" 1 2
 # ---- (f) RSS after load -----------------------------------------------------------------------
 LOAD_KB=$(rss_kb "$US_PID")
 HWM_KB=$(hwm_kb "$US_PID")
-run_check nginx "$NG_PORT"
-run_check understudy "$US_PORT"
 kill -0 "$US_PID" 2>/dev/null || die "understudy died during the run"
 US_ERRLINES=$(wc -l <"$TMP/understudy.err")
 
@@ -244,7 +265,7 @@ US_ERRLINES=$(wc -l <"$TMP/understudy.err")
 f1() { awk -v v="$1" 'BEGIN{printf "%.0f", v}'; }
 ms() { awk -v v="$1" 'BEGIN{printf "%.2f", v/1000}'; }
 declare -A R
-for n in nginx understudy; do
+for n in "${NAMES[@]}" understudy-write; do
   R[$n.rps]=$(kv "$TMP/$n.wrk" rps)
   R[$n.p50]=$(kv "$TMP/$n.wrk" p50_us)
   R[$n.p99]=$(kv "$TMP/$n.wrk" p99_us)
@@ -255,6 +276,7 @@ for n in nginx understudy; do
   R[$n.served]=$(kv "$TMP/$n.sockets" served)
   R[$n.sockets]=$(kv "$TMP/$n.sockets" total)
   R[$n.progress]=$(kv "$TMP/$n.sockets" progressing)
+  [ -f "$TMP/$n.check" ] || continue
   R[$n.cserved]=$(kv "$TMP/$n.check" served)
   R[$n.cmin]=$(kv "$TMP/$n.check" min)
   R[$n.cmax]=$(kv "$TMP/$n.check" max)
@@ -266,11 +288,21 @@ P_RATIO=$(pf "$RATIO >= 0.6")
 P_CONNS=$(pf "${R[understudy.served]} == $CONNS && ${R[understudy.cserved]} == $CONNS")
 P_P99=$(pf "${R[understudy.p99]} < 5000")
 P_READY=$(pf "$READY_MS < 50")
+WRATIO=$(awk -v a="${R[understudy-write.rps]}" -v b="${R[nginx.rps]}" 'BEGIN{printf "%.2f", a/b}')
+P_WRATIO=$(pf "$WRATIO >= 0.3")
+P_WERR=$(pf "${R[understudy-write.err]} == 0 && ${R[understudy-write.non2xx]} == 0")
+if [ "$WIDE" -gt 0 ]; then
+  WRATIO_W=$(awk -v a="${R[understudy-wide.rps]}" -v b="${R[nginx-wide.rps]}" 'BEGIN{printf "%.2f", a/b}')
+  P_RATIO_W=$(pf "$WRATIO_W >= 0.6")
+  P_CONNS_W=$(pf "${R[understudy-wide.served]} == $WIDE && ${R[understudy-wide.cserved]} == $WIDE")
+  P_P99_W=$(pf "${R[understudy-wide.p99]} < 5000")
+fi
 P_RSS=$(pf "$IDLE_KB < 10240")
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
 DIRTY=""
-if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null || true)" ]; then DIRTY=" (work tree modified)"; fi
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench/results*.md' \
+           2>/dev/null || true)" ]; then DIRTY=" (work tree modified)"; fi
 CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 
 {
@@ -283,21 +315,47 @@ CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
   echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') serves the same bytes as a static file: worker_processes $NGINX_WORKERS,"
   echo "access_log off, keep-alive, sendfile, Content-Type application/json. Client and servers share the $(nproc) cores."
   echo
-  echo "| | understudy | nginx |"
-  echo "|---|---:|---:|"
-  echo "| requests/s | $(f1 "${R[understudy.rps]}") | $(f1 "${R[nginx.rps]}") |"
-  echo "| p50 latency (ms) | $(ms "${R[understudy.p50]}") | $(ms "${R[nginx.p50]}") |"
-  echo "| p99 latency (ms) | $(ms "${R[understudy.p99]}") | $(ms "${R[nginx.p99]}") |"
-  echo "| max latency (ms) | $(ms "${R[understudy.max]}") | $(ms "${R[nginx.max]}") |"
-  echo "| connections served of $CONNS during wrk (ss) | ${R[understudy.served]} | ${R[nginx.served]} |"
-  echo "| connections still answered between 3 s and $((DURATION - 2)) s | ${R[understudy.progress]} | ${R[nginx.progress]} |"
-  echo "| connections served of $CONNS, keep-alive check (3 s) | ${R[understudy.cserved]} | ${R[nginx.cserved]} |"
-  echo "| answers per connection in the check (min-max) | ${R[understudy.cmin]}-${R[understudy.cmax]} | ${R[nginx.cmin]}-${R[nginx.cmax]} |"
-  echo "| wrk socket errors / non-2xx | ${R[understudy.err]} / ${R[understudy.non2xx]} | ${R[nginx.err]} / ${R[nginx.non2xx]} |"
+  hdr="| | understudy | nginx |"; sep="|---|---:|---:|"
+  if [ "$WIDE" -gt 0 ]; then hdr="$hdr understudy -c$WIDE | nginx -c$WIDE |"; sep="$sep---:|---:|"; fi
+  echo "$hdr"
+  echo "$sep"
+  row() { # label key [fmt]
+    local line="| $1 |" n v
+    for n in "${NAMES[@]}"; do
+      v=${R[$n.$2]:-}
+      case ${3:-} in f1) v=$(f1 "$v") ;; ms) v=$(ms "$v") ;; esac
+      line="$line $v |"
+    done
+    echo "$line"
+  }
+  row "requests/s" rps f1
+  row "p50 latency (ms)" p50 ms
+  row "p99 latency (ms)" p99 ms
+  row "max latency (ms)" max ms
+  row "connections served during wrk (ss)" served
+  row "connections still answered between 3 s and $((DURATION - 2)) s" progress
+  row "connections served, keep-alive check (3 s)" cserved
+  line="| answers per connection in the check (min-max) |"
+  for n in "${NAMES[@]}"; do line="$line ${R[$n.cmin]}-${R[$n.cmax]} |"; done
+  echo "$line"
+  line="| wrk socket errors / non-2xx |"
+  for n in "${NAMES[@]}"; do line="$line ${R[$n.err]} / ${R[$n.non2xx]} |"; done
+  echo "$line"
+  echo
+  echo "Writes: \`wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency -s bench/write.lua\`, Guayaba \`POST $WRITE_PATH\`,"
+  echo "each request a new contact (a phone number no other request used), against understudy only."
+  echo
+  echo "| writes | understudy |"
+  echo "|---|---:|"
+  echo "| requests/s | $(f1 "${R[understudy-write.rps]}") |"
+  echo "| p50 / p99 / max latency (ms) | $(ms "${R[understudy-write.p50]}") / $(ms "${R[understudy-write.p99]}") / $(ms "${R[understudy-write.max]}") |"
+  echo "| wrk socket errors / non-2xx | ${R[understudy-write.err]} / ${R[understudy-write.non2xx]} |"
+  echo "| connections served during wrk (ss) | ${R[understudy-write.served]} |"
   echo
   echo "| understudy | value |"
   echo "|---|---:|"
   echo "| requests/s ratio understudy/nginx | $RATIO |"
+  echo "| write requests/s / nginx read requests/s | $WRATIO |"
   echo "| exec to first 200 of /__admin/health, median of $READY_RUNS (ms) | $READY_MS (max $READY_MAX) |"
   echo "| SIGTERM to exit, median (ms); exit codes | $STOP_MS; $EXIT_CODES |"
   echo "| RSS idle (MiB) | $(mib "$IDLE_KB") |"
@@ -308,6 +366,13 @@ CPU=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
   echo "| requests/s ratio >= 0.6 | $RATIO | $P_RATIO |"
   echo "| $CONNS/$CONNS keep-alive connections served | ${R[understudy.served]} (wrk), ${R[understudy.cserved]} (check) | $P_CONNS |"
   echo "| p99 < 5 ms | $(ms "${R[understudy.p99]}") ms | $P_P99 |"
+  if [ "$WIDE" -gt 0 ]; then
+    echo "| -c$WIDE: requests/s ratio >= 0.6 | $WRATIO_W | $P_RATIO_W |"
+    echo "| -c$WIDE: $WIDE/$WIDE keep-alive connections served | ${R[understudy-wide.served]} (wrk), ${R[understudy-wide.cserved]} (check) | $P_CONNS_W |"
+    echo "| -c$WIDE: p99 < 5 ms | $(ms "${R[understudy-wide.p99]}") ms | $P_P99_W |"
+  fi
+  echo "| writes: requests/s >= 0.3 of nginx's read rate | $WRATIO | $P_WRATIO |"
+  echo "| writes: every answer a 2xx, no socket error | ${R[understudy-write.err]} / ${R[understudy-write.non2xx]} | $P_WERR |"
   echo "| ready < 50 ms | $READY_MS ms | $P_READY |"
   echo "| idle RSS < 10 MB | $(mib "$IDLE_KB") MiB | $P_RSS |"
 } >"$HERE/results.md"
