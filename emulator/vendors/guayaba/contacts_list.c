@@ -24,9 +24,10 @@
  * shows. What no group serves on its own -- a search, several statuses or campaigns, a filter
  * with a sort other than the default, both filters at once -- walks the smallest group that
  * holds the answer in its order and tests each contact on its stored text, parsing only what it
- * shows (or what it cannot read without parsing: a member with escapes). Such a walk stops at
- * the end of the page when the total is a sum of counts (one status or campaign filter of
- * several values), and reads the whole group otherwise (a search, both filters together). */
+ * shows (or what it cannot read without parsing: a member with escapes), and stops at the end
+ * of the page. Its total is a sum of counts when one filter of several values is left (status=
+ * a,b); otherwise (a search, both filters together) one pass over the table in key order, with
+ * no seek per contact, tests every contact of the tenant to count them. */
 #include "guayaba.h"
 
 #include <stdint.h>
@@ -50,6 +51,8 @@
 #define SORT_KEEP 98
 /* Sorts after every reversed value: where a filter group puts contacts without a createdAt. */
 #define SORT_LAST "\xff\xff"
+/* What testing a contact a walk meets costs, against one a pass over the table reads. */
+#define WALK_COST 4
 /* Room for a group: what the store keeps, and more (a longer one is never used). */
 #define GROUP_SIZE (STORE_INDEX_PART + 64)
 
@@ -249,6 +252,7 @@ struct contact_filter {
     const json_t *statuses, *campaigns;
     const char *search; /* non-empty */
     int by_name, by_phone;
+    int live; /* test deletedAt too: for a pass over the table, which holds deleted contacts */
 };
 
 static int in_list(const json_t *list, const char *value)
@@ -282,8 +286,9 @@ static int keeps_doc(const struct contact_filter *f, const json_t *doc)
 }
 
 /* The members a filter reads, as raw JSON text in a stored contact (NULL when absent). */
-enum { RAW_STATUS, RAW_CAMPAIGN, RAW_NAME, RAW_PHONE, RAW_MEMBERS };
-static const char *const raw_names[RAW_MEMBERS] = {"status", "campaignId", "name", "phoneNumber"};
+enum { RAW_STATUS, RAW_CAMPAIGN, RAW_NAME, RAW_PHONE, RAW_DELETED, RAW_MEMBERS };
+static const char *const raw_names[RAW_MEMBERS] = {"status", "campaignId", "name", "phoneNumber",
+                                                   "deletedAt"};
 
 struct raw_contact {
     const char *text[RAW_MEMBERS];
@@ -337,9 +342,10 @@ static size_t skip_value(const char *s, size_t i, size_t len)
     return 0;
 }
 
-/* Finds the members of r in the stored contact s (len bytes): EMU_OK, or EMU_INVALID when the
- * text is not an object this reader follows (then the contact is parsed instead). */
-static int raw_read(const char *s, size_t len, struct raw_contact *r)
+/* Finds the members of r that wanted (a bit per member) names in the stored contact s (len
+ * bytes), reading no further than the last of them: EMU_OK, or EMU_INVALID when the text is
+ * not an object this reader follows (then the contact is parsed instead). */
+static int raw_read(const char *s, size_t len, unsigned wanted, struct raw_contact *r)
 {
     size_t i = skip_space(s, 0, len);
 
@@ -365,8 +371,11 @@ static int raw_read(const char *s, size_t len, struct raw_contact *r)
                 memcmp(s + key, raw_names[m], key_end - 1 - key) == 0) {
                 r->text[m] = s + i;
                 r->len[m] = end - i;
+                wanted &= ~(1u << m);
             }
         }
+        if (wanted == 0)
+            return EMU_OK; /* stored by jansson, a contact names each member once */
         i = skip_space(s, end, len);
         if (i < len && s[i] == '}')
             return EMU_OK;
@@ -427,10 +436,17 @@ static int keeps_raw(const struct contact_filter *f, const char *val, size_t vle
     struct raw_contact r;
     const char *text;
     size_t len;
+    unsigned wanted =
+        (f->statuses ? 1u << RAW_STATUS : 0) | (f->campaigns ? 1u << RAW_CAMPAIGN : 0) |
+        (f->search && f->by_name ? 1u << RAW_NAME : 0) |
+        (f->search && f->by_phone ? 1u << RAW_PHONE : 0) | (f->live ? 1u << RAW_DELETED : 0);
     int s;
 
-    if (raw_read(val, vlen, &r) != EMU_OK)
+    if (raw_read(val, vlen, wanted, &r) != EMU_OK)
         return -1;
+    if (f->live && r.text[RAW_DELETED] != NULL &&
+        (r.len[RAW_DELETED] != 4 || memcmp(r.text[RAW_DELETED], "null", 4) != 0))
+        return 0;
     if (f->statuses != NULL) {
         if ((s = raw_string(&r, RAW_STATUS, &text, &len)) <= 0)
             return s;
@@ -465,14 +481,15 @@ struct source {
 };
 
 /* What a walk gathers: a page of contacts that pass filter (every one when NULL), after skip of
- * them, and how many passed. */
+ * them. */
 struct page {
     struct req *req;
     const struct contact_filter *filter;
     uint64_t skip;
-    int room;      /* contacts the page still takes */
-    int count_all; /* go on to the end of the walk, counting */
-    uint64_t passed;
+    int room;         /* contacts the page still takes */
+    uint64_t total;   /* contacts the walk can meet: it ends at the last */
+    int count_all;    /* the total is not known: walk to the end, counting */
+    uint64_t met;     /* contacts that passed */
     json_t *contacts; /* the page's contacts, as stored */
     const char *key;  /* the contact being read */
     int done;
@@ -487,8 +504,7 @@ static int take(struct page *p, const char *val, size_t vlen, json_t *parsed)
         return EMU_STORE;
     if (json_array_append_new(p->contacts, doc) != 0)
         return EMU_NOMEM;
-    if (--p->room == 0 && !p->count_all)
-        p->done = 1;
+    p->room--;
     return EMU_OK;
 }
 
@@ -509,12 +525,12 @@ static int test_stored(const char *key, size_t klen, const char *val, size_t vle
         keep = keeps_doc(p->filter, doc);
     }
     if (keep) {
-        p->passed++;
+        p->met++;
         if (p->skip > 0)
             p->skip--;
         else if (p->room > 0)
             rc = take(p, val, vlen, doc);
-        else if (!p->count_all)
+        if (!p->count_all && (p->room == 0 || p->met == p->total))
             p->done = 1;
     }
     json_decref(doc);
@@ -550,6 +566,32 @@ static int walk(struct req *req, const struct source *src, uint64_t offset, stru
         offset = 0;
     }
     return EMU_OK;
+}
+
+/* Counts the contacts of the table that pass a filter, in the table's order: a read without a
+ * seek per contact, for a total no count gives. */
+struct tally {
+    const struct contact_filter *filter;
+    uint64_t n;
+};
+
+static int count_stored(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    struct tally *t = arg;
+    int keep = keeps_raw(t->filter, val, vlen);
+
+    (void)key;
+    (void)klen;
+    if (keep < 0) {
+        json_t *doc = json_loadb(val, vlen, 0, NULL);
+
+        if (doc == NULL)
+            return EMU_STORE;
+        keep = keeps_doc(t->filter, doc);
+        json_decref(doc);
+    }
+    t->n += (uint64_t)keep;
+    return 0;
 }
 
 /* ---- choosing the group ---- */
@@ -669,8 +711,12 @@ static int count_union(struct req *req, const char *kind, const json_t *list, ui
 static int read_page(struct req *req, const struct contact_query *q, uint64_t first, struct page *p,
                      uint64_t *total)
 {
-    struct contact_filter f = {q->statuses, q->campaigns, NULL, q->by_name, q->by_phone};
+    struct contact_filter f = {q->statuses, q->campaigns, NULL, q->by_name, q->by_phone, 0};
+    struct contact_filter all;
+    struct tally tally = {&all, 0};
     struct source src;
+    char prefix[80];
+    uint64_t contacts;
     int known = 0, rc;
 
     *total = 0;
@@ -679,7 +725,10 @@ static int read_page(struct req *req, const struct contact_query *q, uint64_t fi
         return EMU_OK; /* "status=," keeps no contact */
     if (q->search != NULL && q->search[0] != '\0')
         f.search = q->search;
+    all = f;
+    all.live = 1;
     rc = source_sorted(req, q, &src);
+    contacts = source_total(&src);
     if (rc == EMU_OK && strcmp(q->sort_by, "createdAt") == 0 && q->descending) {
         rc = source_narrower(req, "status", q->statuses, &src);
         if (rc == EMU_OK)
@@ -692,22 +741,31 @@ static int read_page(struct req *req, const struct contact_query *q, uint64_t fi
     if (src.by_campaign)
         f.campaigns = NULL;
     if (f.statuses == NULL && f.campaigns == NULL && f.search == NULL) {
-        *total = source_total(&src);
+        *total = p->total = source_total(&src);
         return first < *total ? walk(req, &src, first, p) : EMU_OK;
     }
-    /* One filter over the sort order: its total is its groups' counts. */
+    /* One filter over the sort order: its total is its groups' counts. Otherwise a pass over
+     * the table counts, unless the group is small enough that walking it to the end costs less
+     * (a walk seeks each contact; the pass reads the tenant's in a row). */
     if (f.search == NULL && (f.statuses == NULL) != (f.campaigns == NULL) && src.ngroups == 2)
         rc = f.statuses ? count_union(req, "status", f.statuses, total, &known)
                         : count_union(req, "campaign", f.campaigns, total, &known);
+    if (rc == EMU_OK && !known && source_total(&src) * WALK_COST >= contacts) {
+        snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
+        rc = store_scan_raw(req->txn, GUAYABA_CONTACTS, prefix, count_stored, &tally);
+        *total = tally.n;
+        known = 1;
+    }
     if (rc != EMU_OK || (known && first >= *total))
         return rc;
     p->filter = &f;
     p->skip = first;
+    p->total = *total;
     p->count_all = !known;
     rc = walk(req, &src, 0, p);
     p->filter = NULL;
     if (!known)
-        *total = p->passed;
+        *total = p->met;
     return rc;
 }
 
