@@ -498,7 +498,7 @@ struct page {
 /* Takes the contact the walk is at, parsed from its stored text, when the page has room. */
 static int take(struct page *p, const char *val, size_t vlen, json_t *parsed)
 {
-    json_t *doc = parsed ? json_incref(parsed) : json_loadb(val, vlen, 0, NULL);
+    json_t *doc = parsed ? json_incref(parsed) : json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
 
     if (doc == NULL)
         return EMU_STORE;
@@ -519,7 +519,7 @@ static int test_stored(const char *key, size_t klen, const char *val, size_t vle
         return EMU_STORE; /* an index entry without its contact */
     keep = p->filter ? keeps_raw(p->filter, val, vlen) : 1;
     if (keep < 0) {
-        doc = json_loadb(val, vlen, 0, NULL);
+        doc = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
         if (doc == NULL)
             return EMU_STORE;
         keep = keeps_doc(p->filter, doc);
@@ -583,7 +583,7 @@ static int count_stored(const char *key, size_t klen, const char *val, size_t vl
     (void)key;
     (void)klen;
     if (keep < 0) {
-        json_t *doc = json_loadb(val, vlen, 0, NULL);
+        json_t *doc = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
 
         if (doc == NULL)
             return EMU_STORE;
