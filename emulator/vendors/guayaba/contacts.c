@@ -1,11 +1,11 @@
-/* contacts.c -- Guayaba contacts: list, create (an upsert by phone), update by phone or by id,
- * and fulfil.
+/* contacts.c -- Guayaba contacts: create (an upsert by phone), update by phone or by id, and
+ * fulfil; the list is contacts_list.c's.
  *
  * A stored contact is {id, name, phoneNumber, timezone, status, customVariables, campaignId,
  * createdAt, updatedAt, fulfilledAt, reAddedAt, deletedAt}. A contact with deletedAt set was
  * deleted in the vendor's dashboard: it is invisible to every call, and creating it again by
- * phone reactivates it (reAddedAt). guayaba.phones maps each phone number of a tenant to its
- * contact, so lookups by phone and the duplicate check cost one read. Each endpoint answers
+ * phone reactivates it (reAddedAt). The store's phone index maps each phone number of a tenant
+ * to its contact, so lookups by phone and the duplicate check cost a seek. Each endpoint answers
  * with the fields and key order the vendor's documentation shows for it. */
 #include "guayaba.h"
 
@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clock.h"
 #include "err.h"
@@ -31,7 +30,7 @@ static json_t *member(const json_t *doc, const char *key)
     return v ? v : json_null();
 }
 
-static int is_deleted(const json_t *contact)
+int guayaba_contact_deleted(const json_t *contact)
 {
     json_t *d = json_object_get(contact, "deletedAt");
 
@@ -138,24 +137,12 @@ static int opt_variables(struct res *res, const json_t *body, json_t **out)
     return EMU_OK;
 }
 
-/* Refuses a status name the tenant does not have, listing the ones it has. */
-static int known_status(struct req *req, struct res *res, const char *name)
-{
-    char names[512], clip[GUAYABA_CLIP_SIZE];
-
-    if (guayaba_statuses_known(req, name))
-        return EMU_OK;
-    guayaba_statuses_names(req, names, sizeof(names));
-    return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
-                    guayaba_clip(name, clip), names);
-}
-
 static int opt_status(struct req *req, struct res *res, const json_t *body, const char **out)
 {
     enum field_state s = field_string(body, "status", out);
     int rc = EMU_OK;
 
-    if (s == FIELD_OK && (rc = known_status(req, res, *out)) == EMU_OK)
+    if (s == FIELD_OK && (rc = guayaba_statuses_known_or_fail(req, res, *out)) == EMU_OK)
         return EMU_OK;
     *out = NULL;
     if (s == FIELD_ABSENT || s == FIELD_NULL)
@@ -173,27 +160,36 @@ static int given(const json_t *body, const char *key)
 
 /* ---- storage ---- */
 
-static int phone_key(const struct req *req, const char *phone, char *buf, size_t len)
+struct found_key {
+    char key[128];
+    int found;
+};
+
+static int take_key(const char *key, void *arg)
 {
-    return snprintf(buf, len, "%s/%s", req->tenant, phone) < (int)len ? EMU_OK : EMU_INVALID;
+    struct found_key *f = arg;
+
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    f->found = 1;
+    return 1;
 }
 
-/* *out is a new reference to the contact holding phone, deleted or not; EMU_NOT_FOUND. */
+/* *out is a new reference to the contact holding phone, deleted or not; EMU_NOT_FOUND. Of two
+ * contacts seeded with one number, the one with the greater id holds it. */
 static int find_by_phone(struct req *req, const char *phone, json_t **out)
 {
-    char key[128];
-    json_t *entry;
+    char group[128];
+    struct found_key f = {.found = 0};
+    struct store_range r = {.group = group, .descending = 1};
     int rc;
 
     *out = NULL;
-    if (phone_key(req, phone, key, sizeof(key)) != EMU_OK)
+    if (snprintf(group, sizeof(group), "%s/%s", req->tenant, phone) >= (int)sizeof(group))
         return EMU_NOT_FOUND;
-    rc = store_get(req->txn, GUAYABA_PHONES, key, &entry);
-    if (rc != EMU_OK)
-        return rc;
-    snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(entry, "id"));
-    json_decref(entry);
-    return store_get(req->txn, GUAYABA_CONTACTS, key, out);
+    rc = store_index_scan(req->txn, GUAYABA_CONTACTS, GUAYABA_PHONE_INDEX, &r, take_key, &f);
+    if (rc == EMU_OK && !f.found)
+        rc = EMU_NOT_FOUND;
+    return rc == EMU_OK ? store_get(req->txn, GUAYABA_CONTACTS, f.key, out) : rc;
 }
 
 /* Like find_by_phone, for the calls that only see live contacts: 404 in the vendor's words. */
@@ -201,7 +197,7 @@ static int live_by_phone(struct req *req, struct res *res, const char *phone, js
 {
     int rc = find_by_phone(req, phone, out);
 
-    if (rc == EMU_OK && is_deleted(*out)) {
+    if (rc == EMU_OK && guayaba_contact_deleted(*out)) {
         json_decref(*out);
         *out = NULL;
         rc = EMU_NOT_FOUND;
@@ -209,58 +205,13 @@ static int live_by_phone(struct req *req, struct res *res, const char *phone, js
     return rc == EMU_NOT_FOUND ? res_fail(res, EMU_NOT_FOUND, "Contact not found") : rc;
 }
 
-static int index_phone(struct req *req, const char *phone, const char *id)
-{
-    char key[128];
-    json_t *entry = json_pack("{s:s}", "id", id);
-    int rc = phone_key(req, phone, key, sizeof(key));
-
-    if (entry == NULL)
-        return EMU_NOMEM;
-    if (rc == EMU_OK)
-        rc = store_put(req->txn, GUAYABA_PHONES, key, entry);
-    json_decref(entry);
-    return rc;
-}
-
+/* Writes contact; the store keeps its index entries (contacts_list.c) in step. */
 static int save(struct req *req, json_t *contact)
 {
     char key[128];
 
     snprintf(key, sizeof(key), "%s/%s", req->tenant, jsonx_string(contact, "id"));
     return store_put(req->txn, GUAYABA_CONTACTS, key, contact);
-}
-
-struct index_build {
-    struct store_txn *txn;
-    const char *tenant;
-};
-
-static int index_one(const char *key, json_t *doc, void *arg)
-{
-    struct index_build *b = arg;
-    char pkey[128];
-    json_t *entry = json_pack("{s:s}", "id", jsonx_string(doc, "id"));
-    int rc;
-
-    (void)key;
-    if (entry == NULL)
-        return EMU_NOMEM;
-    snprintf(pkey, sizeof(pkey), "%s/%s", b->tenant, jsonx_string(doc, "phoneNumber"));
-    rc = store_put(b->txn, GUAYABA_PHONES, pkey, entry);
-    json_decref(entry);
-    return rc;
-}
-
-int guayaba_contacts_index(struct store_txn *txn, const char *tenant)
-{
-    struct index_build b = {txn, tenant};
-    char prefix[80];
-    int rc;
-
-    snprintf(prefix, sizeof(prefix), "%s/", tenant);
-    rc = store_del_prefix(txn, GUAYABA_PHONES, prefix);
-    return rc == EMU_OK ? store_scan(txn, GUAYABA_CONTACTS, prefix, index_one, &b) : rc;
 }
 
 /* EMU_OK when the tenant has campaign id; otherwise the vendor's 404. */
@@ -359,11 +310,11 @@ static int create_upsert(struct req *req, const struct create_input *in, json_t 
                       "customVariables", in->vars ? json_deep_copy(in->vars) : json_object(),
                       "campaignId", campaign_ref, "createdAt", now, "updatedAt", now, "fulfilledAt",
                       "reAddedAt", "deletedAt");
-        return *contact ? index_phone(req, in->phone, id) : EMU_NOMEM;
+        return *contact ? EMU_OK : EMU_NOMEM;
     }
     if (rc != EMU_OK)
         return rc;
-    if (is_deleted(*contact)) {
+    if (guayaba_contact_deleted(*contact)) {
         json_object_set_new(*contact, "deletedAt", json_null());
         json_object_set_new(*contact, "reAddedAt", json_string(now));
         json_object_set_new(*contact, "status", json_string("active"));
@@ -475,23 +426,17 @@ int guayaba_contacts_update_by_phone(struct req *req, struct res *res)
 
 /* ---- PUT /contacts/{id} ---- */
 
-/* PUT /contacts/{id} gives contact (id) the number phone: refused when another contact has it;
- * otherwise the phone index follows the number. */
-static int move_phone(struct req *req, struct res *res, const json_t *contact, const char *phone,
-                      const char *id)
+/* PUT /contacts/{id} may give a contact the number phone only when no other contact, deleted
+ * or not, has it; the phone index follows the number when the contact is saved. */
+static int phone_free(struct req *req, struct res *res, const char *phone)
 {
-    char old_key[128];
     json_t *other = NULL;
     int rc = find_by_phone(req, phone, &other);
 
     json_decref(other);
     if (rc == EMU_OK)
         return res_fail(res, EMU_BAD_REQUEST, "A contact with this phone number already exists");
-    if (rc != EMU_NOT_FOUND)
-        return rc;
-    phone_key(req, jsonx_string(contact, "phoneNumber"), old_key, sizeof(old_key));
-    rc = store_del(req->txn, GUAYABA_PHONES, old_key);
-    return rc == EMU_OK || rc == EMU_NOT_FOUND ? index_phone(req, phone, id) : rc;
+    return rc == EMU_NOT_FOUND ? EMU_OK : rc;
 }
 
 /* PUT /contacts/{id}'s answer for the updated contact. New. */
@@ -571,7 +516,7 @@ int guayaba_contacts_update_by_id(struct req *req, struct res *res)
         return rc;
     snprintf(key, sizeof(key), "%s/%s", req->tenant, id);
     rc = store_get(req->txn, GUAYABA_CONTACTS, key, &contact);
-    if (rc == EMU_OK && is_deleted(contact))
+    if (rc == EMU_OK && guayaba_contact_deleted(contact))
         rc = EMU_NOT_FOUND;
     if (rc == EMU_NOT_FOUND)
         rc = res_fail(res, EMU_NOT_FOUND, "Contact not found");
@@ -579,7 +524,7 @@ int guayaba_contacts_update_by_id(struct req *req, struct res *res)
         rc = need_campaign(req, res, u.campaign_id);
     if (rc == EMU_OK && u.phone != NULL &&
         strcmp(u.phone, jsonx_string(contact, "phoneNumber")) != 0)
-        rc = move_phone(req, res, contact, u.phone, id);
+        rc = phone_free(req, res, u.phone);
     if (rc != EMU_OK) {
         json_decref(contact);
         return rc;
@@ -617,247 +562,6 @@ int guayaba_contacts_fulfill(struct req *req, struct res *res)
     return res_json(res, 200,
                     json_pack("{s:b,s:s}", "success", 1, "message",
                               "Contact marked as fulfilled successfully"));
-}
-
-/* ---- GET /contacts ---- */
-
-/* The longest search text, and the longest status list (the tenant's statuses once over
- * fit in far less); longer values are refused, never cut. campaignId takes any number of ids. */
-#define SEARCH_MAX_BYTES      255
-#define STATUS_LIST_MAX_BYTES 2047
-
-struct contact_query {
-    json_t *statuses;   /* names to keep, or NULL for all */
-    json_t *campaigns;  /* campaign ids to keep, or NULL for all */
-    const char *search; /* "" for all; borrowed from the query object */
-    int by_name, by_phone;
-    const char *sort_by;
-    int descending;
-    json_t *hits;
-};
-
-/* Splits a comma-separated list into a new array of its non-empty trimmed items. */
-static json_t *split_list(const char *text)
-{
-    json_t *items = json_array();
-    const char *p = text;
-
-    while (items != NULL && *p != '\0') {
-        size_t n = strcspn(p, ",");
-        size_t start = 0, end = n;
-
-        while (start < end && p[start] == ' ')
-            start++;
-        while (end > start && p[end - 1] == ' ')
-            end--;
-        if (end > start)
-            json_array_append_new(items, json_stringn(p + start, end - start));
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    return items;
-}
-
-static int in_list(const json_t *list, const char *value)
-{
-    size_t i;
-    json_t *item;
-
-    json_array_foreach(list, i,
-                       item) if (value && strcmp(json_string_value(item), value) == 0) return 1;
-    return 0;
-}
-
-static int keep_contact(const char *key, json_t *doc, void *arg)
-{
-    struct contact_query *q = arg;
-
-    (void)key;
-    if (is_deleted(doc))
-        return 0;
-    if (q->statuses && !in_list(q->statuses, jsonx_string(doc, "status")))
-        return 0;
-    if (q->campaigns && !in_list(q->campaigns, jsonx_string(doc, "campaignId")))
-        return 0;
-    if (q->search != NULL && q->search[0]) {
-        const char *name = jsonx_string(doc, "name"), *phone = jsonx_string(doc, "phoneNumber");
-        int hit = (q->by_name && name && strcasestr(name, q->search)) ||
-                  (q->by_phone && phone && strstr(phone, q->search));
-
-        if (!hit)
-            return 0;
-    }
-    return json_array_append(q->hits, doc) == 0 ? 0 : EMU_NOMEM;
-}
-
-/* By the sort field, nulls last in either direction, then by id so pages never shuffle. */
-static int compare_contacts(const void *a, const void *b, void *arg)
-{
-    const struct contact_query *q = arg;
-    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    const char *vx = jsonx_string(x, q->sort_by), *vy = jsonx_string(y, q->sort_by);
-    int c;
-
-    if (vx == NULL || vy == NULL)
-        c = (vx == NULL) - (vy == NULL);
-    else
-        c = q->descending ? strcmp(vy, vx) : strcmp(vx, vy);
-    return c ? c : strcmp(jsonx_string(x, "id"), jsonx_string(y, "id"));
-}
-
-/* Reads an optional enum parameter: *out is NULL when absent or empty, else one of words
- * (NULL-terminated); anything else is the 400 "<name> must be one of: <words>". */
-static int query_word(struct res *res, const json_t *query, const char *name,
-                      const char *const *words, const char **out)
-{
-    char list[128] = "";
-    int rc = guayaba_query_string(res, query, name, out);
-
-    if (rc != EMU_OK || *out == NULL || (*out)[0] == '\0') {
-        *out = NULL;
-        return rc;
-    }
-    for (size_t i = 0; words[i] != NULL; i++) {
-        if (strcmp(*out, words[i]) == 0) {
-            *out = words[i];
-            return EMU_OK;
-        }
-        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", words[i]);
-    }
-    return res_fail(res, EMU_BAD_REQUEST, "%s must be one of: %s", name, list);
-}
-
-static int read_query(struct req *req, struct res *res, const json_t *query,
-                      struct contact_query *q)
-{
-    static const char *const search_by[] = {"name", "phone", NULL};
-    static const char *const sort_by[] = {"createdAt", "fulfilledAt", "reAddedAt", NULL};
-    static const char *const sort_order[] = {"asc", "desc", NULL};
-    const char *text, *word;
-    size_t i;
-    json_t *item;
-    int rc;
-
-    rc = guayaba_query_string(res, query, "status", &text);
-    if (rc == EMU_OK && text != NULL && strlen(text) > STATUS_LIST_MAX_BYTES)
-        return res_fail(res, EMU_BAD_REQUEST, "status is too long");
-    if (rc == EMU_OK && text != NULL && text[0]) {
-        q->statuses = split_list(text);
-        if (q->statuses == NULL)
-            return EMU_NOMEM;
-        json_array_foreach(q->statuses, i, item)
-        {
-            if ((rc = known_status(req, res, json_string_value(item))) != EMU_OK)
-                return rc;
-        }
-    }
-    if (rc == EMU_OK)
-        rc = guayaba_query_string(res, query, "campaignId", &text);
-    if (rc == EMU_OK && text != NULL && text[0]) {
-        q->campaigns = split_list(text);
-        if (q->campaigns == NULL)
-            return EMU_NOMEM;
-        json_array_foreach(q->campaigns, i, item)
-        {
-            if (!jsonx_is_uuid(json_string_value(item)))
-                return res_fail(res, EMU_BAD_REQUEST,
-                                "campaignId must be a UUID or a comma-separated list of UUIDs");
-        }
-    }
-    if (rc == EMU_OK)
-        rc = guayaba_query_string(res, query, "search", &q->search);
-    if (rc == EMU_OK && q->search != NULL && strlen(q->search) > SEARCH_MAX_BYTES)
-        return res_fail(res, EMU_BAD_REQUEST, "search is too long");
-    q->by_name = q->by_phone = 1;
-    if (rc == EMU_OK)
-        rc = query_word(res, query, "searchBy", search_by, &word);
-    if (rc == EMU_OK && word != NULL) {
-        q->by_name = strcmp(word, "name") == 0;
-        q->by_phone = !q->by_name;
-    }
-    if (rc == EMU_OK)
-        rc = query_word(res, query, "sortBy", sort_by, &word);
-    q->sort_by = rc == EMU_OK && word != NULL ? word : "createdAt";
-    if (rc == EMU_OK)
-        rc = query_word(res, query, "sortOrder", sort_order, &word);
-    q->descending = !(rc == EMU_OK && word != NULL && strcmp(word, "asc") == 0);
-    return rc;
-}
-
-/* {id, name} of a contact's campaign, looked up once per campaign per request. */
-static json_t *campaign_ref(struct req *req, json_t *cache, const char *id)
-{
-    json_t *hit = json_object_get(cache, id), *campaign;
-
-    if (hit == NULL) {
-        if (guayaba_campaigns_find(req, id, &campaign) == EMU_OK) {
-            hit = json_pack("{s:s,s:O}", "id", id, "name", member(campaign, "name"));
-            json_decref(campaign);
-        } else {
-            hit = json_null();
-        }
-        json_object_set_new(cache, id, hit);
-    }
-    return hit;
-}
-
-int guayaba_contacts_list(struct req *req, struct res *res)
-{
-    struct contact_query q = {0};
-    json_t **items = NULL, *contacts = json_array(), *cache = json_object(), *query = NULL;
-    char prefix[80];
-    int limit = 25, rc;
-    json_int_t page = 1;
-    uint64_t first;
-    size_t total = 0;
-
-    q.hits = json_array();
-    rc = q.hits && contacts && cache ? guayaba_query(req, res, &query) : EMU_NOMEM;
-    if (rc == EMU_OK)
-        rc = guayaba_paging(res, query, 25, &page, &limit);
-    if (rc == EMU_OK)
-        rc = read_query(req, res, query, &q);
-    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    if (rc == EMU_OK)
-        rc = store_scan(req->txn, GUAYABA_CONTACTS, prefix, keep_contact, &q);
-    if (rc == EMU_OK && (total = json_array_size(q.hits)) > 0) {
-        items = malloc(sizeof(*items) * total);
-        if (items == NULL)
-            rc = EMU_NOMEM;
-        for (size_t i = 0; items != NULL && i < total; i++)
-            items[i] = json_array_get(q.hits, i);
-        if (items != NULL)
-            qsort_r(items, total, sizeof(*items), compare_contacts, &q);
-    }
-    /* page is at most 2^53 and limit 100, so the product fits in 64 bits */
-    first = (uint64_t)(page - 1) * (uint64_t)limit;
-    for (uint64_t n = first; rc == EMU_OK && n < total && n < first + (uint64_t)limit; n++) {
-        const json_t *c = items[n];
-        json_t *ref = campaign_ref(req, cache, jsonx_string(c, "campaignId"));
-        json_t *campaigns = json_is_null(ref) ? json_array() : json_pack("[O]", ref);
-
-        json_array_append_new(
-            contacts, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:o*}", "id", member(c, "id"),
-                                "name", member(c, "name"), "phoneNumber", member(c, "phoneNumber"),
-                                "timezone", member(c, "timezone"), "status", member(c, "status"),
-                                "customVariables", member(c, "customVariables"), "createdAt",
-                                member(c, "createdAt"), "fulfilledAt", member(c, "fulfilledAt"),
-                                "reAddedAt", member(c, "reAddedAt"), "campaigns", campaigns));
-    }
-    free(items);
-    json_decref(q.hits);
-    json_decref(q.statuses);
-    json_decref(q.campaigns);
-    json_decref(cache);
-    json_decref(query); /* q.search was borrowed from it */
-    if (rc != EMU_OK) {
-        json_decref(contacts);
-        return rc;
-    }
-    return res_json(res, 200,
-                    json_pack("{s:o,s:{s:I,s:I,s:i}}", "contacts", contacts, "pagination", "total",
-                              (json_int_t)total, "page", page, "limit", limit));
 }
 
 /* ---- fixtures ---- */

@@ -185,6 +185,7 @@ const struct vendor vendor_guayaba = {
     .prefixes = guayaba_prefixes,
     .routes = guayaba_routes,
     .tables = guayaba_tables,
+    .indexes = guayaba_indexes,
     .credential_field = "api_key",
     .check_credential = guayaba_check_credential,
     .default_credentials = guayaba_default_credentials,
@@ -192,5 +193,4 @@ const struct vendor vendor_guayaba = {
     .authenticate = guayaba_authenticate,
     .reply_error = guayaba_reply_error,
     .body = VENDOR_BODY_EXPRESS,
-    .after_seed = guayaba_contacts_index,
 };

@@ -4,8 +4,10 @@
  *   guayaba.statuses   "<displayOrder:06>.<name>" -> the status object, in the vendor's key order
  *   guayaba.campaigns  "<id>" -> {id, name, status, appointmentScheduling, createdAt}
  *   guayaba.splitters  "<id>" -> {id, name, adminId, campaignIds[], next}
- *   guayaba.contacts   "<id>" -> the stored contact (see contacts.c)
- *   guayaba.phones     "<phoneNumber>" -> {"id"}: derived index, rebuilt after seeding */
+ *   guayaba.contacts   "<id>" -> the stored contact (see contacts.c), with the store indexes
+ *                      "list" and "phone" (see contacts_list.c)
+ *   guayaba.phones     no longer written (the phone index replaced it); still opened, so that a
+ *                      data directory or snapshot that holds it opens and restores */
 #ifndef EMU_GUAYABA_H
 #define EMU_GUAYABA_H
 
@@ -15,6 +17,7 @@
 
 struct req;
 struct res;
+struct store_index;
 struct store_txn;
 
 #define GUAYABA_STATUSES  "guayaba.statuses"
@@ -23,24 +26,32 @@ struct store_txn;
 #define GUAYABA_CONTACTS  "guayaba.contacts"
 #define GUAYABA_PHONES    "guayaba.phones"
 
+/* The indexes of guayaba.contacts (contacts_list.c describes their groups). */
+#define GUAYABA_LIST_INDEX  "list"
+#define GUAYABA_PHONE_INDEX "phone"
+
 /* statuses.c */
 int guayaba_statuses_list(struct req *req, struct res *res);
-/* 1 when the tenant has a status called name (case-sensitive, as the vendor's filters are). */
-int guayaba_statuses_known(struct req *req, const char *name);
-/* Writes the tenant's status names, comma-separated, into buf (for error messages). */
-void guayaba_statuses_names(struct req *req, char *buf, size_t len);
+/* EMU_OK when the tenant has a status called name (case-sensitive, as the vendor's filters
+ * are); otherwise the 400 that lists the statuses it has. */
+int guayaba_statuses_known_or_fail(struct req *req, struct res *res, const char *name);
 int guayaba_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                            const char **field, char *msg, size_t msglen);
 
 /* contacts.c */
-int guayaba_contacts_list(struct req *req, struct res *res);
 int guayaba_contacts_create(struct req *req, struct res *res);
 int guayaba_contacts_update_by_phone(struct req *req, struct res *res);
 int guayaba_contacts_update_by_id(struct req *req, struct res *res);
 int guayaba_contacts_fulfill(struct req *req, struct res *res);
 int guayaba_contact_row_key(const json_t *row, size_t index, char *key, size_t keylen,
                             const char **field, char *msg, size_t msglen);
-int guayaba_contacts_index(struct store_txn *txn, const char *tenant);
+/* 1 when a stored contact was deleted (deletedAt set): no call but POST /contacts sees it. */
+int guayaba_contact_deleted(const json_t *contact);
+
+/* contacts_list.c */
+int guayaba_contacts_list(struct req *req, struct res *res);
+/* The store indexes of guayaba.contacts, NULL-ended. */
+extern const struct store_index *const guayaba_indexes[];
 
 /* campaigns.c */
 int guayaba_campaigns_list(struct req *req, struct res *res);

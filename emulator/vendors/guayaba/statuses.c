@@ -90,7 +90,8 @@ static int visit_status(const char *key, json_t *doc, void *arg)
     return 0;
 }
 
-int guayaba_statuses_known(struct req *req, const char *name)
+/* 1 when the tenant has a status called name (case-sensitive, as the vendor's filters are). */
+static int known(struct req *req, const char *name)
 {
     struct name_search s = {name, 0, NULL, 0, 0};
     char prefix[80];
@@ -99,14 +100,20 @@ int guayaba_statuses_known(struct req *req, const char *name)
     return store_scan(req->txn, GUAYABA_STATUSES, prefix, visit_status, &s) == EMU_OK && s.found;
 }
 
-void guayaba_statuses_names(struct req *req, char *buf, size_t len)
+int guayaba_statuses_known_or_fail(struct req *req, struct res *res, const char *name)
 {
-    struct name_search s = {NULL, 0, buf, len, 0};
-    char prefix[80];
+    struct name_search s = {NULL, 0, NULL, 0, 0};
+    char prefix[80], names[512], clip[GUAYABA_CLIP_SIZE];
 
-    buf[0] = '\0';
+    if (known(req, name))
+        return EMU_OK;
+    names[0] = '\0';
+    s.list = names;
+    s.len = sizeof(names);
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     store_scan(req->txn, GUAYABA_STATUSES, prefix, visit_status, &s);
+    return res_fail(res, EMU_BAD_REQUEST, "Invalid status '%s'. Valid statuses: %s",
+                    guayaba_clip(name, clip), names);
 }
 
 int guayaba_status_row_key(const json_t *row, size_t index, char *key, size_t keylen,
