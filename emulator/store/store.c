@@ -58,6 +58,8 @@ struct store {
     char count_names[STORE_MAX_TABLES][128];
     int nindexes;
     struct index_rt indexes[STORE_MAX_INDEXES];
+    MDB_dbi built_dbi; /* "core.indexes": "<table>#<index>" -> "true" once built; the store's
+                        * own, so that emptying core.meta (a full reseed) keeps it */
 };
 
 struct store_txn {
@@ -137,6 +139,8 @@ static int open_dbis(struct store *st, MDB_txn *txn)
     }
     for (int i = 0; rc == MDB_SUCCESS && i < st->nindexes; i++)
         rc = mdb_dbi_open(txn, st->indexes[i].dbname, MDB_CREATE, &st->indexes[i].dbi);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "core.indexes", MDB_CREATE, &st->built_dbi);
     return rc;
 }
 
@@ -170,7 +174,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
     st->soft_pages = map_size / st->page_size;
     rc = mdb_env_create(&st->env);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(st->env, (MDB_dbi)(2 * st->ntables + st->nindexes));
+        rc = mdb_env_set_maxdbs(st->env, (MDB_dbi)(2 * st->ntables + st->nindexes + 1));
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_mapsize(st->env, map_size + reserve_pages(st) * st->page_size);
     if (rc == MDB_SUCCESS)
@@ -1162,17 +1166,13 @@ static int build_missing_indexes(struct store *st)
     int rc = store_txn_begin(st, 1, &txn), built = 0;
 
     for (int i = 0; rc == EMU_OK && i < st->nindexes; i++) {
-        char flag[200];
-        MDB_val k, v;
+        MDB_val k = {strlen(st->indexes[i].dbname), st->indexes[i].dbname}, v = {4, "true"};
 
-        snprintf(flag, sizeof(flag), "index/%s", st->indexes[i].dbname);
-        k.mv_data = flag;
-        k.mv_size = strlen(flag);
-        if (mdb_get(txn->txn, st->dbis[0], &k, &v) == MDB_SUCCESS)
-            continue; /* META_TABLE is dbis[0] */
+        if (mdb_get(txn->txn, st->built_dbi, &k, &(MDB_val){0}) == MDB_SUCCESS)
+            continue;
         rc = build_index(txn, i);
         if (rc == EMU_OK)
-            rc = store_put_raw(txn, META_TABLE, flag, "true", 4);
+            rc = map_mdb(mdb_put(txn->txn, st->built_dbi, &k, &v, 0), "index built");
         built = 1;
     }
     if (rc != EMU_OK) {
@@ -1256,13 +1256,9 @@ int store_check(struct store *st, char *report, size_t len)
     if (len > 0)
         report[0] = '\0';
     for (int i = 0; rc == EMU_OK && i < st->nindexes; i++) {
-        char flag[200];
-        MDB_val k, v;
+        MDB_val k = {strlen(st->indexes[i].dbname), st->indexes[i].dbname}, v;
 
-        snprintf(flag, sizeof(flag), "index/%s", st->indexes[i].dbname);
-        k.mv_data = flag;
-        k.mv_size = strlen(flag);
-        if (mdb_get(w.txn->txn, st->dbis[0], &k, &v) != MDB_SUCCESS)
+        if (mdb_get(w.txn->txn, st->built_dbi, &k, &v) != MDB_SUCCESS)
             problem(&w, "%s: not built", st->indexes[i].dbname);
         w.t = st->indexes[i].table;
         w.index = i;
