@@ -15,6 +15,7 @@
 #                    servers may then use every core, as understudy's threads can)
 #   BENCH_DURATION   seconds of each measured wrk run (default 10)
 #   READY_RUNS       start-up timings to take the median of (default 10)
+#   BENCH_LOG        --log format of the measured server (default text; its stdout is a file)
 #
 # What it does: (a) binary; (b) median ms from exec to the first 200 of
 # GET /__admin/health; (c) idle RSS; (d) fetch GET /contacts/statuses once, serve those
@@ -112,14 +113,9 @@ EXTRA=(${UNDERSTUDY_ARGS:-})
 export TMPDIR=$TMP   # understudy's private LMDB environment (no --data-dir) lands here
 say "binary: $BIN ($BUILD_NOTE)"
 
-# --log off where the binary has it; else the request log goes to /dev/null.
-LOGARGS=(--log off)
-if ! "$PY" "$BENCHPY" ready --runs 1 --errdir "$TMP" -- "$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" \
-     >/dev/null 2>"$TMP/probe.err"; then
-  LOGARGS=()
-  say "'--log off' not accepted ($(head -c 200 "$TMP/probe.err" | tr '\n' ' ')); request log to /dev/null"
-fi
-LOG_NOTE=${LOGARGS[*]:-"request log to /dev/null"}
+# The defaults: the request log on (text, or BENCH_LOG=json|off), written to a file; journal on.
+LOGARGS=(--log "${BENCH_LOG:-text}")
+LOG_NOTE="--log ${BENCH_LOG:-text} to a file, journal on"
 
 # ---- (b) exec to first 200 of /__admin/health -------------------------------------------
 say "start-up: $READY_RUNS runs, exec to first 200 of GET /__admin/health"
@@ -150,7 +146,7 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
 US_PORT=$(port)
 US_URL=http://127.0.0.1:$US_PORT
-"$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" --listen "127.0.0.1:$US_PORT" >/dev/null 2>"$TMP/understudy.err" &
+"$BIN" "${LOGARGS[@]}" "${EXTRA[@]}" --listen "127.0.0.1:$US_PORT" >"$TMP/understudy.log" 2>"$TMP/understudy.err" &
 US_PID=$!
 PIDS+=("$US_PID")
 wait_200 "$US_URL/__admin/health" "$US_PID" \
