@@ -3,10 +3,10 @@
  * A thread that logs copies its line into a buffer of its own and goes on: it never waits for
  * the file descriptor, a slow terminal or a full pipe. A background thread swaps each buffer
  * for an empty one at least every REQLOG_FLUSH_MS (sooner when one fills up) and writes what
- * it took, so the lines of one thread reach the descriptor in the order they were given; lines
- * of different threads may interleave by up to one flush. Memory is bounded: two buffers per
- * logging thread. When a thread's buffer is full because the writer fell behind, the line is
- * dropped and counted (reqlog_dropped), never queued. */
+ * it took, merged so that the lines reach the descriptor in the order they were given, across
+ * threads too. Memory is bounded: two buffers per logging thread, and the writer's own (at
+ * most as much again). When a thread's buffer is full because the writer fell behind, the
+ * line is dropped and counted (reqlog_dropped), never queued. */
 #ifndef EMU_REQLOG_H
 #define EMU_REQLOG_H
 

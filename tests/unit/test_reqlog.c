@@ -1,6 +1,7 @@
 /* test_reqlog.c -- the request log's writer: every line of every thread arrives, in its thread's
- * order; lines are written without an explicit flush and all of them at reqlog_free; a writer
- * that falls behind drops lines and counts them instead of growing. */
+ * order, and lines given one after the other by different threads in the order given; lines are
+ * written without an explicit flush and all of them at reqlog_free; a writer that falls behind
+ * drops lines and counts them instead of growing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +93,8 @@ static void test_every_line_in_thread_order(void **state)
     char *text;
 
     (void)state;
-    /* small buffers: the writer swaps them many times while the threads write */
-    assert_int_equal(reqlog_new(&log, fd, (size_t)64 << 10), EMU_OK);
+    /* buffers that hold all of a thread's lines: none is dropped however late the writer is */
+    assert_int_equal(reqlog_new(&log, fd, (size_t)256 << 10), EMU_OK);
     for (int t = 0; t < THREADS; t++) {
         args[t].log = log;
         args[t].id = t;
@@ -106,6 +108,85 @@ static void test_every_line_in_thread_order(void **state)
     check_complete_and_ordered(text);
     free(text);
     reqlog_free(log);
+    close(fd);
+}
+
+/* Two threads taking turns: line i is given by thread i % 2, after line i - 1 was given. */
+struct turns {
+    struct reqlog *log;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int next; /* the line to give next */
+    atomic_int done;
+};
+
+static void *flush_often(void *p)
+{
+    struct turns *t = p;
+
+    while (!atomic_load(&t->done))
+        reqlog_flush(t->log);
+    return NULL;
+}
+
+struct turn_arg {
+    struct turns *t;
+    int parity;
+};
+
+static void *take_turns(void *p)
+{
+    struct turn_arg *a = p;
+    struct turns *t = a->t;
+    char line[32];
+
+    for (int i = a->parity; i < 2 * LINES; i += 2) {
+        int n = snprintf(line, sizeof(line), "%d\n", i);
+
+        pthread_mutex_lock(&t->lock);
+        while (t->next != i)
+            pthread_cond_wait(&t->changed, &t->lock);
+        pthread_mutex_unlock(&t->lock);
+        assert_int_equal(reqlog_line(t->log, line, (size_t)n), 1);
+        pthread_mutex_lock(&t->lock);
+        t->next++;
+        pthread_cond_broadcast(&t->changed);
+        pthread_mutex_unlock(&t->lock);
+    }
+    return NULL;
+}
+
+static void test_lines_across_threads_in_order(void **state)
+{
+    struct turns t = {.next = 0};
+    struct turn_arg args[2] = {{&t, 0}, {&t, 1}};
+    pthread_t tids[2], flusher;
+    int fd = temp_fd(), expect = 0;
+    size_t len;
+    char *text, *save = NULL;
+
+    (void)state;
+    /* buffers that hold all of a thread's lines, and a thread that makes the writer take them
+     * again and again while the lines are given */
+    assert_int_equal(reqlog_new(&t.log, fd, (size_t)256 << 10), EMU_OK);
+    pthread_mutex_init(&t.lock, NULL);
+    pthread_cond_init(&t.changed, NULL);
+    atomic_init(&t.done, 0);
+    assert_int_equal(pthread_create(&flusher, NULL, flush_often, &t), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&tids[i], NULL, take_turns, &args[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tids[i], NULL);
+    atomic_store(&t.done, 1);
+    pthread_join(flusher, NULL);
+    reqlog_free(t.log);
+    text = slurp(fd, &len);
+    for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
+        assert_int_equal(atoi(l), expect++);
+    assert_int_equal(expect, 2 * LINES);
+    free(text);
+    pthread_mutex_destroy(&t.lock);
+    pthread_cond_destroy(&t.changed);
     close(fd);
 }
 
@@ -208,6 +289,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_line_in_thread_order),
+        cmocka_unit_test(test_lines_across_threads_in_order),
         cmocka_unit_test(test_written_without_flush_and_at_free),
         cmocka_unit_test(test_full_buffer_drops_and_counts),
         cmocka_unit_test(test_two_logs_in_turn),
