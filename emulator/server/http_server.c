@@ -11,7 +11,8 @@
  * civetweb gives each connection a worker thread for as long as it stays open, so --threads
  * bounds the connections served at once; when nearly all workers hold one, answers close
  * their connection so that queued clients get a worker. The tricks that depend on civetweb's
- * inside are in civetweb_compat.c. */
+ * inside are in civetweb_compat.c. Each answer's request log line is formatted here and handed
+ * to reqlog.c's writer thread, which writes it to stdout: a worker never waits on stdout. */
 #include "http_server.h"
 
 #include <pthread.h>
@@ -35,6 +36,7 @@
 #include "jsonx.h"
 #include "metrics.h"
 #include "req.h"
+#include "reqlog.h"
 #include "router.h"
 #include "vendors.h"
 
@@ -52,6 +54,8 @@ struct http_server {
     atomic_int open;      /* connections a worker holds (waiting for a request or serving one) */
     int busy_at;          /* from this many open connections on, answers close theirs */
     pthread_t reaper;     /* ends idle connections while workers are scarce */
+    struct reqlog *log;   /* the request log's writer, to stdout; NULL with --log off */
+    int log_json;         /* --log json */
     int have_reaper;
     atomic_int reaper_stop;
 };
@@ -267,45 +271,50 @@ static const char *log_escape(const char *text, char *buf, size_t len)
     return buf;
 }
 
-static void log_request(struct app *app, const struct req *req, const struct res *res,
+/* Hands the answer's log line to the request log's writer: a copy into this thread's buffer,
+ * never a write (see reqlog.h). */
+static void log_request(struct http_server *h, const struct req *req, const struct res *res,
                         int64_t took_us)
 {
-    char when[32];
+    char when[32], method[64], path[2048], line[4096];
     const char *tenant = req->tenant[0] ? req->tenant : "-";
     const char *vendor = req->vendor ? req->vendor->name : "-";
     const char *rule = res->scenario[0] ? res->scenario : "-";
+    int n;
 
-    if (strcmp(app->cfg.log, "off") == 0)
+    if (h->log == NULL)
         return;
     clock_format_iso_ms(req->now_ms, when, sizeof(when));
-    if (strcmp(app->cfg.log, "json") == 0) {
+    if (h->log_json) {
         /* JSON escapes control characters itself; a method or path that is not UTF-8 (which
          * jansson refuses) is logged in its escaped text form instead. */
-        char method[64], path[2048];
-        json_t *line =
+        json_t *doc =
             json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant, "vendor",
                       vendor, "method", req->method, "path", req->path, "status", res->status,
                       "duration_us", (json_int_t)took_us, "scenario", rule);
         char *text;
+        size_t len;
 
-        if (line == NULL)
-            line = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant,
-                             "vendor", vendor, "method",
-                             log_escape(req->method, method, sizeof(method)), "path",
-                             log_escape(req->path, path, sizeof(path)), "status", res->status,
-                             "duration_us", (json_int_t)took_us, "scenario", rule);
-        text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-        if (text != NULL)
-            printf("%s\n", text);
+        if (doc == NULL)
+            doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "time", when, "tenant", tenant,
+                            "vendor", vendor, "method",
+                            log_escape(req->method, method, sizeof(method)), "path",
+                            log_escape(req->path, path, sizeof(path)), "status", res->status,
+                            "duration_us", (json_int_t)took_us, "scenario", rule);
+        text = doc ? jsonx_dump(doc, &len) : NULL;
+        if (text != NULL) {
+            text[len] = '\n'; /* over the NUL: the line is handed over by length */
+            reqlog_line(h->log, text, len + 1);
+        }
         free(text);
-        json_decref(line);
-    } else {
-        char method[64], path[2048];
-
-        printf("%s %s %s %s %s %d %lldus %s\n", when, tenant, vendor,
-               log_escape(req->method, method, sizeof(method)),
-               log_escape(req->path, path, sizeof(path)), res->status, (long long)took_us, rule);
+        json_decref(doc);
+        return;
     }
+    n = snprintf(line, sizeof(line), "%s %s %s %s %s %d %lldus %s\n", when, tenant, vendor,
+                 log_escape(req->method, method, sizeof(method)),
+                 log_escape(req->path, path, sizeof(path)), res->status, (long long)took_us, rule);
+    if (n > 0 && (size_t)n < sizeof(line))
+        reqlog_line(h->log, line, (size_t)n);
 }
 
 /* Counts the answer, and journals it unless it was the admin API's. */
@@ -526,7 +535,7 @@ static void answer(struct http_server *h, struct mg_connection *conn,
         else if (!keep_alive)
             compat_close_after(conn);
     }
-    log_request(app, req, res, mono_us() - started);
+    log_request(h, req, res, mono_us() - started);
 }
 
 /* Refuses a request whose head is wrong (or that came while stopping) and says whether its body
@@ -857,12 +866,19 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
     civet_texts(&app->cfg, host, port, ipv6, &texts);
     snprintf(h->host, sizeof(h->host), "%s", host);
     h->busy_at = busy_threshold(app->cfg.threads);
+    h->log_json = strcmp(app->cfg.log, "json") == 0;
+    if (strcmp(app->cfg.log, "off") != 0 && reqlog_new(&h->log, STDOUT_FILENO, 0) != EMU_OK) {
+        snprintf(err, errlen, "cannot start the request log's writer");
+        free(h);
+        return EMU_NOMEM;
+    }
     mg_init_library(0);
     h->app = app;
     h->ctx = civet_start(h, &texts);
     if (h->ctx == NULL) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                  app->cfg.listen);
+        reqlog_free(h->log);
         free(h);
         mg_exit_library();
         return EMU_IO;
@@ -876,6 +892,7 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
             snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                      app->cfg.listen);
             mg_stop(h->ctx);
+            reqlog_free(h->log);
             free(h);
             mg_exit_library();
             return EMU_IO;
@@ -885,6 +902,30 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
     h->have_reaper = pthread_create(&h->reaper, NULL, reaper_run, h) == 0;
     *out = h;
     return EMU_OK;
+}
+
+/* Writes the request log's last lines and stops its writer (every worker has ended). Lines
+ * dropped because the writer fell behind are told in one last line of the log's format. */
+static void log_close(struct http_server *h)
+{
+    unsigned long long dropped;
+    char when[32], line[160];
+    int n;
+
+    if (h->log == NULL)
+        return;
+    dropped = reqlog_dropped(h->log);
+    reqlog_free(h->log);
+    h->log = NULL;
+    if (dropped == 0)
+        return;
+    clock_format_iso_ms(clock_now_ms(&h->app->clock), when, sizeof(when));
+    n = h->log_json
+            ? snprintf(line, sizeof(line), "{\"time\":\"%s\",\"log_lines_dropped\":%llu}\n", when,
+                       dropped)
+            : snprintf(line, sizeof(line), "%s request log: %llu lines dropped\n", when, dropped);
+    if (n > 0 && write(STDOUT_FILENO, line, (size_t)n) < 0)
+        return; /* nowhere left to say it */
 }
 
 void http_server_stop(struct http_server *h)
@@ -910,6 +951,7 @@ void http_server_stop(struct http_server *h)
     mg_stop(h->ctx);
     compat_wake_listener_end(waker);
     mg_exit_library();
+    log_close(h);
     free(h);
 }
 

@@ -1,14 +1,19 @@
-/* journal.c -- a FIFO of raw exchanges under one mutex, rendered as JSON when read.
+/* journal.c -- a FIFO of raw exchanges, rendered as JSON when read.
  *
- * Entries are reference-counted: a reader takes references to the entries it will show while
- * holding the lock, and renders them after letting it go, so journal_add (which every request
- * calls) never waits for a reader's rendering; an entry dropped meanwhile is freed by whichever
- * of the journal and the reader lets go of it last. */
+ * Recording copies the exchange into one new block outside any lock, then takes the journal's
+ * mutex only to link it at the tail and unlink what the bounds push out of the head; what is
+ * unlinked is freed after the mutex is let go. A reader never walks the list under the mutex:
+ * it pins the journal (takes the head, the tail and the counters, and counts itself as a
+ * reader, all in O(1)), walks head to tail alone, since the links between them never change,
+ * and unpins when it has rendered. While a reader is pinned, entries the bounds push out are
+ * not freed but parked (struct journal's grave) and freed by the last reader to unpin; the
+ * grave is bounded by --journal-max-bytes too, and an exchange that would pass it is dropped
+ * and counted like any other. So recording never waits for a reader, and a reader for
+ * recording only as long as a few pointer moves. */
 #include "journal.h"
 
 #include <malloc.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +40,8 @@ enum piece {
 };
 
 struct jentry {
-    struct jentry *next;
-    atomic_int refs; /* the journal's list holds one; each reader rendering it another */
+    struct jentry *next;  /* toward the tail; never changed once the entry has a successor */
+    struct jentry *grave; /* the next parked entry, once unlinked while a reader is pinned */
     uint64_t seq;
     int64_t time_ms, duration_us;
     int status;
@@ -48,11 +53,19 @@ struct jentry {
 };
 
 struct journal {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;        /* everything below but the bounds; held for pointer moves */
     pthread_mutex_t render_lock; /* readers render one at a time: their memory adds up to one */
     struct jentry *head, *tail;
     size_t count, bytes, max_entries, max_bytes;
-    atomic_ullong seq;
+    uint64_t seq, dropped;
+    int readers;          /* pinned readers walking the list without the lock */
+    struct jentry *grave; /* entries unlinked while readers were pinned, freed by the last */
+    size_t grave_bytes;
+};
+
+/* What a pinned reader walks: first to last, both included (NULL when empty). */
+struct pin {
+    struct jentry *first, *last;
     uint64_t dropped;
 };
 
@@ -70,13 +83,20 @@ int journal_new(struct journal **out, size_t max_entries, size_t max_bytes)
     return EMU_OK;
 }
 
-static void entry_release(struct jentry *e)
+/* Frees a chain linked by `grave`. */
+static void free_chain(struct jentry *e)
 {
-    if (atomic_fetch_sub(&e->refs, 1) == 1)
+    while (e != NULL) {
+        struct jentry *next = e->grave;
+
         free(e);
+        e = next;
+    }
 }
 
-static void drop_head(struct journal *j)
+/* Unlinks the head (under the lock) onto *victims, or onto the grave while a reader is
+ * pinned; the caller frees *victims after letting the lock go. */
+static void drop_head(struct journal *j, struct jentry **victims)
 {
     struct jentry *e = j->head;
 
@@ -85,16 +105,26 @@ static void drop_head(struct journal *j)
         j->tail = NULL;
     j->count--;
     j->bytes -= e->bytes;
-    entry_release(e);
+    if (j->readers > 0) {
+        e->grave = j->grave;
+        j->grave = e;
+        j->grave_bytes += e->bytes;
+    } else {
+        e->grave = *victims;
+        *victims = e;
+    }
 }
 
 void journal_clear(struct journal *j)
 {
+    struct jentry *victims = NULL;
+
     pthread_mutex_lock(&j->lock);
     while (j->head != NULL)
-        drop_head(j);
+        drop_head(j, &victims);
     j->dropped = 0;
     pthread_mutex_unlock(&j->lock);
+    free_chain(victims);
 }
 
 void journal_free(struct journal *j)
@@ -102,13 +132,15 @@ void journal_free(struct journal *j)
     if (j == NULL)
         return;
     journal_clear(j);
+    free_chain(j->grave); /* no reader is left */
     pthread_mutex_destroy(&j->lock);
     pthread_mutex_destroy(&j->render_lock);
     free(j);
 }
 
-/* A new entry holding copies of r's pieces, numbered next in j; NULL when out of memory. */
-static struct jentry *make_entry(struct journal *j, const struct journal_record *r)
+/* A new entry holding copies of r's pieces (its seq is given when it is linked); NULL when out
+ * of memory. */
+static struct jentry *make_entry(const struct journal_record *r)
 {
     const char *src[PIECES] = {r->tenant,
                                r->vendor,
@@ -137,8 +169,7 @@ static struct jentry *make_entry(struct journal *j, const struct journal_record 
     if (e == NULL)
         return NULL;
     e->next = NULL;
-    atomic_init(&e->refs, 1);
-    e->seq = atomic_fetch_add(&j->seq, 1) + 1;
+    e->grave = NULL;
     e->time_ms = r->time_ms;
     e->duration_us = r->duration_us;
     e->status = r->status;
@@ -158,12 +189,13 @@ static struct jentry *make_entry(struct journal *j, const struct journal_record 
 
 void journal_add(struct journal *j, const struct journal_record *r)
 {
-    struct jentry *e;
+    struct jentry *e, *victims = NULL;
 
-    if (j->max_entries == 0 || (e = make_entry(j, r)) == NULL)
+    if (j->max_entries == 0 || (e = make_entry(r)) == NULL)
         return;
     pthread_mutex_lock(&j->lock);
-    if (e->bytes > j->max_bytes) { /* larger than the whole journal: dropped at once */
+    /* larger than the whole journal, or the readers' grave is full: dropped at once */
+    if (e->bytes > j->max_bytes || (j->readers > 0 && j->grave_bytes > j->max_bytes)) {
         j->dropped++;
         pthread_mutex_unlock(&j->lock);
         free(e);
@@ -171,9 +203,10 @@ void journal_add(struct journal *j, const struct journal_record *r)
     }
     while (j->head != NULL &&
            (j->count + 1 > j->max_entries || j->bytes + e->bytes > j->max_bytes)) {
-        drop_head(j);
+        drop_head(j, &victims);
         j->dropped++;
     }
+    e->seq = ++j->seq;
     if (j->tail != NULL)
         j->tail->next = e;
     else
@@ -182,6 +215,38 @@ void journal_add(struct journal *j, const struct journal_record *r)
     j->count++;
     j->bytes += e->bytes;
     pthread_mutex_unlock(&j->lock);
+    free_chain(victims);
+}
+
+/* Pins the journal for a walk without the lock (see the top of the file). */
+static void pin(struct journal *j, struct pin *p)
+{
+    pthread_mutex_lock(&j->lock);
+    j->readers++;
+    p->first = j->head;
+    p->last = j->tail;
+    p->dropped = j->dropped;
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void unpin(struct journal *j)
+{
+    struct jentry *grave = NULL;
+
+    pthread_mutex_lock(&j->lock);
+    if (--j->readers == 0) {
+        grave = j->grave;
+        j->grave = NULL;
+        j->grave_bytes = 0;
+    }
+    pthread_mutex_unlock(&j->lock);
+    free_chain(grave);
+}
+
+/* The entry after e in a pinned walk, or NULL past its last. */
+static struct jentry *pin_next(const struct pin *p, const struct jentry *e)
+{
+    return e == p->last ? NULL : e->next;
 }
 
 /* "Name: value\r\n" lines as an object; values that are not UTF-8 text are left out. */
@@ -247,43 +312,32 @@ static int matches(const struct jentry *e, const struct journal_filter *f)
            (f->status == 0 || f->status == e->status);
 }
 
-/* Takes a reference to each of the newest `limit` (0: all) matching entries, oldest first,
- * under the lock: *picked is a new array of *n entries for release_all. */
-static int pick(struct journal *j, const struct journal_filter *f, size_t limit,
-                struct jentry ***picked, size_t *n, size_t *total, uint64_t *dropped)
+/* Collects the newest `limit` (0: all) matching entries of a pinned walk, oldest first:
+ * *picked is a new array of *n entries, valid until unpin. */
+static int pick(const struct pin *p, const struct journal_filter *f, size_t limit,
+                struct jentry ***picked, size_t *n, size_t *total)
 {
     size_t matched = 0, skip, k = 0;
-    int rc = EMU_OK;
 
-    pthread_mutex_lock(&j->lock);
-    for (struct jentry *e = j->head; e != NULL; e = e->next)
+    for (struct jentry *e = p->first; e != NULL; e = pin_next(p, e))
         matched += matches(e, f);
     skip = limit > 0 && matched > limit ? matched - limit : 0; /* the newest `limit` */
     *picked = malloc(sizeof(**picked) * (matched - skip + 1));
-    for (struct jentry *e = j->head; *picked != NULL && e != NULL; e = e->next) {
+    *n = 0;
+    *total = matched;
+    if (*picked == NULL)
+        return EMU_NOMEM;
+    for (struct jentry *e = p->first; e != NULL; e = pin_next(p, e)) {
         if (!matches(e, f))
             continue;
         if (skip > 0) {
             skip--;
             continue;
         }
-        atomic_fetch_add(&e->refs, 1);
         (*picked)[k++] = e;
     }
-    if (*picked == NULL)
-        rc = EMU_NOMEM;
     *n = k;
-    *total = matched;
-    *dropped = j->dropped;
-    pthread_mutex_unlock(&j->lock);
-    return rc;
-}
-
-static void release_all(struct jentry **picked, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        entry_release(picked[i]);
-    free(picked);
+    return EMU_OK;
 }
 
 /* A growing text buffer; text is NULL after a failed allocation. */
@@ -341,6 +395,7 @@ int journal_render(struct journal *j, const struct journal_filter *f, size_t lim
                    char **out, size_t *len)
 {
     struct jentry **picked;
+    struct pin p;
     char **lines, tail[128];
     size_t *lens, n, total, used = 0, first, budget = journal_read_budget(j);
     uint64_t dropped;
@@ -350,7 +405,9 @@ int journal_render(struct journal *j, const struct journal_filter *f, size_t lim
     *out = NULL;
     *len = 0;
     pthread_mutex_lock(&j->render_lock);
-    rc = pick(j, f, limit, &picked, &n, &total, &dropped);
+    pin(j, &p);
+    dropped = p.dropped;
+    rc = pick(&p, f, limit, &picked, &n, &total);
     lines = rc == EMU_OK ? calloc(n + 1, sizeof(*lines)) : NULL;
     lens = rc == EMU_OK ? calloc(n + 1, sizeof(*lens)) : NULL;
     if (rc == EMU_OK && (lines == NULL || lens == NULL))
@@ -358,8 +415,8 @@ int journal_render(struct journal *j, const struct journal_filter *f, size_t lim
     first = n;
     if (rc == EMU_OK)
         rc = render_lines(picked, n, budget, lines, lens, &first, &used);
-    if (picked != NULL)
-        release_all(picked, n);
+    free(picked);
+    unpin(j);
     if (rc == EMU_OK) {
         t.cap = used + 256;
         t.text = malloc(t.cap);
@@ -396,14 +453,15 @@ int journal_render(struct journal *j, const struct journal_filter *f, size_t lim
 
 void journal_count(struct journal *j, const struct journal_filter *f, size_t *count, int *complete)
 {
+    struct pin p;
     size_t n = 0;
 
-    pthread_mutex_lock(&j->lock);
-    for (struct jentry *e = j->head; e != NULL; e = e->next)
+    pin(j, &p);
+    for (struct jentry *e = p.first; e != NULL; e = pin_next(&p, e))
         n += matches(e, f);
+    unpin(j);
     *count = n;
-    *complete = j->dropped == 0;
-    pthread_mutex_unlock(&j->lock);
+    *complete = p.dropped == 0;
 }
 
 void journal_stats(struct journal *j, size_t *entries, size_t *bytes, uint64_t *dropped)

@@ -33,7 +33,8 @@ struct journal_record {
 int journal_new(struct journal **out, size_t max_entries, size_t max_bytes);
 void journal_free(struct journal *j);
 
-/* Copies r into the journal, as raw bytes: the JSON is written only when someone reads it,
+/* Copies r into the journal, as raw bytes in one allocation made before the lock is taken:
+ * the JSON is written only when someone reads it, and the lock is held only to link the copy,
  * so keeping the journal costs a request little more than a copy. */
 void journal_add(struct journal *j, const struct journal_record *r);
 
@@ -46,9 +47,10 @@ void journal_add(struct journal *j, const struct journal_record *r);
  * {"requests":[...],"total":N,"dropped":D}, or with ndjson one compact entry a
  * line. total counts every match, dropped the entries dropped since the last clear. When the
  * entries' text would pass the read budget the oldest are left out and "truncated":true is added
- * (in NDJSON the lines simply start later). The journal's lock is held only to pick the entries,
- * never while rendering, so requests are never held up by a read; reads render one at a
- * time, so all of them together hold about two budgets of memory at most. */
+ * (in NDJSON the lines simply start later). A read holds the journal's lock only to take the
+ * head and the tail, never while it picks or renders, so requests are never held up by a read;
+ * reads render one at a time, so all of them together hold about two budgets of memory at
+ * most. */
 int journal_render(struct journal *j, const struct journal_filter *f, size_t limit, int ndjson,
                    char **out, size_t *len);
 /* The bytes of entry text one read may render (see journal_render). */

@@ -1,11 +1,15 @@
 /* test_journal.c -- the journal's bounds and its reads: filters, limit, the read budget that
- * leaves the oldest entries out, NDJSON, and entries dropped while a read holds them. */
+ * leaves the oldest entries out, NDJSON, and entries dropped while a read holds them; threads
+ * recording while others read (and clear), each read a consistent window. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,12 +156,149 @@ static void test_bounds_drop_the_oldest(void **state)
     journal_free(j);
 }
 
+#define RECORDERS 4
+#define RECORDED  2000
+#define KEPT      500
+
+struct concurrent {
+    struct journal *j;
+    atomic_int recording; /* recorders not finished yet */
+    int clear;            /* a reader also clears the journal now and then */
+    int id;
+};
+
+static void *record_many(void *p)
+{
+    struct concurrent *c = p;
+    char body[32];
+
+    for (int i = 0; i < RECORDED; i++) {
+        int n = snprintf(body, sizeof(body), "t%d %d", c->id, i);
+
+        add(c->j, "demo", 200, body, (size_t)n);
+    }
+    return NULL;
+}
+
+/* Reads until the recorders are done: every read is a window of the journal, oldest first,
+ * and each recorder's entries in it in the order it recorded them. */
+static void *read_many(void *p)
+{
+    struct concurrent *c = p;
+    struct journal_filter all = {0};
+    size_t count;
+    int complete, reads = 0;
+
+    while (atomic_load(&c->recording) > 0 || reads == 0) {
+        json_t *doc = read_json(c->j, &all, 0), *list = json_object_get(doc, "requests"), *e;
+        int last[RECORDERS] = {-1, -1, -1, -1};
+        json_int_t seq = 0;
+        size_t i;
+
+        assert_true(json_array_size(list) <= KEPT);
+        json_array_foreach(list, i, e)
+        {
+            int id, n;
+
+            assert_true(json_integer_value(json_object_get(e, "seq")) > seq);
+            seq = json_integer_value(json_object_get(e, "seq"));
+            assert_int_equal(
+                sscanf(json_string_value(json_object_get(e, "request_body")), "t%d %d", &id, &n),
+                2);
+            assert_true(n > last[id]);
+            last[id] = n;
+        }
+        json_decref(doc);
+        journal_count(c->j, &all, &count, &complete);
+        assert_true(count <= KEPT);
+        if (c->clear && ++reads % 4 == 0)
+            journal_clear(c->j);
+        reads++;
+    }
+    return NULL;
+}
+
+static void run_concurrently(struct journal *j, int clear)
+{
+    struct concurrent rec[RECORDERS], reader = {.j = j, .clear = clear};
+    pthread_t recorders[RECORDERS], readers[2];
+
+    atomic_init(&reader.recording, RECORDERS);
+    for (int r = 0; r < 2; r++)
+        assert_int_equal(pthread_create(&readers[r], NULL, read_many, &reader), 0);
+    for (int t = 0; t < RECORDERS; t++) {
+        rec[t].j = j;
+        rec[t].id = t;
+        assert_int_equal(pthread_create(&recorders[t], NULL, record_many, &rec[t]), 0);
+    }
+    for (int t = 0; t < RECORDERS; t++) {
+        pthread_join(recorders[t], NULL);
+        atomic_fetch_sub(&reader.recording, 1);
+    }
+    for (int r = 0; r < 2; r++)
+        pthread_join(readers[r], NULL);
+}
+
+static void test_recording_while_reading(void **state)
+{
+    struct journal *j;
+    struct journal_filter all = {0};
+    size_t entries, bytes;
+    uint64_t dropped;
+    int newest[RECORDERS] = {-1, -1, -1, -1}, shown = 0;
+    json_t *doc, *e;
+    size_t i;
+
+    (void)state;
+    /* bounded by count only: what reads park meanwhile never fills the byte bound */
+    assert_int_equal(journal_new(&j, KEPT, 64 << 20), EMU_OK);
+    run_concurrently(j, 0);
+    journal_stats(j, &entries, &bytes, &dropped);
+    assert_int_equal(entries, KEPT);
+    assert_int_equal(dropped, RECORDERS * RECORDED - KEPT); /* nothing lost uncounted */
+    doc = read_json(j, &all, 0);
+    assert_int_equal(json_integer_value(json_object_get(doc, "total")), KEPT);
+    /* the window is the last KEPT recorded: of each recorder in it, a run that ends with its
+     * last entry */
+    json_array_foreach(json_object_get(doc, "requests"), i, e)
+    {
+        int id, n;
+
+        sscanf(json_string_value(json_object_get(e, "request_body")), "t%d %d", &id, &n);
+        assert_true(newest[id] == -1 || n == newest[id] + 1);
+        newest[id] = n;
+    }
+    for (int t = 0; t < RECORDERS; t++) {
+        assert_true(newest[t] == -1 || newest[t] == RECORDED - 1);
+        shown += newest[t] != -1;
+    }
+    assert_true(shown > 0);
+    json_decref(doc);
+    journal_free(j);
+}
+
+static void test_clearing_while_recording_and_reading(void **state)
+{
+    struct journal *j;
+    size_t entries, bytes;
+    uint64_t dropped;
+
+    (void)state;
+    assert_int_equal(journal_new(&j, KEPT, 64 << 10), EMU_OK); /* the byte bound bites too */
+    run_concurrently(j, 1);
+    journal_stats(j, &entries, &bytes, &dropped);
+    assert_true(entries <= KEPT && bytes <= 64 << 10);
+    journal_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filters_and_limit),
         cmocka_unit_test(test_read_budget_keeps_the_newest),
         cmocka_unit_test(test_bounds_drop_the_oldest),
+        cmocka_unit_test(test_recording_while_reading),
+        cmocka_unit_test(test_clearing_while_recording_and_reading),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
