@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "ratelimit.h"
+#include "reqlog.h"
 #include "req.h"
 #include "router.h"
 #include "scenario.h"
@@ -618,6 +619,8 @@ static int admin_metrics(struct req *req, struct res *res)
         {"understudy_journal_bytes", "Bytes held in the journal.", 0, bytes},
         {"understudy_journal_dropped_total", "Journal entries dropped to stay in bounds.", 1,
          dropped},
+        {"understudy_log_dropped_total", "Request log lines dropped while its writer fell behind.",
+         1, req->app->reqlog ? reqlog_dropped(req->app->reqlog) : 0},
         {"understudy_store_bytes", "Bytes of the store in use.", 0, used},
         {"understudy_store_map_bytes", "The most the store can hold (--map-size).", 0, map},
     };

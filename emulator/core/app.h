@@ -26,6 +26,7 @@ struct fixtures;
 struct webhooks;
 struct journal;
 struct metrics;
+struct reqlog;
 struct scenarios;
 
 struct app {
@@ -37,6 +38,8 @@ struct app {
     struct webhooks *webhooks;   /* the outbound delivery worker */
     struct journal *journal;     /* every request and answer, bounded */
     struct metrics *metrics;     /* counters for /__admin/metrics */
+    struct reqlog *reqlog;       /* the request log's writer while the server runs; NULL with
+                                  * --log off (set and cleared by the server) */
     struct scenarios *scenarios; /* known and active scenarios, and their counters */
     char data_dir[PATH_MAX];
     int data_dir_is_temp;  /* 1: removed at exit */

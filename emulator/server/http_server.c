@@ -874,10 +874,12 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
     }
     mg_init_library(0);
     h->app = app;
+    app->reqlog = h->log;
     h->ctx = civet_start(h, &texts);
     if (h->ctx == NULL) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                  app->cfg.listen);
+        app->reqlog = NULL;
         reqlog_free(h->log);
         free(h);
         mg_exit_library();
@@ -892,6 +894,7 @@ int http_server_start(struct app *app, struct http_server **out, char *err, size
             snprintf(err, errlen, "cannot listen on %s (address in use or not available)",
                      app->cfg.listen);
             mg_stop(h->ctx);
+            app->reqlog = NULL;
             reqlog_free(h->log);
             free(h);
             mg_exit_library();
@@ -915,6 +918,7 @@ static void log_close(struct http_server *h)
     if (h->log == NULL)
         return;
     dropped = reqlog_dropped(h->log);
+    h->app->reqlog = NULL;
     reqlog_free(h->log);
     h->log = NULL;
     if (dropped == 0)
