@@ -1,10 +1,12 @@
 /* snapshot.h -- named copies of the whole store, saved and restored in one transaction.
  *
  * A snapshot copies every entry of every table (tenants, credentials, every vendor's data, the
- * outbox) into table core.snapshots under "<name>\x1f<table>\x1f<key>"; restoring empties those
- * tables and copies the entries back. The id sequences (core.meta) are not copied: they only
- * move forward, so an id handed out after a restore is still new. Snapshots survive
- * /__admin/reset, so a test can reset, build a state once, and return to it many times. */
+ * outbox, index tables) into table core.snapshots under "<name>\x1f<table>\x1f<key>", byte for
+ * byte; restoring empties those tables and copies the entries back. Both stream entry by entry
+ * within the caller's write transaction, so memory does not grow with the store. The id
+ * sequences (core.meta) are not copied: they only move forward, so an id handed out after a
+ * restore is still new. Snapshots survive /__admin/reset, so a test can reset, build a state
+ * once, and return to it many times. */
 #ifndef EMU_SNAPSHOT_H
 #define EMU_SNAPSHOT_H
 

@@ -493,3 +493,72 @@ const char *store_table(const struct store_txn *txn, int i)
 {
     return i >= 0 && i < txn->st->ntables ? txn->st->names[i] : NULL;
 }
+
+int store_copy(struct store_txn *txn, const char *from, const char *from_prefix, const char *to,
+               const char *to_prefix)
+{
+    size_t fplen = strlen(from_prefix), tplen = strlen(to_prefix), cap = 0;
+    MDB_cursor *src = NULL, *dst = NULL;
+    MDB_dbi sdbi, ddbi;
+    MDB_val k = {fplen, (void *)from_prefix}, v, nk, nv;
+    unsigned flags = MDB_APPEND;
+    char key[512], *val = NULL;
+    int rc = dbi_of(txn->st, from, &sdbi), mrc;
+
+    if (rc == EMU_OK)
+        rc = dbi_of(txn->st, to, &ddbi);
+    if (rc != EMU_OK)
+        return rc;
+    if (sdbi == ddbi || tplen >= sizeof(key))
+        return EMU_INVALID;
+    memcpy(key, to_prefix, tplen);
+    mrc = mdb_cursor_open(txn->txn, sdbi, &src);
+    if (mrc == MDB_SUCCESS)
+        mrc = mdb_cursor_open(txn->txn, ddbi, &dst);
+    if (mrc == MDB_SUCCESS)
+        mrc = mdb_cursor_get(src, &k, &v, fplen ? MDB_SET_RANGE : MDB_FIRST);
+    while (mrc == MDB_SUCCESS && k.mv_size >= fplen && memcmp(k.mv_data, from_prefix, fplen) == 0) {
+        size_t klen = tplen + k.mv_size - fplen;
+
+        if (klen == 0 || klen >= sizeof(key)) {
+            rc = EMU_INVALID;
+            break;
+        }
+        /* The value is copied out of the source page before the write: a write may spill
+         * dirty pages of this transaction, and the value's page with them. */
+        if (v.mv_size > cap) {
+            char *grown = realloc(val, v.mv_size);
+
+            if (grown == NULL) {
+                rc = EMU_NOMEM;
+                break;
+            }
+            val = grown;
+            cap = v.mv_size;
+        }
+        if (v.mv_size > 0)
+            memcpy(val, v.mv_data, v.mv_size);
+        memcpy(key + tplen, (const char *)k.mv_data + fplen, k.mv_size - fplen);
+        nk.mv_size = klen;
+        nk.mv_data = key;
+        nv.mv_size = v.mv_size;
+        nv.mv_data = val;
+        /* Appending is much cheaper, and right while the keys come after every key of the
+         * destination (an emptied table); past the first key that does not, plain writes. */
+        mrc = mdb_cursor_put(dst, &nk, &nv, flags);
+        if (mrc == MDB_KEYEXIST && flags == MDB_APPEND) {
+            flags = 0;
+            mrc = mdb_cursor_put(dst, &nk, &nv, 0);
+        }
+        if (mrc == MDB_SUCCESS)
+            mrc = mdb_cursor_get(src, &k, &v, MDB_NEXT);
+    }
+    if (dst != NULL)
+        mdb_cursor_close(dst);
+    if (src != NULL)
+        mdb_cursor_close(src);
+    free(val);
+    if (rc != EMU_OK)
+        return rc;
+    return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "copy");
+}

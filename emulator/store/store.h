@@ -71,6 +71,14 @@ int store_scan(struct store_txn *txn, const char *table, const char *prefix, sto
 /* Deletes every entry whose key starts with prefix ("" empties the table). */
 int store_del_prefix(struct store_txn *txn, const char *table, const char *prefix);
 
+/* Copies, byte for byte, every entry of table from whose key starts with from_prefix into table
+ * to, under to_prefix followed by the rest of the key ("" and "" copy a whole table). Entries
+ * stream through cursors: memory stays that of one entry whatever the table holds. Fastest
+ * into an emptied table. from and to must differ (EMU_INVALID); a key that would pass the
+ * store's 511 bytes is EMU_INVALID. */
+int store_copy(struct store_txn *txn, const char *from, const char *from_prefix, const char *to,
+               const char *to_prefix);
+
 /* Increments the named counter in core.meta and stores the new value in *out (first is 1). */
 int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 
