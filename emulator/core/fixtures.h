@@ -35,6 +35,10 @@ int fixtures_tenant_id_valid(const char *id);
 const json_t *fixtures_tenants(const struct fixtures *fx);
 const json_t *fixtures_tenant(const struct fixtures *fx, const char *id);
 
+/* 32 hex digits that digest every file of the set, names and bytes: a store seeded from the
+ * set can tell whether the set it runs with now is the same. */
+const char *fixtures_fingerprint(const struct fixtures *fx);
+
 /* Called for each fixture row of a tenant: table is the store table, key the row's key without
  * the tenant prefix, row borrowed for the call. Return EMU_OK to go on, an error to stop. */
 typedef int fixtures_row_fn(const char *table, const char *key, const json_t *row, void *arg);

@@ -2,7 +2,13 @@
  *
  * A tenant is a row of core.tenants, its credentials in core.credentials ("<vendor>/<secret>"
  * keys), and its rows in every vendor table under the key prefix "<tenant>/". Everything here
- * runs inside the caller's write transaction. */
+ * runs inside the caller's write transaction.
+ *
+ * Seeding the whole store also keeps it as the seed image (snapshot.h), stamped with the
+ * fixture set's fingerprint, when the map has room for it: resetting the store or a tenant of
+ * the set then copies the image's entries back instead of writing every fixture row again, so
+ * a reset costs a copy of pages, not a parse and a write of each row. A set that changed (a
+ * kept --data-dir started with other fixtures) does not match the stamp and seeds from rows. */
 #ifndef EMU_TENANTS_H
 #define EMU_TENANTS_H
 

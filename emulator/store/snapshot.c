@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -124,7 +125,7 @@ static int gather_name(const char *key, size_t klen, const char *val, size_t vle
 {
     (void)val;
     (void)vlen;
-    if (klen > 0 && key[klen - 1] == SEP) /* a snapshot's marker */
+    if (klen > 0 && key[klen - 1] == SEP && key[0] != SNAPSHOT_IMAGE[0]) /* a marker */
         return json_array_append_new(arg, json_stringn(key, klen - 1)) == 0 ? 0 : EMU_NOMEM;
     return 0;
 }
@@ -133,4 +134,83 @@ int snapshot_list(struct store_txn *txn, json_t **out)
 {
     *out = json_array();
     return *out ? store_scan_raw(txn, SNAPSHOT_TABLE, "", gather_name, *out) : EMU_NOMEM;
+}
+
+/* The image is saved like a snapshot, with core.meta too, under a name no snapshot can have. */
+int snapshot_image_drop(struct store_txn *txn)
+{
+    char prefix[80];
+
+    snprintf(prefix, sizeof(prefix), "%s%c", SNAPSHOT_IMAGE, SEP);
+    return store_del_prefix(txn, SNAPSHOT_TABLE, prefix);
+}
+
+int snapshot_image_save(struct store_txn *txn, const char *stamp)
+{
+    char prefix[300];
+    const char *table = NULL;
+    json_t *marker = json_string(stamp);
+    char *text = marker ? json_dumps(marker, JSON_ENCODE_ANY) : NULL;
+    int rc = text ? snapshot_image_drop(txn) : EMU_NOMEM;
+
+    snprintf(prefix, sizeof(prefix), "%s%c", SNAPSHOT_IMAGE, SEP);
+    if (rc == EMU_OK)
+        rc = store_put_raw(txn, SNAPSHOT_TABLE, prefix, text, strlen(text));
+    free(text);
+    json_decref(marker);
+    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = table_prefix(prefix, sizeof(prefix), SNAPSHOT_IMAGE, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
+    }
+    return rc;
+}
+
+int snapshot_image_matches(struct store_txn *txn, const char *stamp)
+{
+    char key[80];
+    json_t *marker = NULL;
+    int same;
+
+    snprintf(key, sizeof(key), "%s%c", SNAPSHOT_IMAGE, SEP);
+    if (store_get(txn, SNAPSHOT_TABLE, key, &marker) != EMU_OK)
+        return 0;
+    same = json_is_string(marker) && strcmp(json_string_value(marker), stamp) == 0;
+    json_decref(marker);
+    return same;
+}
+
+int snapshot_image_restore(struct store_txn *txn, int checkpoint)
+{
+    char prefix[300];
+    const char *table;
+    int rc = EMU_OK;
+
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = store_del_prefix(txn, table, "");
+        if (rc == EMU_OK && checkpoint)
+            rc = store_txn_checkpoint(txn);
+    }
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = table_prefix(prefix, sizeof(prefix), SNAPSHOT_IMAGE, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, SNAPSHOT_TABLE, prefix, table, "");
+    }
+    return rc;
+}
+
+int snapshot_image_copy(struct store_txn *txn, const char *table, const char *prefix)
+{
+    char from[600];
+
+    if (snprintf(from, sizeof(from), "%s%c%s%c%s", SNAPSHOT_IMAGE, SEP, table, SEP, prefix) >=
+        (int)sizeof(from))
+        return EMU_INVALID;
+    return store_copy(txn, SNAPSHOT_TABLE, from, table, prefix);
 }

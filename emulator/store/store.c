@@ -562,3 +562,9 @@ int store_copy(struct store_txn *txn, const char *from, const char *from_prefix,
         return rc;
     return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "copy");
 }
+
+void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size)
+{
+    *used = data_pages(txn) * txn->st->page_size;
+    *map_size = txn->st->map_size;
+}

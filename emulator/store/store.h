@@ -89,6 +89,9 @@ int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
  * store_open's list in order (a name listed twice, once). */
 const char *store_table(const struct store_txn *txn, int i);
 
+/* Bytes the tables' pages take as transaction txn sees them, and the map size (as asked). */
+void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size);
+
 /* Bytes in use by the environment's pages and the map size. */
 void store_usage(struct store *st, size_t *used, size_t *map_size);
 
