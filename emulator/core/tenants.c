@@ -54,7 +54,7 @@ static int rows_from_image(struct store_txn *txn, const char *tenant)
 /* Writes tenant t (its settings and credentials) and the fixture rows of tenant rows_of (from
  * the seed image when from_image, else from the set). A tenant made at run time keeps "from"
  * and its credentials in its row, so it can be reset. */
-static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const json_t *t,
+static int seed_tenant(struct fixtures *fx, struct store_txn *txn, const json_t *t,
                        const char *rows_of, int from_image)
 {
     const char *id = jsonx_string(t, "id"), *vname;
@@ -176,10 +176,9 @@ static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
 
 /* Wipes tenant's data (NULL: all) and writes it afresh; with checkpoint the wipe is committed
  * first, so the pages it frees can hold the new rows. */
-static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
-                int checkpoint);
+static int seed(struct fixtures *fx, struct store_txn *txn, const char *tenant, int checkpoint);
 
-int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant)
+int tenants_seed(struct fixtures *fx, struct store_txn *txn, const char *tenant)
 {
     int rc = seed(fx, txn, tenant, 0);
 
@@ -191,12 +190,16 @@ int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *t
         if (rc == EMU_OK)
             rc = seed(fx, txn, tenant, 1);
     }
+    /* Once the store keeps an image of this set, resets copy it: the parsed rows, which can
+     * be many, need not stay in memory (a copy of a tenant reads them again). */
+    if (rc == EMU_OK && tenant == NULL && snapshot_image_matches(txn, fixtures_fingerprint(fx)))
+        fixtures_release_rows(fx);
     return rc;
 }
 
 /* Keeps the store as seeding left it as the seed image, when the map has room for it: the
  * seeded data, its image and a snapshot or two should take at most half of it. */
-static int keep_image(const struct fixtures *fx, struct store_txn *txn)
+static int keep_image(struct fixtures *fx, struct store_txn *txn)
 {
     size_t used, map_size;
     int rc = snapshot_image_drop(txn);
@@ -207,8 +210,7 @@ static int keep_image(const struct fixtures *fx, struct store_txn *txn)
     return rc;
 }
 
-static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
-                int checkpoint)
+static int seed(struct fixtures *fx, struct store_txn *txn, const char *tenant, int checkpoint)
 {
     size_t i;
     json_t *t, *runtime = NULL;
@@ -247,7 +249,7 @@ static int seed(const struct fixtures *fx, struct store_txn *txn, const char *te
     return rc;
 }
 
-int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
+int tenants_copy(struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
                  const json_t *credentials)
 {
     const json_t *source = fixtures_tenant(fx, from);
@@ -287,4 +289,9 @@ int tenants_store_is_seeded(struct store_txn *txn)
 
     json_decref(v);
     return rc == EMU_OK;
+}
+
+int tenants_need_rows(const struct fixtures *fx, struct store_txn *txn)
+{
+    return !snapshot_image_matches(txn, fixtures_fingerprint(fx));
 }

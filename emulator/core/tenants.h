@@ -19,15 +19,20 @@ struct store_txn;
 
 /* Replaces the store's data of tenant (NULL: every tenant, and all data of tenants the set does
  * not know) with the set's. EMU_NOT_FOUND when the set has no such tenant. */
-int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant);
+int tenants_seed(struct fixtures *fx, struct store_txn *txn, const char *tenant);
 
 /* Makes tenant id a copy of tenant from's fixture data (not its current state) with the given
  * credentials ({"<vendor>": [credential rows]}, borrowed; not checked here). EMU_INVALID for
  * a malformed id, EMU_NOT_FOUND when the set has no tenant from, EMU_CONFLICT when id exists. */
-int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
+int tenants_copy(struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
                  const json_t *credentials);
 /* Deletes tenant id and all its data. EMU_NOT_FOUND when there is no such tenant. */
 int tenants_delete(struct store_txn *txn, const char *id);
+
+/* 1 when seeding or resetting may need the set's rows (loaded by fixtures_complete): the
+ * store holds no seed image of this very set. A kept --data-dir seeded from the same files
+ * can then start without reading them. */
+int tenants_need_rows(const struct fixtures *fx, struct store_txn *txn);
 
 /* 1 when the store was seeded before (a kept --data-dir), 0 when it is empty. */
 int tenants_store_is_seeded(struct store_txn *txn);
