@@ -89,6 +89,11 @@ static int open_store(struct app *app, char *err, size_t errlen)
         return rc;
     }
     rc = store_txn_begin(app->store, 1, &txn);
+    if (rc == EMU_OK && tenants_need_rows(app->fixtures, txn) &&
+        fixtures_complete(app->fixtures, err, errlen) != EMU_OK) {
+        store_txn_abort(txn);
+        return EMU_IO; /* bad fixtures are a bad argument: exit 2 */
+    }
     if (rc == EMU_OK && (app->cfg.reset || !tenants_store_is_seeded(txn)))
         rc = tenants_seed(app->fixtures, txn, NULL);
     if (rc == EMU_OK)
@@ -138,7 +143,7 @@ static int configure(struct app *app, int argc, char **argv)
                 app->cfg.clock);
         return EXIT_USAGE;
     }
-    if (fixtures_load(&app->fixtures, app->cfg.fixtures_dir, err, sizeof(err)) != EMU_OK) {
+    if (fixtures_open(&app->fixtures, app->cfg.fixtures_dir, err, sizeof(err)) != EMU_OK) {
         fprintf(stderr, "understudy: %s\n", err);
         return EXIT_USAGE;
     }

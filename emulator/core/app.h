@@ -3,7 +3,8 @@
  * Every request thread (and the webhook worker) shares all of it, so each member is either
  * read-only once the server runs or guards itself:
  *   read-only: cfg, fixtures, data_dir, and outside this struct the vendor registry
- *     (vendors.h) and its table list, both set by main before any thread starts;
+ *     (vendors.h) and its table list, both set by main before any thread starts (the
+ *     fixtures' rows may be loaded on first use, by a writer: LMDB serialises writers);
  *   its own lock: the clock, the rate limiter, the journal, the metrics, the scenarios and
  *     their counters, the webhook queue;
  *   LMDB's concurrency: the store (one transaction per request; writers are serialised);

@@ -3,7 +3,12 @@
 #include "fixtures.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,9 @@ struct fixtures {
     struct fixture_file *files;
     int nfiles;
     json_t *tenants; /* borrowed from the tenants.json file's doc */
+    char fingerprint[33];
+    char *dir;    /* NULL for the built-in set */
+    int complete; /* 0: only tenants.json is loaded (fixtures_open) */
 };
 
 /* Reports a problem at a path inside a file: "origin:line:col: sentence". */
@@ -285,6 +293,7 @@ void fixtures_free(struct fixtures *fx)
         json_decref(fx->files[i].doc);
     }
     free(fx->files);
+    free(fx->dir);
     free(fx);
 }
 
@@ -379,6 +388,65 @@ static int check_cross(struct fixtures *fx, char *err, size_t errlen)
     return EMU_OK;
 }
 
+/* Eight bytes of p, little end first, whatever the alignment. */
+static uint64_t word_at(const unsigned char *p)
+{
+    uint64_t w = 0;
+
+    for (int i = 7; i >= 0; i--)
+        w = w << 8 | p[i];
+    return w;
+}
+
+static void mix(uint64_t h[2], const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    unsigned char tail[8] = {0};
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = word_at(p + i);
+
+        h[0] = (h[0] ^ w) * 0x9e3779b97f4a7c15u;
+        h[0] ^= h[0] >> 31;
+        h[1] = (h[1] ^ w) * 0xc2b2ae3d27d4eb4fu;
+        h[1] ^= h[1] >> 29;
+    }
+    memcpy(tail, p + i, len - i);
+    h[0] = (h[0] ^ word_at(tail) ^ len) * 0x9e3779b97f4a7c15u;
+    h[1] = (h[1] ^ word_at(tail) ^ len) * 0xc2b2ae3d27d4eb4fu;
+}
+
+#define FINGERPRINT_CHUNK (1u << 20)
+
+static const uint64_t fingerprint_start[2] = {0x243f6a8885a308d3u, 0x13198a2e03707344u};
+
+/* Mixes a file's name and text into h, a chunk at a time (so that a file read by chunks gives
+ * the same digest). */
+static void mix_file(uint64_t h[2], const char *name, const char *text, size_t len)
+{
+    mix(h, name, strlen(name) + 1);
+    for (size_t off = 0; off < len; off += FINGERPRINT_CHUNK)
+        mix(h, text + off, len - off < FINGERPRINT_CHUNK ? len - off : FINGERPRINT_CHUNK);
+}
+
+static void fingerprint_text(struct fixtures *fx, const uint64_t h[2])
+{
+    snprintf(fx->fingerprint, sizeof(fx->fingerprint), "%016llx%016llx", (unsigned long long)h[0],
+             (unsigned long long)h[1]);
+}
+
+/* A digest of every file's name and bytes: the same set gives the same text, another set
+ * (almost surely) another. */
+static void fingerprint(struct fixtures *fx)
+{
+    uint64_t h[2] = {fingerprint_start[0], fingerprint_start[1]};
+
+    for (int i = 0; i < fx->nfiles; i++)
+        mix_file(h, fx->files[i].name, fx->files[i].text, fx->files[i].len);
+    fingerprint_text(fx, h);
+}
+
 int fixtures_load(struct fixtures **out, const char *dir, char *err, size_t errlen)
 {
     struct fixtures *fx = calloc(1, sizeof(*fx));
@@ -399,6 +467,11 @@ int fixtures_load(struct fixtures **out, const char *dir, char *err, size_t errl
     }
     if (rc == EMU_OK)
         rc = check_cross(fx, err, errlen);
+    if (rc == EMU_OK)
+        fingerprint(fx);
+    if (rc == EMU_OK && dir != NULL && (fx->dir = strdup(dir)) == NULL)
+        rc = EMU_NOMEM;
+    fx->complete = 1;
     if (rc != EMU_OK) {
         if (rc == EMU_NOMEM)
             snprintf(err, errlen, "out of memory while loading fixtures");
@@ -476,15 +549,25 @@ const json_t *fixtures_tenant(const struct fixtures *fx, const char *id)
     return NULL;
 }
 
+const char *fixtures_fingerprint(const struct fixtures *fx)
+{
+    return fx->fingerprint;
+}
+
 const json_t *fixtures_tenants(const struct fixtures *fx)
 {
     return fx->tenants;
 }
 
-int fixtures_rows(const struct fixtures *fx, const char *tenant, fixtures_row_fn *fn, void *arg)
+int fixtures_rows(struct fixtures *fx, const char *tenant, fixtures_row_fn *fn, void *arg)
 {
-    char rowkey[512], msg[64];
-    int rc = EMU_OK;
+    char rowkey[512], msg[64], err[1024];
+    int rc = fixtures_complete(fx, err, sizeof(err));
+
+    if (rc != EMU_OK) {
+        fprintf(stderr, "understudy: %s\n", err);
+        return rc;
+    }
 
     for (int i = 0; rc == EMU_OK && i < fx->nfiles; i++) {
         const struct fixture_file *f = &fx->files[i];
@@ -504,4 +587,136 @@ int fixtures_rows(const struct fixtures *fx, const char *tenant, fixtures_row_fn
         }
     }
     return rc;
+}
+
+/* Mixes dir/name into h as mix_file does, reading it a chunk at a time; a missing file is
+ * left out, as collect_one leaves it out. */
+static int mix_path(uint64_t h[2], const char *dir, const char *name, char *buf)
+{
+    char path[4096];
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "rb");
+    if (fp == NULL)
+        return errno == ENOENT ? EMU_OK : EMU_IO;
+    mix(h, name, strlen(name) + 1);
+    while ((n = fread(buf, 1, FINGERPRINT_CHUNK, fp)) > 0)
+        mix(h, buf, n);
+    n = (size_t)ferror(fp);
+    fclose(fp);
+    return n ? EMU_IO : EMU_OK;
+}
+
+int fixtures_open(struct fixtures **out, const char *dir, char *err, size_t errlen)
+{
+    uint64_t h[2] = {fingerprint_start[0], fingerprint_start[1]};
+    struct fixtures *fx;
+    char name[256], *buf;
+    int rc;
+
+    if (dir == NULL) /* the built-in set is small: loaded whole */
+        return fixtures_load(out, NULL, err, errlen);
+    *out = NULL;
+    fx = calloc(1, sizeof(*fx));
+    buf = malloc(FINGERPRINT_CHUNK);
+    if (fx == NULL || buf == NULL || (fx->dir = strdup(dir)) == NULL) {
+        free(buf);
+        fixtures_free(fx);
+        snprintf(err, errlen, "out of memory while loading fixtures");
+        return EMU_NOMEM;
+    }
+    rc = collect_one(fx, dir, "tenants.json", 1, err, errlen);
+    if (rc == EMU_OK)
+        rc = check_file(&fx->files[0], err, errlen);
+    if (rc == EMU_OK) {
+        fx->tenants = fx->files[0].doc;
+        mix_file(h, fx->files[0].name, fx->files[0].text, fx->files[0].len);
+    }
+    for (const struct vendor *const *v = vendors_all(); rc == EMU_OK && *v != NULL; v++) {
+        for (const struct table_def *t = (*v)->tables; rc == EMU_OK && t && t->name; t++) {
+            if (t->fixture == NULL)
+                continue;
+            snprintf(name, sizeof(name), "%s/%s", (*v)->name, t->fixture);
+            if (mix_path(h, dir, name, buf) != EMU_OK) {
+                snprintf(err, errlen, "%s/%s: cannot be read", dir, name);
+                rc = EMU_INVALID;
+            }
+        }
+    }
+    free(buf);
+    if (rc != EMU_OK) {
+        fixtures_free(fx);
+        return rc;
+    }
+    fingerprint_text(fx, h);
+    *out = fx;
+    return EMU_OK;
+}
+
+int fixtures_complete(struct fixtures *fx, char *err, size_t errlen)
+{
+    struct fixture_file *grown;
+    struct fixtures *full;
+    int rc;
+
+    if (fx->complete)
+        return EMU_OK;
+    rc = fixtures_load(&full, fx->dir, err, errlen);
+    if (rc != EMU_OK)
+        return rc;
+    if (strcmp(full->fingerprint, fx->fingerprint) != 0) {
+        snprintf(err, errlen, "%s: the fixture files changed after start", fx->dir);
+        fixtures_free(full);
+        return EMU_INVALID;
+    }
+    /* Same bytes: the table files join the tenants.json already loaded, which stays (callers
+     * may be walking its tenants). */
+    grown = realloc(fx->files, sizeof(*grown) * (size_t)(fx->nfiles + full->nfiles));
+    if (grown == NULL) {
+        fixtures_free(full);
+        snprintf(err, errlen, "out of memory while loading fixtures");
+        return EMU_NOMEM;
+    }
+    fx->files = grown;
+    for (int i = 0; i < full->nfiles; i++) {
+        if (full->files[i].table == NULL) { /* tenants.json */
+            free(full->files[i].name);
+            free(full->files[i].origin);
+            free(full->files[i].text);
+            json_decref(full->files[i].doc);
+        } else {
+            fx->files[fx->nfiles++] = full->files[i];
+        }
+    }
+    full->nfiles = 0;
+    fixtures_free(full);
+    fx->complete = 1;
+    return EMU_OK;
+}
+
+void fixtures_release_rows(struct fixtures *fx)
+{
+    int kept = 0;
+
+    if (!fx->complete || fx->dir == NULL)
+        return;
+    for (int i = 0; i < fx->nfiles; i++) {
+        struct fixture_file *f = &fx->files[i];
+
+        if (f->table == NULL) { /* tenants.json, which callers may hold */
+            fx->files[kept++] = *f;
+            continue;
+        }
+        free(f->name);
+        free(f->origin);
+        free(f->text);
+        json_decref(f->doc);
+    }
+    fx->nfiles = kept;
+    fx->complete = 0;
+#ifdef __GLIBC__
+    malloc_trim(0); /* the rows were many small blocks: give the pages back */
+#endif
 }

@@ -8,10 +8,18 @@
 #include "err.h"
 #include "fixtures.h"
 #include "jsonx.h"
-#include "outbox.h"
+#include "snapshot.h"
 #include "store.h"
 #include "tables.h"
 #include "vendors.h"
+
+/* Whether a store table holds rows of tenants under "<tenant>/" keys: every table but the
+ * core's own (vendor tables, their index tables, the outbox). */
+static int tenant_rows_table(const char *table)
+{
+    return strcmp(table, META_TABLE) != 0 && strcmp(table, SNAPSHOT_TABLE) != 0 &&
+           strcmp(table, TENANTS_TABLE) != 0 && strcmp(table, CREDENTIALS_TABLE) != 0;
+}
 
 struct row_writer {
     struct store_txn *txn;
@@ -28,10 +36,26 @@ static int write_row(const char *table, const char *key, const json_t *row, void
     return store_put(w->txn, table, full, row);
 }
 
-/* Writes tenant t (its settings and credentials) and the fixture rows of tenant rows_of. A
- * tenant made at run time keeps "from" and its credentials in its row, so it can be reset. */
-static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const json_t *t,
-                       const char *rows_of)
+/* Writes the rows of tenant (a fixture tenant) from the seed image: every row table's entries
+ * under "<tenant>/" as seeding wrote them, copied without being parsed. */
+static int rows_from_image(struct store_txn *txn, const char *tenant)
+{
+    char prefix[80];
+    const char *table;
+    int rc = EMU_OK;
+
+    snprintf(prefix, sizeof(prefix), "%s/", tenant);
+    for (int i = 0; rc == EMU_OK && (table = store_table(txn, i)) != NULL; i++)
+        if (tenant_rows_table(table))
+            rc = snapshot_image_copy(txn, table, prefix);
+    return rc;
+}
+
+/* Writes tenant t (its settings and credentials) and the fixture rows of tenant rows_of (from
+ * the seed image when from_image, else from the set). A tenant made at run time keeps "from"
+ * and its credentials in its row, so it can be reset. */
+static int seed_tenant(struct fixtures *fx, struct store_txn *txn, const json_t *t,
+                       const char *rows_of, int from_image)
 {
     const char *id = jsonx_string(t, "id"), *vname;
     json_t *creds = json_object_get(t, "credentials"), *list, *doc;
@@ -68,7 +92,9 @@ static int seed_tenant(const struct fixtures *fx, struct store_txn *txn, const j
             json_decref(doc);
         }
     }
-    if (rc == EMU_OK) {
+    if (rc == EMU_OK && from_image) {
+        rc = rows_from_image(txn, id);
+    } else if (rc == EMU_OK) {
         struct row_writer w = {txn, id};
 
         rc = fixtures_rows(fx, rows_of, write_row, &w);
@@ -111,14 +137,13 @@ static int wipe_table(struct store_txn *txn, const char *table, const char *pref
 static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
 {
     char prefix[80];
+    const char *table;
     int rc = EMU_OK;
 
     snprintf(prefix, sizeof(prefix), "%s/", tenant ? tenant : "");
-    for (const struct vendor *const *v = vendors_all(); rc == EMU_OK && *v != NULL; v++)
-        for (const struct table_def *t = (*v)->tables; rc == EMU_OK && t && t->name; t++)
-            rc = wipe_table(txn, t->name, tenant ? prefix : "", checkpoint);
-    if (rc == EMU_OK)
-        rc = wipe_table(txn, OUTBOX_TABLE, tenant ? prefix : "", checkpoint);
+    for (int i = 0; rc == EMU_OK && (table = store_table(txn, i)) != NULL; i++)
+        if (tenant_rows_table(table))
+            rc = wipe_table(txn, table, tenant ? prefix : "", checkpoint);
     if (rc != EMU_OK)
         return rc;
     if (tenant == NULL) {
@@ -151,10 +176,9 @@ static int wipe(struct store_txn *txn, const char *tenant, int checkpoint)
 
 /* Wipes tenant's data (NULL: all) and writes it afresh; with checkpoint the wipe is committed
  * first, so the pages it frees can hold the new rows. */
-static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
-                int checkpoint);
+static int seed(struct fixtures *fx, struct store_txn *txn, const char *tenant, int checkpoint);
 
-int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant)
+int tenants_seed(struct fixtures *fx, struct store_txn *txn, const char *tenant)
 {
     int rc = seed(fx, txn, tenant, 0);
 
@@ -170,22 +194,41 @@ int tenants_seed(const struct fixtures *fx, struct store_txn *txn, const char *t
         if (rc == EMU_OK)
             rc = seed(fx, txn, tenant, 1);
     }
+    /* Once the store keeps an image of this set, resets copy it: the parsed rows, which can
+     * be many, need not stay in memory (a copy of a tenant reads them again). */
+    if (rc == EMU_OK && tenant == NULL && snapshot_image_matches(txn, fixtures_fingerprint(fx)))
+        fixtures_release_rows(fx);
     return rc;
 }
 
-static int seed(const struct fixtures *fx, struct store_txn *txn, const char *tenant,
-                int checkpoint)
+/* Keeps the store as seeding left it as the seed image, when the map has room for it: the
+ * seeded data, its image and a snapshot or two should take at most half of it. */
+static int keep_image(struct fixtures *fx, struct store_txn *txn)
+{
+    size_t used, map_size;
+    int rc = snapshot_image_drop(txn);
+
+    store_txn_usage(txn, &used, &map_size);
+    if (rc == EMU_OK && used <= map_size / 4)
+        rc = snapshot_image_save(txn, fixtures_fingerprint(fx));
+    return rc;
+}
+
+static int seed(struct fixtures *fx, struct store_txn *txn, const char *tenant, int checkpoint)
 {
     size_t i;
     json_t *t, *runtime = NULL;
-    int rc, found = 0;
+    int rc, found = 0, image = snapshot_image_matches(txn, fixtures_fingerprint(fx));
 
+    /* The whole store: the image is what seeding would write. */
+    if (tenant == NULL && image)
+        return snapshot_image_restore(txn, checkpoint);
     /* A tenant made at run time is reset to a fresh copy of the tenant it was made from. */
     if (tenant != NULL && fixtures_tenant(fx, tenant) == NULL &&
         store_get(txn, TENANTS_TABLE, tenant, &runtime) == EMU_OK) {
         rc = wipe(txn, tenant, checkpoint);
         if (rc == EMU_OK && fixtures_tenant(fx, jsonx_string(runtime, "from")) != NULL)
-            rc = seed_tenant(fx, txn, runtime, jsonx_string(runtime, "from"));
+            rc = seed_tenant(fx, txn, runtime, jsonx_string(runtime, "from"), 0);
         else if (rc == EMU_OK)
             rc = EMU_NOT_FOUND;
         json_decref(runtime);
@@ -199,16 +242,18 @@ static int seed(const struct fixtures *fx, struct store_txn *txn, const char *te
         if (tenant != NULL && strcmp(jsonx_string(t, "id"), tenant) != 0)
             continue;
         found = 1;
-        rc = seed_tenant(fx, txn, t, jsonx_string(t, "id"));
+        rc = seed_tenant(fx, txn, t, jsonx_string(t, "id"), image);
     }
     if (rc == EMU_OK && tenant != NULL && !found)
         return EMU_NOT_FOUND;
     if (rc == EMU_OK)
         rc = store_put_raw(txn, META_TABLE, "seeded", "true", 4);
+    if (rc == EMU_OK && tenant == NULL && !checkpoint)
+        rc = keep_image(fx, txn);
     return rc;
 }
 
-int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
+int tenants_copy(struct fixtures *fx, struct store_txn *txn, const char *id, const char *from,
                  const json_t *credentials)
 {
     const json_t *source = fixtures_tenant(fx, from);
@@ -227,7 +272,7 @@ int tenants_copy(const struct fixtures *fx, struct store_txn *txn, const char *i
                   json_object_get(source, "settings"), "credentials", credentials);
     if (t == NULL)
         return EMU_NOMEM;
-    rc = seed_tenant(fx, txn, t, from);
+    rc = seed_tenant(fx, txn, t, from, 0);
     json_decref(t);
     return rc;
 }
@@ -248,4 +293,9 @@ int tenants_store_is_seeded(struct store_txn *txn)
 
     json_decref(v);
     return rc == EMU_OK;
+}
+
+int tenants_need_rows(const struct fixtures *fx, struct store_txn *txn)
+{
+    return !snapshot_image_matches(txn, fixtures_fingerprint(fx));
 }

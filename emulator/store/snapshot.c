@@ -23,77 +23,25 @@ int snapshot_name_valid(const char *name)
     return 1;
 }
 
-/* Entries gathered from a scan, copied out of LMDB before anything is written. */
-struct entries {
-    size_t n, cap;
-    char **keys, **vals;
-    size_t *klens, *vlens;
-};
-
-static int gather(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+/* Stops a scan at its first entry: the scan then says whether there is one. */
+static int found_one(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
-    struct entries *e = arg;
-
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        char **k = realloc(e->keys, cap * sizeof(*k)), **v;
-        size_t *kl, *vl;
-
-        if (k == NULL)
-            return EMU_NOMEM;
-        e->keys = k;
-        if ((v = realloc(e->vals, cap * sizeof(*v))) == NULL)
-            return EMU_NOMEM;
-        e->vals = v;
-        if ((kl = realloc(e->klens, cap * sizeof(*kl))) == NULL)
-            return EMU_NOMEM;
-        e->klens = kl;
-        if ((vl = realloc(e->vlens, cap * sizeof(*vl))) == NULL)
-            return EMU_NOMEM;
-        e->vlens = vl;
-        e->cap = cap;
-    }
-    e->keys[e->n] = malloc(klen + 1);
-    e->vals[e->n] = malloc(vlen + 1);
-    if (e->keys[e->n] == NULL || e->vals[e->n] == NULL) {
-        free(e->keys[e->n]);
-        free(e->vals[e->n]);
-        return EMU_NOMEM;
-    }
-    memcpy(e->keys[e->n], key, klen);
-    e->keys[e->n][klen] = '\0';
-    memcpy(e->vals[e->n], val, vlen);
-    e->vals[e->n][vlen] = '\0';
-    e->klens[e->n] = klen;
-    e->vlens[e->n] = vlen;
-    e->n++;
-    return 0;
-}
-
-static void release(struct entries *e)
-{
-    for (size_t i = 0; i < e->n; i++) {
-        free(e->keys[i]);
-        free(e->vals[i]);
-    }
-    free(e->keys);
-    free(e->vals);
-    free(e->klens);
-    free(e->vlens);
-    memset(e, 0, sizeof(*e));
+    (void)key;
+    (void)klen;
+    (void)val;
+    (void)vlen;
+    *(int *)arg = 1;
+    return 1;
 }
 
 static int exists(struct store_txn *txn, const char *name)
 {
     char prefix[80];
-    struct entries e = {0};
-    int rc;
+    int found = 0, rc;
 
     snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
-    rc = store_scan_raw(txn, SNAPSHOT_TABLE, prefix, gather, &e);
-    rc = rc == EMU_OK ? (e.n > 0 ? EMU_OK : EMU_NOT_FOUND) : rc;
-    release(&e);
-    return rc;
+    rc = store_scan_raw(txn, SNAPSHOT_TABLE, prefix, found_one, &found);
+    return rc == EMU_OK && !found ? EMU_NOT_FOUND : rc;
 }
 
 int snapshot_delete(struct store_txn *txn, const char *name)
@@ -105,73 +53,79 @@ int snapshot_delete(struct store_txn *txn, const char *name)
     return rc == EMU_OK ? store_del_prefix(txn, SNAPSHOT_TABLE, prefix) : rc;
 }
 
-/* Whether a snapshot holds table: every table but the snapshots themselves and core.meta (the id
- * sequences, which only move forward). */
+/* Whether a snapshot holds table: every table the store lists but the snapshots themselves and
+ * core.meta (the id sequences, which only move forward). */
 static int copied(const char *table)
 {
     return strcmp(table, SNAPSHOT_TABLE) != 0 && strcmp(table, META_TABLE) != 0;
 }
 
+/* Where a snapshot keeps table's entries: "<name>\x1f<table>\x1f". */
+static int table_prefix(char *buf, size_t len, const char *name, const char *table)
+{
+    return snprintf(buf, len, "%s%c%s%c", name, SEP, table, SEP) < (int)len ? EMU_OK : EMU_INVALID;
+}
+
+/* The table that comes next after prev (NULL: the first) in byte order of the names. */
+static const char *next_table(struct store_txn *txn, const char *prev)
+{
+    const char *best = NULL, *t;
+
+    for (int i = 0; (t = store_table(txn, i)) != NULL; i++)
+        if ((prev == NULL || strcmp(t, prev) > 0) && (best == NULL || strcmp(t, best) < 0))
+            best = t;
+    return best;
+}
+
+/* Both directions stream entry by entry through store_copy, inside the caller's transaction:
+ * nothing of a table is held in memory, however large it is. Tables are saved in the order of
+ * their names, so that the snapshot's keys come in increasing order and can be appended. */
 int snapshot_save(struct store_txn *txn, const char *name)
 {
-    char prefix[80], key[1024];
-    const char *table;
+    char prefix[300];
+    const char *table = NULL;
     int rc;
 
     snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
     rc = store_del_prefix(txn, SNAPSHOT_TABLE, prefix);
     /* A marker, so that a snapshot of an empty store still exists. */
-    snprintf(key, sizeof(key), "%s%c", name, SEP);
     if (rc == EMU_OK)
-        rc = store_put_raw(txn, SNAPSHOT_TABLE, key, "{}", 2);
-    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
-        struct entries e = {0};
-
+        rc = store_put_raw(txn, SNAPSHOT_TABLE, prefix, "{}", 2);
+    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
         if (!copied(table))
             continue;
-        rc = store_scan_raw(txn, table, "", gather, &e);
-        for (size_t i = 0; rc == EMU_OK && i < e.n; i++) {
-            if (snprintf(key, sizeof(key), "%s%c%s%c%s", name, SEP, table, SEP, e.keys[i]) >=
-                (int)sizeof(key))
-                rc = EMU_INVALID;
-            else
-                rc = store_put_raw(txn, SNAPSHOT_TABLE, key, e.vals[i], e.vlens[i]);
-        }
-        release(&e);
+        rc = table_prefix(prefix, sizeof(prefix), name, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
     }
     return rc;
 }
 
 int snapshot_restore(struct store_txn *txn, const char *name)
 {
-    struct entries e = {0};
-    const char *emptied;
-    char prefix[80];
+    char prefix[300];
+    const char *table;
     int rc = exists(txn, name);
 
-    for (int t = 0; rc == EMU_OK && (emptied = store_table(txn, t)) != NULL; t++)
-        if (copied(emptied))
-            rc = store_del_prefix(txn, emptied, "");
-    snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
-    if (rc == EMU_OK)
-        rc = store_scan_raw(txn, SNAPSHOT_TABLE, prefix, gather, &e);
-    for (size_t i = 0; rc == EMU_OK && i < e.n; i++) {
-        char *table = e.keys[i] + strlen(prefix), *sep = strchr(table, SEP);
-
-        if (sep == NULL)
-            continue; /* the marker */
-        *sep = '\0';
-        rc = store_put_raw(txn, table, sep + 1, e.vals[i], e.vlens[i]);
+    /* Each table is emptied (LMDB drops its pages at once) and filled in key order, which is
+     * the order the snapshot keeps it in. A table the snapshot does not hold stays empty. */
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
+        if (!copied(table))
+            continue;
+        rc = store_del_prefix(txn, table, "");
+        if (rc == EMU_OK)
+            rc = table_prefix(prefix, sizeof(prefix), name, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, SNAPSHOT_TABLE, prefix, table, "");
     }
-    release(&e);
-    return rc;
+    return rc == EMU_OK ? store_index_repair(txn) : rc;
 }
 
 static int gather_name(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     (void)val;
     (void)vlen;
-    if (klen > 0 && key[klen - 1] == SEP) /* a snapshot's marker */
+    if (klen > 0 && key[klen - 1] == SEP && key[0] != SNAPSHOT_IMAGE[0]) /* a marker */
         return json_array_append_new(arg, json_stringn(key, klen - 1)) == 0 ? 0 : EMU_NOMEM;
     return 0;
 }
@@ -180,4 +134,83 @@ int snapshot_list(struct store_txn *txn, json_t **out)
 {
     *out = json_array();
     return *out ? store_scan_raw(txn, SNAPSHOT_TABLE, "", gather_name, *out) : EMU_NOMEM;
+}
+
+/* The image is saved like a snapshot, with core.meta too, under a name no snapshot can have. */
+int snapshot_image_drop(struct store_txn *txn)
+{
+    char prefix[80];
+
+    snprintf(prefix, sizeof(prefix), "%s%c", SNAPSHOT_IMAGE, SEP);
+    return store_del_prefix(txn, SNAPSHOT_TABLE, prefix);
+}
+
+int snapshot_image_save(struct store_txn *txn, const char *stamp)
+{
+    char prefix[300];
+    const char *table = NULL;
+    json_t *marker = json_string(stamp);
+    char *text = marker ? json_dumps(marker, JSON_ENCODE_ANY) : NULL;
+    int rc = text ? snapshot_image_drop(txn) : EMU_NOMEM;
+
+    snprintf(prefix, sizeof(prefix), "%s%c", SNAPSHOT_IMAGE, SEP);
+    if (rc == EMU_OK)
+        rc = store_put_raw(txn, SNAPSHOT_TABLE, prefix, text, strlen(text));
+    free(text);
+    json_decref(marker);
+    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = table_prefix(prefix, sizeof(prefix), SNAPSHOT_IMAGE, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
+    }
+    return rc;
+}
+
+int snapshot_image_matches(struct store_txn *txn, const char *stamp)
+{
+    char key[80];
+    json_t *marker = NULL;
+    int same;
+
+    snprintf(key, sizeof(key), "%s%c", SNAPSHOT_IMAGE, SEP);
+    if (store_get(txn, SNAPSHOT_TABLE, key, &marker) != EMU_OK)
+        return 0;
+    same = json_is_string(marker) && strcmp(json_string_value(marker), stamp) == 0;
+    json_decref(marker);
+    return same;
+}
+
+int snapshot_image_restore(struct store_txn *txn, int checkpoint)
+{
+    char prefix[300];
+    const char *table;
+    int rc = EMU_OK;
+
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = store_del_prefix(txn, table, "");
+        if (rc == EMU_OK && checkpoint)
+            rc = store_txn_checkpoint(txn);
+    }
+    for (int t = 0; rc == EMU_OK && (table = store_table(txn, t)) != NULL; t++) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0)
+            continue;
+        rc = table_prefix(prefix, sizeof(prefix), SNAPSHOT_IMAGE, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, SNAPSHOT_TABLE, prefix, table, "");
+    }
+    return rc == EMU_OK ? store_index_repair(txn) : rc;
+}
+
+int snapshot_image_copy(struct store_txn *txn, const char *table, const char *prefix)
+{
+    char from[600];
+
+    if (snprintf(from, sizeof(from), "%s%c%s%c%s", SNAPSHOT_IMAGE, SEP, table, SEP, prefix) >=
+        (int)sizeof(from))
+        return EMU_INVALID;
+    return store_copy(txn, SNAPSHOT_TABLE, from, table, prefix);
 }

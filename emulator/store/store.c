@@ -19,7 +19,7 @@
 
 #include "err.h"
 
-#define STORE_MAX_TABLES  48
+#define STORE_MAX_TABLES  96
 #define STORE_MAX_INDEXES 32
 
 /* An index entry's key in its table "<table>#<index>": group SEP sort SEP document key, group
@@ -29,7 +29,7 @@
 #define INDEX_ESC       '\x1d'
 #define INDEX_GROUP_MAX STORE_INDEX_PART
 #define INDEX_SORT_MAX  100
-#define INDEX_PKEY_MAX  240
+#define INDEX_PKEY_MAX  128 /* with a snapshot's prefix, an entry's key stays under 511 */
 #define INDEX_KEY_MAX   (INDEX_GROUP_MAX + INDEX_SORT_MAX + INDEX_PKEY_MAX + 2)
 
 /* Pages kept back from ordinary writes: a full store must still be able to commit the
@@ -161,6 +161,13 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
         rc = add_table(st, tables[i]);
     for (int i = 0; rc == EMU_OK && indexes != NULL && indexes[i] != NULL; i++)
         rc = add_index(st, indexes[i]);
+    /* Index and count tables are listed too (after the others, store_table), so that whatever
+     * copies every table (snapshots, the seed image) copies them with their documents. */
+    for (int i = 0, n = st->ntables; rc == EMU_OK && i < n; i++)
+        if (st->indexed[i])
+            rc = add_table(st, st->count_names[i]);
+    for (int i = 0; rc == EMU_OK && i < st->nindexes; i++)
+        rc = add_table(st, st->indexes[i].dbname);
     if (rc != EMU_OK) {
         free(st);
         return rc;
@@ -174,7 +181,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
     st->soft_pages = map_size / st->page_size;
     rc = mdb_env_create(&st->env);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(st->env, (MDB_dbi)(2 * st->ntables + st->nindexes + 1));
+        rc = mdb_env_set_maxdbs(st->env, (MDB_dbi)(st->ntables + 1));
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_mapsize(st->env, map_size + reserve_pages(st) * st->page_size);
     if (rc == MDB_SUCCESS)
@@ -258,14 +265,8 @@ static size_t data_pages(struct store_txn *txn)
 
     if (mdb_stat(txn->txn, 1 /* the table of tables */, &stat) == MDB_SUCCESS)
         pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
-    for (int i = 0; i < txn->st->ntables; i++) {
+    for (int i = 0; i < txn->st->ntables; i++) /* index and count tables among them */
         if (mdb_stat(txn->txn, txn->st->dbis[i], &stat) == MDB_SUCCESS)
-            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
-        if (txn->st->indexed[i] && mdb_stat(txn->txn, txn->st->count_dbis[i], &stat) == MDB_SUCCESS)
-            pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
-    }
-    for (int i = 0; i < txn->st->nindexes; i++)
-        if (mdb_stat(txn->txn, txn->st->indexes[i].dbi, &stat) == MDB_SUCCESS)
             pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
     return pages;
 }
@@ -1187,6 +1188,23 @@ static int build_missing_indexes(struct store *st)
     return store_txn_commit(txn);
 }
 
+int store_index_repair(struct store_txn *txn)
+{
+    int rc = EMU_OK;
+
+    for (int i = 0; rc == EMU_OK && i < txn->st->nindexes; i++) {
+        const struct index_rt *ix = &txn->st->indexes[i];
+        MDB_stat entries, documents;
+
+        if (mdb_stat(txn->txn, ix->dbi, &entries) != MDB_SUCCESS ||
+            mdb_stat(txn->txn, txn->st->dbis[ix->table], &documents) != MDB_SUCCESS)
+            return EMU_STORE;
+        if (entries.ms_entries == 0 && documents.ms_entries > 0)
+            rc = build_index(txn, i);
+    }
+    return rc;
+}
+
 /* Checks index i's entries against its counts: every group's entries are counted right, and
  * every count has its entries. */
 static void check_counts(struct index_walk *w, int i)
@@ -1287,4 +1305,79 @@ void store_usage(struct store *st, size_t *used, size_t *map_size)
 const char *store_table(const struct store_txn *txn, int i)
 {
     return i >= 0 && i < txn->st->ntables ? txn->st->names[i] : NULL;
+}
+
+int store_copy(struct store_txn *txn, const char *from, const char *from_prefix, const char *to,
+               const char *to_prefix)
+{
+    size_t fplen = strlen(from_prefix), tplen = strlen(to_prefix), cap = 0;
+    MDB_cursor *src = NULL, *dst = NULL;
+    MDB_dbi sdbi, ddbi;
+    MDB_val k = {fplen, (void *)from_prefix}, v, nk, nv;
+    unsigned flags = MDB_APPEND;
+    char key[512], *val = NULL;
+    int rc = dbi_of(txn->st, from, &sdbi), mrc;
+
+    if (rc == EMU_OK)
+        rc = dbi_of(txn->st, to, &ddbi);
+    if (rc != EMU_OK)
+        return rc;
+    if (sdbi == ddbi || tplen >= sizeof(key))
+        return EMU_INVALID;
+    memcpy(key, to_prefix, tplen);
+    mrc = mdb_cursor_open(txn->txn, sdbi, &src);
+    if (mrc == MDB_SUCCESS)
+        mrc = mdb_cursor_open(txn->txn, ddbi, &dst);
+    if (mrc == MDB_SUCCESS)
+        mrc = mdb_cursor_get(src, &k, &v, fplen ? MDB_SET_RANGE : MDB_FIRST);
+    while (mrc == MDB_SUCCESS && k.mv_size >= fplen && memcmp(k.mv_data, from_prefix, fplen) == 0) {
+        size_t klen = tplen + k.mv_size - fplen;
+
+        if (klen == 0 || klen >= sizeof(key)) {
+            rc = EMU_INVALID;
+            break;
+        }
+        /* The value is copied out of the source page before the write: a write may spill
+         * dirty pages of this transaction, and the value's page with them. */
+        if (v.mv_size > cap) {
+            char *grown = realloc(val, v.mv_size);
+
+            if (grown == NULL) {
+                rc = EMU_NOMEM;
+                break;
+            }
+            val = grown;
+            cap = v.mv_size;
+        }
+        if (v.mv_size > 0)
+            memcpy(val, v.mv_data, v.mv_size);
+        memcpy(key + tplen, (const char *)k.mv_data + fplen, k.mv_size - fplen);
+        nk.mv_size = klen;
+        nk.mv_data = key;
+        nv.mv_size = v.mv_size;
+        nv.mv_data = val;
+        /* Appending is much cheaper, and right while the keys come after every key of the
+         * destination (an emptied table); past the first key that does not, plain writes. */
+        mrc = mdb_cursor_put(dst, &nk, &nv, flags);
+        if (mrc == MDB_KEYEXIST && flags == MDB_APPEND) {
+            flags = 0;
+            mrc = mdb_cursor_put(dst, &nk, &nv, 0);
+        }
+        if (mrc == MDB_SUCCESS)
+            mrc = mdb_cursor_get(src, &k, &v, MDB_NEXT);
+    }
+    if (dst != NULL)
+        mdb_cursor_close(dst);
+    if (src != NULL)
+        mdb_cursor_close(src);
+    free(val);
+    if (rc != EMU_OK)
+        return rc;
+    return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "copy");
+}
+
+void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size)
+{
+    *used = data_pages(txn) * txn->st->page_size;
+    *map_size = txn->st->map_size;
 }

@@ -101,6 +101,15 @@ int store_scan(struct store_txn *txn, const char *table, const char *prefix, sto
 /* Deletes every entry whose key starts with prefix ("" empties the table). */
 int store_del_prefix(struct store_txn *txn, const char *table, const char *prefix);
 
+/* Copies, byte for byte, every entry of table from whose key starts with from_prefix into table
+ * to, under to_prefix followed by the rest of the key ("" and "" copy a whole table). Entries
+ * stream through cursors: memory stays that of one entry whatever the table holds. Fastest
+ * into an emptied table. from and to must differ (EMU_INVALID); a key that would pass the
+ * store's 511 bytes is EMU_INVALID. Raw: into an indexed table it writes no index entries, so
+ * the table's index and count tables must be copied with it (as every-table copies do). */
+int store_copy(struct store_txn *txn, const char *from, const char *from_prefix, const char *to,
+               const char *to_prefix);
+
 /* ---- reading indexes ---- */
 
 /* *out is the number of entries in group of table's index name (0 when none). */
@@ -128,6 +137,10 @@ int store_index_first(struct store_txn *txn, const char *table, const char *inde
  * are described in report (len bytes, one problem a line, cut when long). EMU_OK when all
  * agree, EMU_INVALID otherwise. */
 int store_check(struct store *st, char *report, size_t len);
+/* Builds again, in txn, every index that holds no entry while its table holds documents: after
+ * a copy that brought documents without their index tables (a snapshot taken before the index
+ * existed). */
+int store_index_repair(struct store_txn *txn);
 
 /* Increments the named counter in core.meta and stores the new value in *out (first is 1). */
 int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
@@ -136,8 +149,13 @@ int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 int store_seq_raise(struct store_txn *txn, const char *name, uint64_t value);
 
 /* The i-th table the store was opened with, or NULL past the last: META_TABLE first, then
- * store_open's list in order (a name listed twice, once). */
+ * store_open's list in order (a name listed twice, once), then the store's own index tables
+ * ("<table>#<index>") and count tables ("<table>#n"). Those change only with their documents;
+ * a copy of every table (a snapshot) copies them as they are, which keeps them in step. */
 const char *store_table(const struct store_txn *txn, int i);
+
+/* Bytes the tables' pages take as transaction txn sees them, and the map size (as asked). */
+void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size);
 
 /* Bytes in use by the environment's pages and the map size. */
 void store_usage(struct store *st, size_t *used, size_t *map_size);

@@ -135,6 +135,63 @@ static void test_set_without_tenants_file(void **state)
     assert_non_null(strstr(err, "tenants.json"));
 }
 
+static int count_fixture_row(const char *table, const char *key, const json_t *row, void *arg)
+{
+    (void)table;
+    (void)key;
+    (void)row;
+    (*(int *)arg)++;
+    return EMU_OK;
+}
+
+/* fixtures_open reads a set through for its fingerprint (the same fixtures_load gives) and
+ * leaves the rows for fixtures_complete, which reports what fixtures_load would and refuses
+ * files changed in between. */
+static void test_open_then_complete(void **state)
+{
+    struct fixtures *opened, *loaded;
+    char err[512], stamp[40];
+    int n = 0;
+
+    (void)state;
+    write_file("tenants.json", tenants);
+    write_file("guayaba/campaigns.json", "{\"demo\": []}");
+    assert_int_equal(fixtures_open(&opened, dir, err, sizeof(err)), EMU_OK);
+    assert_int_equal(fixtures_load(&loaded, dir, err, sizeof(err)), EMU_OK);
+    assert_string_equal(fixtures_fingerprint(opened), fixtures_fingerprint(loaded));
+    assert_int_equal(strlen(fixtures_fingerprint(opened)), 32);
+    snprintf(stamp, sizeof(stamp), "%s", fixtures_fingerprint(opened));
+    fixtures_free(loaded);
+    assert_int_equal(fixtures_rows(opened, "demo", count_fixture_row, &n), EMU_OK);
+    assert_int_equal(fixtures_complete(opened, err, sizeof(err)), EMU_OK);
+    /* rows let go of are read again when needed */
+    fixtures_release_rows(opened);
+    n = 0;
+    assert_int_equal(fixtures_rows(opened, "demo", count_fixture_row, &n), EMU_OK);
+    fixtures_free(opened);
+
+    /* one byte more: another fingerprint; and a set that changed after it was opened */
+    assert_int_equal(fixtures_open(&opened, dir, err, sizeof(err)), EMU_OK);
+    write_file("guayaba/campaigns.json", "{\"demo\": [] }");
+    assert_int_equal(fixtures_load(&loaded, dir, err, sizeof(err)), EMU_OK);
+    assert_string_not_equal(fixtures_fingerprint(loaded), stamp);
+    fixtures_free(loaded);
+    assert_int_equal(fixtures_complete(opened, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "changed after start"));
+    fixtures_free(opened);
+
+    /* a bad row file is found when the rows are loaded, with fixtures_load's message */
+    write_file("guayaba/campaigns.json", "{\"ghost\": []}");
+    assert_int_equal(fixtures_open(&opened, dir, err, sizeof(err)), EMU_OK);
+    assert_int_equal(fixtures_complete(opened, err, sizeof(err)), EMU_INVALID);
+    assert_non_null(strstr(err, "\"ghost\" is not in tenants.json"));
+    fixtures_free(opened);
+    /* a bad tenants.json is found at once */
+    write_file("tenants.json", "[");
+    assert_int_equal(fixtures_open(&opened, dir, err, sizeof(err)), EMU_INVALID);
+    assert_null(opened);
+}
+
 static int count(const char *key, json_t *doc, void *arg)
 {
     (void)key;
@@ -205,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syntax_error_position, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_bad_row_points_at_field, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_unknown_file_and_vendor, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_open_then_complete, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_set_needs_known_tenants, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_set_without_tenants_file, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_seed_and_reset_one_tenant, make_dir, remove_dir),

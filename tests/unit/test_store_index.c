@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "err.h"
+#include "snapshot.h"
 #include "store.h"
 
 #define THINGS "test.things"
 
-static const char *const tables[] = {THINGS, NULL};
+static const char *const tables[] = {THINGS, SNAPSHOT_TABLE, NULL};
 
 /* The tenant prefix of key ("demo/" of "demo/7"), in out. */
 static void tenant_of(const char *key, char *out, size_t len)
@@ -416,6 +417,35 @@ static void test_groups_escaped_and_bounded(void **state)
     json_decref(doc);
 }
 
+/* A snapshot carries the index and count tables with their documents; one taken before an
+ * index existed (no entries for it) gets the index built again when it is restored. */
+static void test_snapshots_keep_indexes(void **state)
+{
+    struct fixture *f = *state;
+    char report[1024], key[64];
+    uint64_t n;
+
+    put(f->txn, "demo/1", "open", "1");
+    put(f->txn, "demo/2", "open", "2");
+    assert_int_equal(snapshot_save(f->txn, "two"), EMU_OK);
+    put(f->txn, "demo/3", "open", "3");
+    assert_int_equal(store_del(f->txn, THINGS, "demo/1"), EMU_OK);
+    assert_int_equal(snapshot_restore(f->txn, "two"), EMU_OK);
+    assert_int_equal(store_count(f->txn, THINGS, "status", "demo/open", &n), EMU_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_index_first(f->txn, THINGS, "status", "demo/open", key, sizeof(key)),
+                     EMU_OK);
+    assert_string_equal(key, "demo/1");
+    /* an older snapshot: its index tables' entries are gone */
+    assert_int_equal(store_del_prefix(f->txn, SNAPSHOT_TABLE, "two\x1ftest.things#"), EMU_OK);
+    assert_int_equal(snapshot_restore(f->txn, "two"), EMU_OK);
+    assert_int_equal(store_count(f->txn, THINGS, "status", "demo/open", &n), EMU_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_txn_commit(f->txn), EMU_OK);
+    assert_int_equal(store_check(f->st, report, sizeof(report)), EMU_OK);
+    assert_int_equal(store_txn_begin(f->st, 1, &f->txn), EMU_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_against_full_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_built_at_open_and_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_escaped_and_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshots_keep_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
