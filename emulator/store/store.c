@@ -647,6 +647,17 @@ int store_del(struct store_txn *txn, const char *table, const char *key)
     return rc;
 }
 
+/* What a walk returns: the callback's error, or the cursor's (running out is no error); a
+ * callback's 1 (stop) is success. */
+static int scan_result(int rc, int mrc, const char *what)
+{
+    if (rc == 1)
+        return EMU_OK;
+    if (rc != EMU_OK)
+        return rc;
+    return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, what);
+}
+
 int store_scan_raw(struct store_txn *txn, const char *table, const char *prefix, store_raw_fn *fn,
                    void *arg)
 {
@@ -671,11 +682,7 @@ int store_scan_raw(struct store_txn *txn, const char *table, const char *prefix,
         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc == 1)
-        return EMU_OK;
-    if (rc != EMU_OK)
-        return rc;
-    return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "scan");
+    return scan_result(rc, mrc, "scan");
 }
 
 struct doc_scan {
@@ -1011,11 +1018,7 @@ int store_index_scan(struct store_txn *txn, const char *table, const char *index
             break;
     }
     mdb_cursor_close(cur);
-    if (rc == 1)
-        return EMU_OK;
-    if (rc != EMU_OK)
-        return rc;
-    return mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND ? EMU_OK : map_mdb(mrc, "index scan");
+    return scan_result(rc, mrc, "index scan");
 }
 
 struct first_key {
