@@ -7,9 +7,20 @@
  * envelopes: most lists put pagination first in meta; contacts put it last.
  *
  * Any query is answered: page and per_page are read as Laravel's paginator reads them (a bad
- * value is the default, never an error or an overflow), each filter's value is parsed once
- * (an in-list of any length is sorted once and searched per row), and filtering builds the
- * kept rows in one pass. */
+ * value is the default, never an error or an overflow), and each filter's value is parsed once
+ * (an in-list of any length is sorted once and searched per row).
+ *
+ * No list holds its table. On an indexed table (rasl.h) the default page, a sort on id and a page
+ * of equality filters the "field" index serves are read by offset in an index group, with the
+ * total its count: O(log N + offset + page), and only the page is parsed. Anything else reads
+ * rows one at a time, keeping the page: the rows of the smallest served group when it is small
+ * (each parsed and tested), or else the table's text, whose top-level members the query names
+ * are found without parsing the row (a string is searched where it lies; a filtered value is
+ * parsed alone), about a microsecond a row. A sort no index serves keeps a bounded heap of at
+ * most RASL_SORT_PASS rows' sort values: a page past that many rows takes one more reading per
+ * RASL_SORT_PASS rows before it, each starting after the last row of the one before, so memory
+ * stays bounded and the answer exact. Ties keep the default order, as the vendor's stable sort
+ * does. */
 #include "rasl.h"
 
 #include <ctype.h>
@@ -1098,7 +1109,7 @@ static int best_group(const struct query *q, struct source *src, long *count, si
 {
     *count = -1;
     for (size_t i = 0; i < q->nfilters; i++) {
-        struct source candidate = {.index = RASL_INDEX_FIELD};
+        struct source candidate = {.index = RASL_INDEX};
         long n = 0;
         int none, rc = EMU_OK;
 
@@ -1148,7 +1159,7 @@ static int list_rows(const struct query *q, json_t *rows, long *total)
             return rc;
         if (q->nfilters == (best >= 0) && q->term == NULL && !sorted) {
             if (best < 0) {
-                src.index = RASL_INDEX_ALL;
+                src.index = RASL_INDEX;
                 snprintf(src.group, sizeof(src.group), "%s/", q->req->tenant);
             }
             src.descending = backwards;

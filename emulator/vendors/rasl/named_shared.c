@@ -248,8 +248,8 @@ static int sweep_contacts(struct req *req, const struct rasl_named *kind, json_i
     }
     previous[0] = '\0';
     /* each contact rewritten leaves the group: take the first until none is left */
-    while ((rc = store_index_first(req->txn, RASL_CONTACTS, RASL_INDEX_FIELD, group, key,
-                                   sizeof(key))) == EMU_OK) {
+    while ((rc = store_index_first(req->txn, RASL_CONTACTS, RASL_INDEX, group, key, sizeof(key))) ==
+           EMU_OK) {
         json_t *contact, *ids;
 
         if (strcmp(key, previous) == 0)

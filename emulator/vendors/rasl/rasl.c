@@ -427,18 +427,38 @@ static int emit_text(struct store_emit *e, const char *tenant, const char *membe
     return 1;
 }
 
-/* Emits "<tenant>/<member>/<text lower-cased>" for a text member, for a lookup that checks the
- * rows it finds (a long text is cut, and shares its group with others). */
-static void emit_lower(struct store_emit *e, const char *tenant, const char *member,
-                       const json_t *v)
+/* The sort a lookup of value finds it under: lower-cased, then a byte that ends it, so that a
+ * range from and to it holds this value only (and, past what a sort keeps, those that share
+ * its start: a lookup checks the rows it finds). */
+static void lookup_sort(const char *value, char *buf, size_t len)
 {
-    char group[STORE_INDEX_PART + 64];
+    size_t n = 0;
+
+    for (; value[n] && n + 2 < len; n++)
+        buf[n] = (char)tolower((unsigned char)value[n]);
+    buf[n++] = '\x01';
+    buf[n] = '\0';
+}
+
+/* Emits member's text (lower-cased) into "<tenant>/<member>", for the lookups. */
+static void emit_lookup(struct store_emit *e, const char *tenant, const char *member,
+                        const json_t *v)
+{
+    char group[STORE_INDEX_PART], sort[128];
 
     if (!json_is_string(v))
         return;
-    rasl_group(tenant, member, json_string_value(v), group, sizeof(group));
-    for (char *p = group + strlen(tenant) + strlen(member) + 2; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    snprintf(group, sizeof(group), "%s/%s", tenant, member);
+    lookup_sort(json_string_value(v), sort, sizeof(sort));
+    store_emit(e, group, sort);
+}
+
+/* Every row of the tenant, in key (id) order. */
+static void emit_all(struct store_emit *e, const char *tenant)
+{
+    char group[STORE_INDEX_PART];
+
+    snprintf(group, sizeof(group), "%s/", tenant);
     store_emit(e, group, "");
 }
 
@@ -458,17 +478,6 @@ static void emit_odd(struct store_emit *e, const char *tenant)
     store_emit(e, group, "");
 }
 
-/* Every row of a tenant, in key (id) order. */
-static void all_entries(const char *key, const json_t *doc, struct store_emit *e)
-{
-    char group[STORE_INDEX_PART];
-
-    (void)doc;
-    key_tenant(key, group, sizeof(group) - 1);
-    strcat(group, "/");
-    store_emit(e, group, "");
-}
-
 static void contact_entries(const char *key, const json_t *doc, struct store_emit *e)
 {
     char tenant[STORE_INDEX_PART];
@@ -477,6 +486,7 @@ static void contact_entries(const char *key, const json_t *doc, struct store_emi
     size_t i;
 
     key_tenant(key, tenant, sizeof(tenant));
+    emit_all(e, tenant);
     plain &= emit_text(e, tenant, "type", json_object_get(doc, "type"));
     plain &= emit_integer(e, tenant, "status_id", json_object_get(doc, "status_id"));
     plain &= emit_integer(e, tenant, "source_id", json_object_get(doc, "source_id"));
@@ -485,8 +495,8 @@ static void contact_entries(const char *key, const json_t *doc, struct store_emi
     groups = json_object_get(doc, "group_id");
     plain &= json_is_array(groups);
     json_array_foreach(groups, i, g) plain &= emit_integer(e, tenant, "group_id", g);
-    emit_lower(e, tenant, "phone", json_object_get(doc, "phone"));
-    emit_lower(e, tenant, "email", json_object_get(doc, "email"));
+    emit_lookup(e, tenant, "phone", json_object_get(doc, "phone"));
+    emit_lookup(e, tenant, "email", json_object_get(doc, "email"));
     if (!plain)
         emit_odd(e, tenant);
 }
@@ -497,6 +507,7 @@ static void message_entries(const char *key, const json_t *doc, struct store_emi
     int plain = id_in_order(doc);
 
     key_tenant(key, tenant, sizeof(tenant));
+    emit_all(e, tenant);
     plain &= emit_text(e, tenant, "type", json_object_get(doc, "type"));
     plain &= emit_text(e, tenant, "status", json_object_get(doc, "status"));
     plain &= emit_text(e, tenant, "direction", json_object_get(doc, "direction"));
@@ -510,13 +521,9 @@ static void message_entries(const char *key, const json_t *doc, struct store_emi
 }
 
 /* clang-format off */
-static const struct store_index contacts_all = {RASL_CONTACTS, RASL_INDEX_ALL, all_entries};
-static const struct store_index contacts_field = {RASL_CONTACTS, RASL_INDEX_FIELD, contact_entries};
-static const struct store_index messages_all = {RASL_MESSAGES, RASL_INDEX_ALL, all_entries};
-static const struct store_index messages_field = {RASL_MESSAGES, RASL_INDEX_FIELD, message_entries};
-static const struct store_index *const rasl_indexes[] = {
-    &contacts_all, &contacts_field, &messages_all, &messages_field, NULL,
-};
+static const struct store_index contacts_by = {RASL_CONTACTS, RASL_INDEX, contact_entries};
+static const struct store_index messages_by = {RASL_MESSAGES, RASL_INDEX, message_entries};
+static const struct store_index *const rasl_indexes[] = {&contacts_by, &messages_by, NULL};
 /* clang-format on */
 
 int rasl_indexed(const char *table)
@@ -527,7 +534,7 @@ int rasl_indexed(const char *table)
 int rasl_group_count(struct req *req, const char *table, const char *group, long *out)
 {
     uint64_t n = 0;
-    int rc = store_count(req->txn, table, RASL_INDEX_FIELD, group, &n);
+    int rc = store_count(req->txn, table, RASL_INDEX, group, &n);
 
     *out = (long)n;
     return rc;
@@ -553,7 +560,7 @@ int rasl_count(struct req *req, const char *table, long *out)
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
     if (!rasl_indexed(table))
         return store_scan_raw(req->txn, table, prefix, count_row, out);
-    rc = store_count(req->txn, table, RASL_INDEX_ALL, prefix, &n);
+    rc = store_count(req->txn, table, RASL_INDEX, prefix, &n);
     *out = (long)n;
     return rc;
 }
@@ -592,14 +599,14 @@ int rasl_contact_with(struct req *req, const char *member, const char *value, in
                       json_int_t except_id, json_t **out)
 {
     struct contact_lookup l = {req, member, value, exact, except_id, NULL, EMU_OK};
-    char group[STORE_INDEX_PART + 64];
+    char group[STORE_INDEX_PART], sort[128];
     int rc;
 
-    rasl_group(req->tenant, member, value, group, sizeof(group));
-    for (char *p = group + strlen(req->tenant) + strlen(member) + 2; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    rc = store_index_scan(req->txn, RASL_CONTACTS, RASL_INDEX_FIELD,
-                          &(struct store_range){.group = group}, check_candidate, &l);
+    snprintf(group, sizeof(group), "%s/%s", req->tenant, member);
+    lookup_sort(value, sort, sizeof(sort));
+    rc = store_index_scan(req->txn, RASL_CONTACTS, RASL_INDEX,
+                          &(struct store_range){.group = group, .from = sort, .to = sort},
+                          check_candidate, &l);
     if (out != NULL)
         *out = l.found;
     else

@@ -11,16 +11,18 @@
  *   rasl.messages  the messages sent through the API, as GET /messages/{id} shows them, and
  *                  RASL_OPENS_CHAT on the first message of each conversation
  *
- * rasl.contacts and rasl.messages keep two indexes each (written with the row, store.h):
- *   "all"    one group per tenant ("<tenant>/"), in id order: the default list order, the
- *            count, and a page read by offset
- *   "field"  "<tenant>/<member>/<value>": the members lists filter on by equality (contacts:
- *            type, status_id, source_id, assigned_id and each id of group_id; messages: type,
- *            status, direction, interaction_id), and contacts' phone and email lower-cased
- *            for the uniqueness checks and lookups (the rows found are checked); also
- *            "<tenant>/odd" for a row some member of which the groups cannot stand for exactly
- *            (an id past the keys' order, a long or mistyped value: lists of that tenant then
- *            read the table), and "<tenant>/opener" for a message that opened a conversation.
+ * rasl.contacts and rasl.messages keep one index each, "by" (written with the row, store.h),
+ * whose groups are, in id order unless said:
+ *   "<tenant>/"                 every row: the default list order, the count, a page by offset
+ *   "<tenant>/<member>/<value>" the members lists filter on by equality (contacts: type,
+ *                               status_id, source_id, assigned_id and each id of group_id;
+ *                               messages: type, status, direction, interaction_id)
+ *   "<tenant>/phone", "<tenant>/email"  (contacts) sorted by the value lower-cased: the
+ *                               uniqueness checks and lookups, which check the rows they find
+ *   "<tenant>/odd"              a row some member of which the groups cannot stand for
+ *                               exactly (an id past the keys' order, a long or mistyped
+ *                               value): lists of that tenant then read the table
+ *   "<tenant>/opener"           (messages) a message that opened a conversation
  * The smaller tables (statuses, sources, groups, templates) are read whole: they grow only by
  * hand. */
 #ifndef EMU_RASL_H
@@ -53,8 +55,7 @@ struct store_txn;
 #define RASL_ID_MAX    9999999999LL
 #define RASL_INT_MAX   9007199254740991LL
 
-#define RASL_INDEX_ALL   "all"
-#define RASL_INDEX_FIELD "field"
+#define RASL_INDEX "by"
 /* The message member that marks the first message of a conversation (no answer shows it). */
 #define RASL_OPENS_CHAT "opens_chat"
 
@@ -101,11 +102,11 @@ int rasl_del(struct req *req, const char *table, json_int_t id);
 /* *out is the number of the tenant's rows in table (no row is parsed; O(log N) for the indexed
  * tables). */
 int rasl_count(struct req *req, const char *table, long *out);
-/* 1 when table keeps the "all" and "field" indexes. */
+/* 1 when table keeps the "by" index. */
 int rasl_indexed(const char *table);
 /* The "field" group "<tenant>/<member>/<value>" into buf. */
 void rasl_group(const char *tenant, const char *member, const char *value, char *buf, size_t len);
-/* *out is the number of rows in group of table's "field" index. */
+/* *out is the number of rows in group of table's "by" index. */
 int rasl_group_count(struct req *req, const char *table, const char *group, long *out);
 /* The first of the tenant's contacts, in id order, other than except_id, whose member (phone or
  * email, a string) equals value: exactly (exact) or ignoring ASCII case. *out (may be NULL) is a
@@ -124,7 +125,7 @@ struct rasl_list_spec {
     const char *const *filters;  /* fields filter[...] may name, NULL-ended */
     const char *const *sorts;    /* fields sort may name */
     const char *const *searches; /* fields search/q looks in */
-    /* filters whose equality the table's "field" index serves; NULL: the table is not indexed */
+    /* filters whose equality the table's "by" index serves; NULL: the table is not indexed */
     const char *const *indexed;
     int contacts_shape; /* 1: meta{request_id, timestamp, pagination} (contacts) */
     int newest_first;   /* 1: the default order is id descending */
