@@ -4,7 +4,8 @@
  * to a group (contact 2 of the fixtures is in group 1 already). Then the indexed contact list
  * against a full scan of the table on random contacts (each filter, search, sorts, pages; then
  * again with an odd row that sends lists to the table), every page of many contacts, phone and
- * email uniqueness after updates and deletes, and the indexes checked against their tables. */
+ * email uniqueness after updates and deletes, a group's deletion leaving its contacts, the
+ * message log's order and filters, and the indexes checked against their tables. */
 #include "vendor_world.h"
 
 #include <strings.h>
@@ -450,6 +451,63 @@ static void test_group_delete_sweeps_members(void **state)
     check_indexes(w, report, sizeof(report));
 }
 
+/* The ids of a message list page, and its total. */
+static json_t *message_page(struct world *w, const char *query, long *total)
+{
+    struct call c = {&vendor_rasl, rasl_messages_list, NULL, "/api/v2/messages", .query = query};
+    json_t *body, *ids = json_array(), *item;
+    struct res res;
+    size_t i;
+
+    assert_int_equal(world_call(w, &c, &res, &body), EMU_OK);
+    json_array_foreach(json_object_get(body, "data"), i, item)
+        json_array_append(ids, json_object_get(item, "id"));
+    *total = (long)json_integer_value(
+        json_object_get(json_object_get(json_object_get(body, "meta"), "pagination"), "total"));
+    json_decref(body);
+    res_clear(&res);
+    return ids;
+}
+
+static void test_message_log_order_and_filters(void **state)
+{
+    struct world *w = *state;
+    long total, to_first = 0, hello = 0;
+    char body[128], report[512];
+    json_t *ids;
+    int status;
+
+    reopen(w);
+    for (int i = 1; i <= 60; i++) {
+        int contact = 1 + (int)lcg(4);
+
+        snprintf(body, sizeof(body), "{\"phone\": \"+155510010%02d\", \"message\": \"%s %d\"}",
+                 contact, i % 3 ? "hello" : "bye", i);
+        json_decref(
+            run(w, rasl_messages_text, "POST", "/api/v2/messages/text", NULL, body, &status));
+        assert_int_equal(status, 200);
+        to_first += contact == 1;
+        hello += i % 3 != 0;
+    }
+    ids = message_page(w, "per_page=7&page=3", &total); /* newest first */
+    assert_int_equal(total, 60);
+    assert_int_equal(json_array_size(ids), 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(json_integer_value(json_array_get(ids, i)), 60 - 14 - (long)i);
+    json_decref(ids);
+    json_decref(message_page(w, "filter[interaction_id]=1", &total));
+    assert_int_equal(total, to_first);
+    ids = message_page(w, "q=HELLO&per_page=100&sort=created_at", &total);
+    assert_int_equal(total, hello);
+    /* one instant: the sort keeps the default order, newest first */
+    assert_true(json_integer_value(json_array_get(ids, 0)) >
+                json_integer_value(json_array_get(ids, 1)));
+    json_decref(ids);
+    json_decref(message_page(w, "filter[direction]=outbound&filter[type]=text&page=2", &total));
+    assert_int_equal(total, 60);
+    check_indexes(w, report, sizeof(report));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +520,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uniqueness_after_updates_and_deletes, world_setup,
                                         world_teardown),
         cmocka_unit_test_setup_teardown(test_group_delete_sweeps_members, world_setup,
+                                        world_teardown),
+        cmocka_unit_test_setup_teardown(test_message_log_order_and_filters, world_setup,
                                         world_teardown),
     };
 
