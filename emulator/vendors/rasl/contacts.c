@@ -8,9 +8,9 @@
  * (always on create and update), source and status as include= asks. Integer members take 12
  * and "12" alike (form bodies send strings), and an empty string clears an optional member.
  *
- * A batch reads the tenant's contacts once into sets of taken phones and emails and a count,
- * then keeps them current as it creates items, so each item costs a few lookups: a batch of
- * thousands holds the store's writer for a moment, not for a scan of the table per item. */
+ * Uniqueness is looked up in the contacts' "field" index (phone and email lower-cased), and the
+ * plan's count is the "all" index's: a create, and each item of a batch, costs a few lookups,
+ * whatever the number of contacts. */
 #include "rasl.h"
 
 #include <ctype.h>
@@ -31,8 +31,16 @@ static const char *const contact_sorts[] = {"id",         "firstname",  "lastnam
                                             "created_at", "updated_at", NULL};
 static const char *const contact_searches[] = {"firstname", "lastname", "email",
                                                "phone",     "company",  NULL};
-static const struct rasl_list_spec contact_list = {contact_filters, contact_sorts, contact_searches,
-                                                   1};
+static const char *const contact_indexed[] = {"type",        "status_id", "source_id",
+                                              "assigned_id", "group_id",  NULL};
+static const struct rasl_list_spec contact_list = {
+    .table = RASL_CONTACTS,
+    .filters = contact_filters,
+    .sorts = contact_sorts,
+    .searches = contact_searches,
+    .indexed = contact_indexed,
+    .contacts_shape = 1,
+};
 
 /* The members a client may send, with their rules. */
 enum kind { TEXT, TYPE, REF, INT, GROUPS };
@@ -94,35 +102,10 @@ static void spoken(const char *name, char *out, size_t len)
     out[i] = '\0';
 }
 
-struct unique_check {
-    const char *member;
-    const char *value;
-    json_int_t except_id;
-    int taken;
-};
-
-static int find_taken(const char *key, json_t *doc, void *arg)
-{
-    struct unique_check *u = arg;
-    const char *v = jsonx_string(doc, u->member);
-
-    (void)key;
-    if (v != NULL && json_integer_value(json_object_get(doc, "id")) != u->except_id &&
-        strcasecmp(v, u->value) == 0) {
-        u->taken = 1;
-        return 1;
-    }
-    return 0;
-}
-
+/* Whether another contact of the tenant than except_id has value as member, ignoring case. */
 static int taken(struct req *req, const char *member, const char *value, json_int_t except_id)
 {
-    struct unique_check u = {member, value, except_id, 0};
-    char prefix[80];
-
-    snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    store_scan(req->txn, RASL_CONTACTS, prefix, find_taken, &u);
-    return u.taken;
+    return rasl_contact_with(req, member, value, 0, except_id, NULL) == EMU_OK;
 }
 
 static int exists(struct req *req, const char *table, json_int_t id)
@@ -384,10 +367,7 @@ static int not_found(struct res *res)
 
 int rasl_contacts_list(struct req *req, struct res *res)
 {
-    json_t *rows;
-    int rc = rasl_all(req, RASL_CONTACTS, &rows);
-
-    return rc == EMU_OK ? rasl_list(req, res, rows, &contact_list, render_listed) : rc;
+    return rasl_list(req, res, &contact_list, render_listed);
 }
 
 int rasl_contacts_get(struct req *req, struct res *res)
@@ -497,65 +477,29 @@ int rasl_contacts_delete(struct req *req, struct res *res)
 
 /* ---- batches ---- */
 
-/* What a batch knows of the tenant's contacts, read once and kept up to date as items are
- * created, so that each item costs a few lookups rather than a scan of the table: the phones
- * and emails taken (lower-cased, as the uniqueness checks ignore case), how many contacts
- * there are and the plan's maximum (-1: none). */
+/* What a batch knows: how many contacts the tenant has and the plan's maximum (-1: none). The
+ * phones and emails taken are looked up in the index, which sees the items created so far. */
 struct batch {
-    json_t *phones, *emails;
+    struct req *req;
     long count, maximum;
 };
 
-/* value lower-cased, as a new malloc'd key for a taken-set; NULL when out of memory. */
-static char *taken_key(const char *value)
+static int batch_is_taken(const struct batch *b, const char *member, const char *value)
 {
-    char *key = strdup(value);
-
-    for (char *p = key; p != NULL && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return key;
-}
-
-static int batch_is_taken(const json_t *set, const char *value)
-{
-    char *key = value ? taken_key(value) : NULL;
-    int taken = key != NULL && json_object_get(set, key) != NULL;
-
-    free(key);
-    return taken;
-}
-
-static void batch_take(json_t *set, const char *value)
-{
-    char *key = value ? taken_key(value) : NULL;
-
-    if (key != NULL)
-        json_object_set_new(set, key, json_true());
-    free(key);
+    return value != NULL && taken(b->req, member, value, 0);
 }
 
 static int batch_open(struct req *req, struct batch *b)
 {
-    json_t *rows, *row, *account, *limit;
-    size_t i;
+    json_t *account, *limit;
     int rc;
 
-    b->phones = json_object();
-    b->emails = json_object();
+    b->req = req;
     b->count = 0;
     b->maximum = -1;
-    if (b->phones == NULL || b->emails == NULL)
-        return EMU_NOMEM;
-    rc = rasl_all(req, RASL_CONTACTS, &rows);
+    rc = rasl_count(req, RASL_CONTACTS, &b->count);
     if (rc != EMU_OK)
         return rc;
-    json_array_foreach(rows, i, row)
-    {
-        batch_take(b->phones, jsonx_string(row, "phone"));
-        batch_take(b->emails, jsonx_string(row, "email"));
-    }
-    b->count = (long)json_array_size(rows);
-    json_decref(rows);
     rc = rasl_account_row(req, &account);
     if (rc == EMU_NOT_FOUND)
         return EMU_OK; /* no plan, no limit */
@@ -566,12 +510,6 @@ static int batch_open(struct req *req, struct batch *b)
         b->maximum = (long)json_integer_value(limit);
     json_decref(account);
     return EMU_OK;
-}
-
-static void batch_close(struct batch *b)
-{
-    json_decref(b->phones);
-    json_decref(b->emails);
 }
 
 /* One of the batch's options: a boolean (true, false, 1, 0, "1", "0") or its default;
@@ -657,12 +595,12 @@ static void validate_item(struct req *req, const struct batch *b, const json_t *
     rasl_rule_string(item, "lastname", NULL, errors, NULL);
     if (!json_is_string(json_object_get(item, "phone")))
         rasl_field_error(errors, "phone", "The phone field must be a string.");
-    else if (batch_is_taken(b->phones, jsonx_string(item, "phone")))
+    else if (batch_is_taken(b, "phone", jsonx_string(item, "phone")))
         rasl_field_error(errors, "phone", "The phone has already been taken.");
     if (!empty(email) &&
         (!json_is_string(email) || !rasl_contacts_valid_email(json_string_value(email))))
         rasl_field_error(errors, "email", "The email field must be a valid email address.");
-    else if (json_is_string(email) && batch_is_taken(b->emails, json_string_value(email)))
+    else if (json_is_string(email) && batch_is_taken(b, "email", json_string_value(email)))
         rasl_field_error(errors, "email", "The email has already been taken.");
     type = jsonx_string(item, "type");
     if (type == NULL ||
@@ -692,8 +630,6 @@ static int batch_create(struct req *req, struct batch *b, json_t *item, json_t *
     rc = rasl_put(req, RASL_CONTACTS, *out);
     if (rc == EMU_OK)
         rc = rasl_events_emit(req, "contact.created", "contact", *out, NULL);
-    batch_take(b->phones, jsonx_string(*out, "phone"));
-    batch_take(b->emails, jsonx_string(*out, "email"));
     b->count++;
     return rc;
 }
@@ -732,7 +668,6 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
     json_decref(details);
     rc = batch_open(req, &b);
     if (rc != EMU_OK) {
-        batch_close(&b);
         return rc;
     }
     created = json_array();
@@ -743,7 +678,7 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
         json_t *errors = json_object(), *contact;
 
         if (json_is_object(item) && skip_duplicates &&
-            batch_is_taken(b.phones, jsonx_string(item, "phone"))) {
+            batch_is_taken(&b, "phone", jsonx_string(item, "phone"))) {
             json_array_append_new(skipped, json_pack("{s:i,s:s,s:O}", "index", (int)i, "reason",
                                                      "Duplicate phone", "data", item));
             json_decref(errors);
@@ -770,7 +705,6 @@ int rasl_contacts_batch_create(struct req *req, struct res *res)
         if (rc != EMU_OK)
             break;
     }
-    batch_close(&b);
     result =
         json_pack("{s:b,s:{s:i,s:i,s:i,s:i},s:o,s:o,s:o}", "success",
                   keep_going || json_array_size(failed) == 0, "summary", "total",

@@ -31,8 +31,14 @@ static const char *const message_filters[] = {"type", "status", "interaction_id"
                                               NULL};
 static const char *const message_sorts[] = {"created_at", "updated_at", NULL};
 static const char *const message_searches[] = {"message", NULL};
-static const struct rasl_list_spec message_list = {message_filters, message_sorts, message_searches,
-                                                   0};
+static const struct rasl_list_spec message_list = {
+    .table = RASL_MESSAGES,
+    .filters = message_filters,
+    .sorts = message_sorts,
+    .searches = message_searches,
+    .indexed = message_filters, /* each an equality the "field" index serves */
+    .newest_first = 1,          /* the vendor orders by created_at desc before any sort */
+};
 
 /* ---- validation ---- */
 
@@ -216,22 +222,7 @@ void rasl_messages_phone_digits(const char *phone, char *out, size_t len)
 
 static int contact_by_phone(struct req *req, const char *plus_phone, json_t **out)
 {
-    json_t *rows, *row;
-    size_t i;
-    int rc = rasl_all(req, RASL_CONTACTS, &rows);
-
-    *out = NULL;
-    if (rc != EMU_OK)
-        return rc;
-    json_array_foreach(rows, i, row)
-    {
-        if (jsonx_string(row, "phone") && strcmp(jsonx_string(row, "phone"), plus_phone) == 0) {
-            *out = json_incref(row);
-            break;
-        }
-    }
-    json_decref(rows);
-    return *out ? EMU_OK : EMU_NOT_FOUND;
+    return rasl_contact_with(req, "phone", plus_phone, 1, 0, out);
 }
 
 /* EMU_OK when the tenant's plan has room for one more contact; otherwise fails the request. */
@@ -341,13 +332,24 @@ static int find_or_create(struct req *req, struct res *res, const char *digits, 
     return rc == EMU_OK ? create_lead(req, res, digits, where, out) : rc;
 }
 
-/* Whether this send opens a conversation the plan has no room for. */
+/* *out is the number of the tenant's messages in contact_id's conversation. */
+static int chat_messages(struct req *req, json_int_t contact_id, long *out)
+{
+    char group[STORE_INDEX_PART + 64], text[32];
+
+    snprintf(text, sizeof(text), "%lld", (long long)contact_id);
+    rasl_group(req->tenant, "interaction_id", text, group, sizeof(group));
+    return rasl_group_count(req, RASL_MESSAGES, group, out);
+}
+
+/* Whether this send opens a conversation the plan has no room for. The conversations so far
+ * are the messages that opened one (RASL_OPENS_CHAT), counted by the index. */
 static int conversation_room(struct req *req, struct res *res, json_int_t contact_id)
 {
-    json_t *account, *rows, *row, *seen;
-    long limit, used;
-    size_t i;
-    int rc = rasl_account_row(req, &account), talked = 0;
+    json_t *account;
+    char group[STORE_INDEX_PART + 16];
+    long limit, used, chats = 0, talked = 0;
+    int rc = rasl_account_row(req, &account);
 
     if (rc == EMU_NOT_FOUND)
         return EMU_OK;
@@ -360,23 +362,14 @@ static int conversation_room(struct req *req, struct res *res, json_int_t contac
     json_decref(account);
     if (limit < 0)
         return EMU_OK;
-    rc = rasl_all(req, RASL_MESSAGES, &rows);
+    snprintf(group, sizeof(group), "%s/opener", req->tenant);
+    rc = rasl_group_count(req, RASL_MESSAGES, group, &chats);
+    if (rc == EMU_OK)
+        rc = chat_messages(req, contact_id, &talked);
     if (rc != EMU_OK)
         return rc;
-    seen = json_object();
-    json_array_foreach(rows, i, row)
-    {
-        char key[32];
-        json_int_t chat = json_integer_value(json_object_get(row, "interaction_id"));
-
-        snprintf(key, sizeof(key), "%lld", (long long)chat);
-        json_object_set_new(seen, key, json_true());
-        talked |= chat == contact_id;
-    }
-    used += (long)json_object_size(seen);
-    json_decref(seen);
-    json_decref(rows);
-    if (!talked && used >= limit)
+    used += chats;
+    if (talked == 0 && used >= limit)
         return rasl_fail(res, "FEATURE_LIMIT_EXCEEDED",
                          "Conversation limit reached. Please upgrade your plan.", NULL);
     return EMU_OK;
@@ -431,6 +424,7 @@ int rasl_messages_send_record(struct req *req, const json_t *contact, const char
     char uuid[37], wamid[64], now[32];
     const char *kind;
     json_int_t id;
+    long earlier = 0;
     int rc = req_new_uuid(req, uuid), n = 0;
 
     if (rc == EMU_OK)
@@ -456,7 +450,11 @@ int rasl_messages_send_record(struct req *req, const json_t *contact, const char
     json_decref(settings);
     if (*row == NULL)
         return EMU_NOMEM;
-    rc = rasl_put(req, RASL_MESSAGES, *row);
+    rc = chat_messages(req, json_integer_value(json_object_get(contact, "id")), &earlier);
+    if (rc == EMU_OK && earlier == 0)
+        rc = json_object_set_new(*row, RASL_OPENS_CHAT, json_true()) == 0 ? EMU_OK : EMU_NOMEM;
+    if (rc == EMU_OK)
+        rc = rasl_put(req, RASL_MESSAGES, *row);
     kind = code != NULL ? "otp"
            : strcmp(type, "template") == 0 || strcmp(type, "interactive") == 0 ||
                    strcmp(type, "text") == 0
@@ -1206,16 +1204,7 @@ static json_t *list_item(struct req *req, const json_t *query, const json_t *m)
 
 int rasl_messages_list(struct req *req, struct res *res)
 {
-    json_t *rows, *newest_first;
-    int rc = rasl_all(req, RASL_MESSAGES, &rows);
-
-    if (rc != EMU_OK)
-        return rc;
-    newest_first = json_array(); /* the vendor orders by created_at desc before any sort */
-    for (size_t i = json_array_size(rows); i-- > 0;)
-        json_array_append(newest_first, json_array_get(rows, i));
-    json_decref(rows);
-    return rasl_list(req, res, newest_first, &message_list, list_item);
+    return rasl_list(req, res, &message_list, list_item);
 }
 
 int rasl_messages_get(struct req *req, struct res *res)

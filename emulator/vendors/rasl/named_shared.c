@@ -25,7 +25,11 @@
 static const char *const named_filters[] = {"created_at", NULL};
 static const char *const named_sorts[] = {"name", "created_at", "updated_at", NULL};
 static const char *const named_searches[] = {"name", NULL};
-static const struct rasl_list_spec named_list = {named_filters, named_sorts, named_searches, 0};
+static const struct rasl_list_spec named_list = {
+    .filters = named_filters,
+    .sorts = named_sorts,
+    .searches = named_searches,
+};
 
 int rasl_named_not_found(struct res *res, const struct rasl_named *kind)
 {
@@ -224,33 +228,46 @@ int rasl_named_update(struct req *req, struct res *res, const struct rasl_named 
     return rasl_reply(req, res, 200, row, message);
 }
 
-/* Counts the contacts pointing at id, or (groups) takes id out of their group_id lists. */
+/* Counts the contacts pointing at id, or (groups) takes id out of their group_id lists: the
+ * "field" index holds exactly the contacts whose member (or a group_id entry) is the integer id,
+ * so this reads only them. */
 static int sweep_contacts(struct req *req, const struct rasl_named *kind, json_int_t id, int *count)
 {
-    json_t *contacts, *contact;
-    size_t i;
-    int rc = rasl_all(req, RASL_CONTACTS, &contacts);
+    char group[STORE_INDEX_PART + 64], text[32], key[STORE_INDEX_PART], previous[STORE_INDEX_PART];
+    long n = 0;
+    int rc;
 
     *count = 0;
-    json_array_foreach(contacts, i, contact)
-    {
-        if (rc != EMU_OK)
-            break;
-        if (kind->contact_field != NULL) {
-            *count += json_integer_value(json_object_get(contact, kind->contact_field)) == id;
-        } else {
-            json_t *ids = json_object_get(contact, "group_id");
-
-            for (size_t j = json_array_size(ids); j-- > 0;) {
-                if (json_integer_value(json_array_get(ids, j)) == id) {
-                    json_array_remove(ids, j);
-                    rc = rasl_put(req, RASL_CONTACTS, contact);
-                }
-            }
-        }
+    snprintf(text, sizeof(text), "%lld", (long long)id);
+    rasl_group(req->tenant, kind->contact_field ? kind->contact_field : "group_id", text, group,
+               sizeof(group));
+    if (kind->contact_field != NULL) {
+        rc = rasl_group_count(req, RASL_CONTACTS, group, &n);
+        *count = (int)n;
+        return rc;
     }
-    json_decref(contacts);
-    return rc;
+    previous[0] = '\0';
+    /* each contact rewritten leaves the group: take the first until none is left */
+    while ((rc = store_index_first(req->txn, RASL_CONTACTS, RASL_INDEX, group, key, sizeof(key))) ==
+           EMU_OK) {
+        json_t *contact, *ids;
+
+        if (strcmp(key, previous) == 0)
+            return EMU_STORE; /* the index did not follow the write */
+        snprintf(previous, sizeof(previous), "%s", key);
+        rc = store_get(req->txn, RASL_CONTACTS, key, &contact);
+        if (rc != EMU_OK)
+            return rc;
+        ids = json_object_get(contact, "group_id");
+        for (size_t j = json_array_size(ids); j-- > 0;)
+            if (json_integer_value(json_array_get(ids, j)) == id)
+                json_array_remove(ids, j);
+        rc = store_put(req->txn, RASL_CONTACTS, key, contact);
+        json_decref(contact);
+        if (rc != EMU_OK)
+            return rc;
+    }
+    return rc == EMU_NOT_FOUND ? EMU_OK : rc;
 }
 
 int rasl_named_delete(struct req *req, struct res *res, const struct rasl_named *kind)
@@ -283,10 +300,10 @@ int rasl_named_delete(struct req *req, struct res *res, const struct rasl_named 
 
 int rasl_named_list(struct req *req, struct res *res, const struct rasl_named *kind)
 {
-    json_t *rows;
-    int rc = rasl_all(req, kind->table, &rows);
+    struct rasl_list_spec spec = named_list;
 
-    return rc == EMU_OK ? rasl_list(req, res, rows, &named_list, NULL) : rc;
+    spec.table = kind->table;
+    return rasl_list(req, res, &spec, NULL);
 }
 
 /* The fixture rows of the three tables. */

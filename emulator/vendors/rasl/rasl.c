@@ -8,6 +8,8 @@
  * the timestamp the emulator clock with a +00:00 offset. Resources live in the sibling files. */
 #include "rasl.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +379,167 @@ int rasl_next_id(struct req *req, const char *table, json_int_t *out)
     return rc;
 }
 
+/* ---- indexes ---- */
+
+void rasl_group(const char *tenant, const char *member, const char *value, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s/%s", tenant, member, value);
+}
+
+/* The tenant of document key ("demo" of "demo/0000000001") into buf. */
+static void key_tenant(const char *key, char *buf, size_t len)
+{
+    const char *slash = strchr(key, '/');
+    size_t n = slash ? (size_t)(slash - key) : strlen(key);
+
+    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), key);
+}
+
+static int exact_integer(const json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) <= RASL_INT_MAX &&
+           json_integer_value(v) >= -RASL_INT_MAX;
+}
+
+/* Emits "<tenant>/<member>/<n>" for an integer member; 0 when v is not one. */
+static int emit_integer(struct store_emit *e, const char *tenant, const char *member,
+                        const json_t *v)
+{
+    char group[STORE_INDEX_PART + 64], text[32];
+
+    if (!exact_integer(v))
+        return 0;
+    snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    rasl_group(tenant, member, text, group, sizeof(group));
+    store_emit(e, group, "");
+    return 1;
+}
+
+/* Emits "<tenant>/<member>/<text>" for a short text member; 0 when v is not one. */
+static int emit_text(struct store_emit *e, const char *tenant, const char *member, const json_t *v)
+{
+    char group[STORE_INDEX_PART + 64];
+
+    if (!json_is_string(v) || strlen(json_string_value(v)) > RASL_VALUE_MAX)
+        return 0;
+    rasl_group(tenant, member, json_string_value(v), group, sizeof(group));
+    store_emit(e, group, "");
+    return 1;
+}
+
+/* The sort a lookup of value finds it under: lower-cased, then a byte that ends it, so that a
+ * range from and to it holds this value only (and, past what a sort keeps, those that share
+ * its start: a lookup checks the rows it finds). */
+static void lookup_sort(const char *value, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    for (; value[n] && n + 2 < len; n++)
+        buf[n] = (char)tolower((unsigned char)value[n]);
+    buf[n++] = '\x01';
+    buf[n] = '\0';
+}
+
+/* Emits member's text (lower-cased) into "<tenant>/<member>", for the lookups. */
+static void emit_lookup(struct store_emit *e, const char *tenant, const char *member,
+                        const json_t *v)
+{
+    char group[STORE_INDEX_PART], sort[128];
+
+    if (!json_is_string(v))
+        return;
+    snprintf(group, sizeof(group), "%s/%s", tenant, member);
+    lookup_sort(json_string_value(v), sort, sizeof(sort));
+    store_emit(e, group, sort);
+}
+
+/* Every row of the tenant, in key (id) order. */
+static void emit_all(struct store_emit *e, const char *tenant)
+{
+    char group[STORE_INDEX_PART];
+
+    snprintf(group, sizeof(group), "%s/", tenant);
+    store_emit(e, group, "");
+}
+
+static int id_in_order(const json_t *doc)
+{
+    json_t *id = json_object_get(doc, "id");
+
+    return json_is_integer(id) && json_integer_value(id) >= 1 &&
+           json_integer_value(id) <= RASL_ID_MAX;
+}
+
+static void emit_odd(struct store_emit *e, const char *tenant)
+{
+    char group[STORE_INDEX_PART];
+
+    snprintf(group, sizeof(group), "%s/odd", tenant);
+    store_emit(e, group, "");
+}
+
+static void contact_entries(const char *key, const json_t *doc, struct store_emit *e)
+{
+    char tenant[STORE_INDEX_PART];
+    json_t *assigned = json_object_get(doc, "assigned_id"), *groups, *g;
+    int plain = id_in_order(doc);
+    size_t i;
+
+    key_tenant(key, tenant, sizeof(tenant));
+    emit_all(e, tenant);
+    plain &= emit_text(e, tenant, "type", json_object_get(doc, "type"));
+    plain &= emit_integer(e, tenant, "status_id", json_object_get(doc, "status_id"));
+    plain &= emit_integer(e, tenant, "source_id", json_object_get(doc, "source_id"));
+    if (assigned != NULL && !json_is_null(assigned))
+        plain &= emit_integer(e, tenant, "assigned_id", assigned);
+    groups = json_object_get(doc, "group_id");
+    plain &= json_is_array(groups);
+    json_array_foreach(groups, i, g) plain &= emit_integer(e, tenant, "group_id", g);
+    emit_lookup(e, tenant, "phone", json_object_get(doc, "phone"));
+    emit_lookup(e, tenant, "email", json_object_get(doc, "email"));
+    if (!plain)
+        emit_odd(e, tenant);
+}
+
+static void message_entries(const char *key, const json_t *doc, struct store_emit *e)
+{
+    char tenant[STORE_INDEX_PART], group[STORE_INDEX_PART + 16];
+    int plain = id_in_order(doc);
+
+    key_tenant(key, tenant, sizeof(tenant));
+    emit_all(e, tenant);
+    plain &= emit_text(e, tenant, "type", json_object_get(doc, "type"));
+    plain &= emit_text(e, tenant, "status", json_object_get(doc, "status"));
+    plain &= emit_text(e, tenant, "direction", json_object_get(doc, "direction"));
+    plain &= emit_integer(e, tenant, "interaction_id", json_object_get(doc, "interaction_id"));
+    if (json_is_true(json_object_get(doc, RASL_OPENS_CHAT))) {
+        snprintf(group, sizeof(group), "%s/opener", tenant);
+        store_emit(e, group, "");
+    }
+    if (!plain)
+        emit_odd(e, tenant);
+}
+
+/* clang-format off */
+static const struct store_index contacts_by = {RASL_CONTACTS, RASL_INDEX, contact_entries};
+static const struct store_index messages_by = {RASL_MESSAGES, RASL_INDEX, message_entries};
+static const struct store_index *const rasl_indexes[] = {&contacts_by, &messages_by, NULL};
+/* clang-format on */
+
+int rasl_indexed(const char *table)
+{
+    return strcmp(table, RASL_CONTACTS) == 0 || strcmp(table, RASL_MESSAGES) == 0;
+}
+
+int rasl_group_count(struct req *req, const char *table, const char *group, long *out)
+{
+    uint64_t n = 0;
+    int rc = store_count(req->txn, table, RASL_INDEX, group, &n);
+
+    *out = (long)n;
+    return rc;
+}
+
 static int count_row(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     (void)key;
@@ -390,10 +553,85 @@ static int count_row(const char *key, size_t klen, const char *val, size_t vlen,
 int rasl_count(struct req *req, const char *table, long *out)
 {
     char prefix[80];
+    uint64_t n = 0;
+    int rc;
 
     *out = 0;
     snprintf(prefix, sizeof(prefix), "%s/", req->tenant);
-    return store_scan_raw(req->txn, table, prefix, count_row, out);
+    if (!rasl_indexed(table))
+        return store_scan_raw(req->txn, table, prefix, count_row, out);
+    rc = store_count(req->txn, table, RASL_INDEX, prefix, &n);
+    *out = (long)n;
+    return rc;
+}
+
+struct contact_lookup {
+    struct req *req;
+    const char *member, *value;
+    int exact;
+    json_int_t except_id;
+    json_t *found;
+    int rc;
+};
+
+static int check_candidate(const char *key, void *arg)
+{
+    struct contact_lookup *l = arg;
+    json_t *doc;
+    const char *v;
+
+    l->rc = store_get(l->req->txn, RASL_CONTACTS, key, &doc);
+    if (l->rc == EMU_NOT_FOUND)
+        return 0;
+    if (l->rc != EMU_OK)
+        return l->rc;
+    v = jsonx_string(doc, l->member);
+    if (v != NULL && json_integer_value(json_object_get(doc, "id")) != l->except_id &&
+        (l->exact ? strcmp(v, l->value) : strcasecmp(v, l->value)) == 0) {
+        l->found = doc;
+        return 1;
+    }
+    json_decref(doc);
+    return 0;
+}
+
+int rasl_contact_with(struct req *req, const char *member, const char *value, int exact,
+                      json_int_t except_id, json_t **out)
+{
+    struct contact_lookup l = {req, member, value, exact, except_id, NULL, EMU_OK};
+    char group[STORE_INDEX_PART], sort[128];
+    int rc;
+
+    snprintf(group, sizeof(group), "%s/%s", req->tenant, member);
+    lookup_sort(value, sort, sizeof(sort));
+    rc = store_index_scan(req->txn, RASL_CONTACTS, RASL_INDEX,
+                          &(struct store_range){.group = group, .from = sort, .to = sort},
+                          check_candidate, &l);
+    if (out != NULL)
+        *out = l.found;
+    else
+        json_decref(l.found);
+    if (rc != EMU_OK)
+        return rc;
+    return l.found ? EMU_OK : EMU_NOT_FOUND;
+}
+
+/* The id a row key ends with ("demo/0000000042": 42); the key's suffix is the id "%010lld". */
+static int highest_id(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    const char *slash = memchr(key, '/', klen);
+    long long id = 0;
+
+    (void)val;
+    (void)vlen;
+    for (const char *p = slash ? slash + 1 : key + klen; p < key + klen; p++) {
+        if (*p < '0' || *p > '9' || id > (LLONG_MAX - 9) / 10)
+            return 0; /* not an id key */
+        id = id * 10 + (*p - '0');
+    }
+    if (id > *(long long *)arg)
+        *(long long *)arg = id;
+    return 0;
 }
 
 static int append_row(const char *key, json_t *doc, void *arg)
@@ -419,7 +657,8 @@ int rasl_all(struct req *req, const char *table, json_t **out)
     return rc;
 }
 
-/* After seeding, each table's id sequence starts past the highest fixture id. */
+/* After seeding, each table's id sequence starts past the highest fixture id (read from the
+ * keys: no row is parsed). */
 static int rasl_after_seed(struct store_txn *txn, const char *tenant)
 {
     static const char *const tables[] = {RASL_CONTACTS, RASL_GROUPS, RASL_STATUSES, RASL_SOURCES,
@@ -429,22 +668,9 @@ static int rasl_after_seed(struct store_txn *txn, const char *tenant)
 
     snprintf(prefix, sizeof(prefix), "%s/", tenant);
     for (size_t i = 0; rc == EMU_OK && i < sizeof(tables) / sizeof(tables[0]); i++) {
-        json_t *ids = json_array();
-        json_int_t max = 0;
-        size_t j;
-        json_t *row;
+        long long max = 0;
 
-        if (ids == NULL)
-            return EMU_NOMEM;
-        rc = store_scan(txn, tables[i], prefix, append_row, ids);
-        json_array_foreach(ids, j, row)
-        {
-            json_int_t id = json_integer_value(json_object_get(row, "id"));
-
-            if (id > max)
-                max = id;
-        }
-        json_decref(ids);
+        rc = store_scan_raw(txn, tables[i], prefix, highest_id, &max);
         snprintf(name, sizeof(name), "%s/%s", tables[i], tenant);
         if (rc == EMU_OK)
             rc = vendor_seq_restart(txn, name, (uint64_t)max);
@@ -558,6 +784,7 @@ const struct vendor vendor_rasl = {
     .prefixes = rasl_prefixes,
     .routes = rasl_routes,
     .tables = rasl_tables,
+    .indexes = rasl_indexes,
     .credential_field = "token",
     .check_credential = rasl_check_credential,
     .default_credentials = rasl_default_credentials,

@@ -8,7 +8,23 @@
  *   rasl.sources   {id, name, description, created_at, updated_at}
  *   rasl.account   "<tenant>/account": the account, its plan (limits, features) and usage
  *   rasl.templates TemplateResource fields in the vendor's order
- *   rasl.messages  the messages sent through the API, as GET /messages/{id} shows them */
+ *   rasl.messages  the messages sent through the API, as GET /messages/{id} shows them, and
+ *                  RASL_OPENS_CHAT on the first message of each conversation
+ *
+ * rasl.contacts and rasl.messages keep one index each, "by" (written with the row, store.h),
+ * whose groups are, in id order unless said:
+ *   "<tenant>/"                 every row: the default list order, the count, a page by offset
+ *   "<tenant>/<member>/<value>" the members lists filter on by equality (contacts: type,
+ *                               status_id, source_id, assigned_id and each id of group_id;
+ *                               messages: type, status, direction, interaction_id)
+ *   "<tenant>/phone", "<tenant>/email"  (contacts) sorted by the value lower-cased: the
+ *                               uniqueness checks and lookups, which check the rows they find
+ *   "<tenant>/odd"              a row some member of which the groups cannot stand for
+ *                               exactly (an id past the keys' order, a long or mistyped
+ *                               value): lists of that tenant then read the table
+ *   "<tenant>/opener"           (messages) a message that opened a conversation
+ * The smaller tables (statuses, sources, groups, templates) are read whole: they grow only by
+ * hand. */
 #ifndef EMU_RASL_H
 #define EMU_RASL_H
 
@@ -32,6 +48,16 @@ struct store_txn;
 #define RASL_MESSAGES  "rasl.messages"
 #define RASL_LISTENERS "rasl.listeners"
 #define RASL_OTP       "rasl.otp"
+
+/* The longest text value a "field" group stands for (a longer one makes its row odd), the ids
+ * the keys keep in numeric order ("%010lld"), and the integers a double holds exactly. */
+#define RASL_VALUE_MAX 96
+#define RASL_ID_MAX    9999999999LL
+#define RASL_INT_MAX   9007199254740991LL
+
+#define RASL_INDEX "by"
+/* The message member that marks the first message of a conversation (no answer shows it). */
+#define RASL_OPENS_CHAT "opens_chat"
 
 /* ---- rasl.c: the envelope ---- */
 
@@ -73,26 +99,50 @@ int rasl_get(struct req *req, const char *table, json_int_t id, json_t **out);
 /* Stores doc (borrowed) under its "id". */
 int rasl_put(struct req *req, const char *table, const json_t *doc);
 int rasl_del(struct req *req, const char *table, json_int_t id);
-/* *out is the number of the tenant's rows in table (no row is parsed). */
+/* *out is the number of the tenant's rows in table (no row is parsed; O(log N) for the indexed
+ * tables). */
 int rasl_count(struct req *req, const char *table, long *out);
+/* 1 when table keeps the "by" index. */
+int rasl_indexed(const char *table);
+/* The "field" group "<tenant>/<member>/<value>" into buf. */
+void rasl_group(const char *tenant, const char *member, const char *value, char *buf, size_t len);
+/* *out is the number of rows in group of table's "by" index. */
+int rasl_group_count(struct req *req, const char *table, const char *group, long *out);
+/* The first of the tenant's contacts, in id order, other than except_id, whose member (phone or
+ * email, a string) equals value: exactly (exact) or ignoring ASCII case. *out (may be NULL) is a
+ * new reference to it. EMU_NOT_FOUND when there is none. O(log N) and the rows checked. */
+int rasl_contact_with(struct req *req, const char *member, const char *value, int exact,
+                      json_int_t except_id, json_t **out);
 /* The tenant's next id for table (never reused). */
 int rasl_next_id(struct req *req, const char *table, json_int_t *out);
-/* *out is a new array of every row of the tenant in table, in id order. */
+/* *out is a new array of every row of the tenant in table, in id order: for the small tables. */
 int rasl_all(struct req *req, const char *table, json_t **out);
 
 /* ---- list.c: paginated lists with the vendor's query language ---- */
 
 struct rasl_list_spec {
+    const char *table;           /* the tenant's rows of this table are listed */
     const char *const *filters;  /* fields filter[...] may name, NULL-ended */
     const char *const *sorts;    /* fields sort may name */
     const char *const *searches; /* fields search/q looks in */
-    int contacts_shape;          /* 1: meta{request_id, timestamp, pagination} (contacts) */
+    /* filters whose equality the table's "by" index serves; NULL: the table is not indexed */
+    const char *const *indexed;
+    int contacts_shape; /* 1: meta{request_id, timestamp, pagination} (contacts) */
+    int newest_first;   /* 1: the default order is id descending */
+    /* Optional: the rows the list shows at all (1 keeps row); only on small tables. */
+    int (*keep)(const json_t *row);
 };
 
-/* Filters, searches, sorts and pages rows (a new array, stolen), then answers the vendor's
- * paginated list. render (may be NULL) turns each row of the page into what is shown, with
- * the request's query parameters (names to values) at hand: it returns a new reference. */
-int rasl_list(struct req *req, struct res *res, json_t *rows, const struct rasl_list_spec *spec,
+/* The most sort entries one pass over a table keeps: a sort no index serves reads the table
+ * once per RASL_SORT_PASS rows before the page (bounded memory, exact answers). */
+#ifndef RASL_SORT_PASS
+#define RASL_SORT_PASS 5000
+#endif
+
+/* Answers the vendor's paginated list of spec's table, filtered, searched and sorted as the
+ * query asks. render (may be NULL) turns each row of the page into what is shown, with the
+ * request's query parameters (names to values) at hand: it returns a new reference. */
+int rasl_list(struct req *req, struct res *res, const struct rasl_list_spec *spec,
               json_t *(*render)(struct req *req, const json_t *query, const json_t *row));
 
 /* ---- named_shared.c: what statuses, sources and groups share ---- */

@@ -19,19 +19,34 @@
 static const char *const template_filters[] = {"status", "category", "language", NULL};
 static const char *const template_sorts[] = {"template_name", "created_at", "updated_at", NULL};
 static const char *const template_searches[] = {"template_name", "category", NULL};
-static const struct rasl_list_spec template_list = {template_filters, template_sorts,
-                                                    template_searches, 0};
+static const struct rasl_list_spec template_list = {
+    .table = RASL_TEMPLATES,
+    .filters = template_filters,
+    .sorts = template_sorts,
+    .searches = template_searches,
+};
 static const char *const auth_filters[] = {"language", "template_name", NULL};
 static const char *const auth_sorts[] = {"template_name", "created_at", "language", NULL};
 static const char *const auth_searches[] = {"template_name", "body_data", NULL};
-static const struct rasl_list_spec auth_list = {auth_filters, auth_sorts, auth_searches, 0};
+
+/* The templates GET /auth/templates lists: approved authentication ones. */
+static int auth_template(const json_t *t)
+{
+    return strcmp(jsonx_string(t, "category"), "AUTHENTICATION") == 0 &&
+           strcmp(jsonx_string(t, "status"), "APPROVED") == 0;
+}
+
+static const struct rasl_list_spec auth_list = {
+    .table = RASL_TEMPLATES,
+    .filters = auth_filters,
+    .sorts = auth_sorts,
+    .searches = auth_searches,
+    .keep = auth_template,
+};
 
 int rasl_templates_list(struct req *req, struct res *res)
 {
-    json_t *rows;
-    int rc = rasl_all(req, RASL_TEMPLATES, &rows);
-
-    return rc == EMU_OK ? rasl_list(req, res, rows, &template_list, NULL) : rc;
+    return rasl_list(req, res, &template_list, NULL);
 }
 
 int rasl_templates_find(struct req *req, const char *name, const char *language, json_t **out)
@@ -114,19 +129,7 @@ static json_t *auth_item(struct req *req, const json_t *query, const json_t *t)
 
 int rasl_templates_auth_list(struct req *req, struct res *res)
 {
-    json_t *rows;
-    int rc = rasl_all(req, RASL_TEMPLATES, &rows);
-
-    if (rc != EMU_OK)
-        return rc;
-    for (size_t i = json_array_size(rows); i-- > 0;) {
-        const json_t *t = json_array_get(rows, i);
-
-        if (strcmp(jsonx_string(t, "category"), "AUTHENTICATION") != 0 ||
-            strcmp(jsonx_string(t, "status"), "APPROVED") != 0)
-            json_array_remove(rows, i);
-    }
-    return rasl_list(req, res, rows, &auth_list, auth_item);
+    return rasl_list(req, res, &auth_list, auth_item);
 }
 
 int rasl_template_row_key(const json_t *row, size_t index, char *key, size_t keylen,
