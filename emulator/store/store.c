@@ -1,10 +1,13 @@
 /* store.c -- the only file that includes lmdb.h: environment, tables, transactions, documents.
  *
- * Sync mode: MDB_NOSYNC. A commit writes the pages to the file (the OS page cache) before it
- * returns, so a write answered 2xx survives the process being killed, even with -9; it is not
- * flushed to the disk on every commit, so a crash of the whole machine may lose the last
- * writes. That is the right trade for an emulator: durability against crashes of the process
- * under test, and commits that cost microseconds instead of an fsync. store_close() syncs. */
+ * Sync mode: MDB_NOSYNC with MDB_WRITEMAP. A write transaction changes the file's shared
+ * mapping (the OS page cache) in place, so a write answered 2xx survives the process being
+ * killed, even with -9; it is not flushed to the disk on every commit, so a crash of the whole
+ * machine may lose the last writes. That is the right trade for an emulator: durability against
+ * crashes of the process under test, and commits that cost microseconds instead of an fsync.
+ * The write map also means no private copy of the pages a transaction changes: without it LMDB
+ * keeps every page it ever copied for a large transaction (a snapshot, a reset at scale) in the
+ * heap for good. The data file is as long as the map, sparse. store_close() syncs. */
 #include "store.h"
 
 #include <errno.h>
@@ -187,7 +190,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxreaders(st->env, 1024);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_open(st->env, dir, MDB_NOSYNC | MDB_NOTLS, 0600);
+        rc = mdb_env_open(st->env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_WRITEMAP, 0600);
     if (rc == MDB_SUCCESS)
         rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc == MDB_SUCCESS)
