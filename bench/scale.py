@@ -215,7 +215,10 @@ class Server:
         self.port = bench.freeport()
         self.log = open(os.path.join(workdir, name + ".log"), "wb")
         self.err = open(os.path.join(workdir, name + ".err"), "w+b")
-        argv = [binary] + args + ["--listen", "127.0.0.1:%d" % self.port]
+        # A store of 100,000 contacts per vendor, its seed image and a few snapshots need more
+        # than the default 1 GiB map (sparse: only what is written takes disk).
+        argv = [binary] + args + ["--listen", "127.0.0.1:%d" % self.port,
+                                  "--map-size", os.environ.get("SCALE_MAP_SIZE", "8589934592")]
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.err)
         self.ready_ms = None

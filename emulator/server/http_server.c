@@ -15,6 +15,7 @@
  * to reqlog.c's writer thread, which writes it to stdout: a worker never waits on stdout. */
 #include "http_server.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 #include "jsonx.h"
 #include "metrics.h"
 #include "req.h"
+#include "store.h"
 #include "reqlog.h"
 #include "router.h"
 #include "vendors.h"
@@ -53,6 +55,7 @@ struct http_server {
     atomic_int in_flight; /* requests between arrival and their answer being written */
     atomic_int open;      /* connections a worker holds (waiting for a request or serving one) */
     int busy_at;          /* from this many open connections on, answers close theirs */
+    size_t trimmed_at;    /* the heap's resident bytes after the last malloc_trim */
     pthread_t reaper;     /* ends idle connections while workers are scarce */
     struct reqlog *log;   /* the request log's writer, to stdout; NULL with --log off */
     int log_json;         /* --log json */
@@ -72,6 +75,12 @@ static int64_t mono_us(void)
  * slowloris) is ended; the reaper looks every HTTP_REAP_EVERY_MS. */
 #define HTTP_IDLE_EVICT_MS 500
 #define HTTP_REAP_EVERY_MS 100
+
+/* Every HTTP_MEMORY_EVERY reaps, memory is looked at: past HTTP_MEMORY_KEEP bytes of mapped
+ * store pages (a full scan maps the whole data file) the store lets them go, and past as much
+ * heap the allocator gives back what it holds free (after an answer of every status, say). */
+#define HTTP_MEMORY_EVERY 10
+#define HTTP_MEMORY_KEEP  ((size_t)48 << 20)
 
 /* The longest SIGTERM waits for requests in flight to be answered. */
 #define HTTP_STOP_WAIT_MS 60000
@@ -738,6 +747,31 @@ static void on_connection_close(const struct mg_connection *conn)
         atomic_fetch_sub(&h->open, 1);
 }
 
+/* Releases mapped store pages and free heap past HTTP_MEMORY_KEEP (see there), as
+ * /proc/self/statm counts them: resident pages, of which file-backed ("shared"). */
+static void keep_memory_down(struct http_server *h)
+{
+    unsigned long size, resident, shared;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/statm", "r");
+    int got = f != NULL && fscanf(f, "%lu %lu %lu", &size, &resident, &shared) == 3;
+
+    if (f != NULL)
+        fclose(f);
+    if (!got)
+        return;
+    if (shared * page > HTTP_MEMORY_KEEP)
+        store_release_mapped(h->app->store);
+    /* Trimming walks the allocator's arenas under their locks: only after the heap grew. */
+    if ((resident - shared) * page > HTTP_MEMORY_KEEP &&
+        (resident - shared) * page > h->trimmed_at + HTTP_MEMORY_KEEP / 4) {
+        malloc_trim(0);
+        h->trimmed_at = (resident - shared) * page;
+    } else if ((resident - shared) * page < h->trimmed_at) {
+        h->trimmed_at = (resident - shared) * page;
+    }
+}
+
 /* civetweb gives a connection a worker until it closes, and queues the rest: while nearly
  * every worker is held, connections that only wait (idle, slowloris) are ended so that the
  * queued clients get a worker. */
@@ -745,10 +779,12 @@ static void *reaper_run(void *arg)
 {
     struct http_server *h = arg;
 
-    while (!atomic_load(&h->reaper_stop)) {
+    for (unsigned n = 1; !atomic_load(&h->reaper_stop); n++) {
         usleep(HTTP_REAP_EVERY_MS * 1000);
         if (atomic_load(&h->open) >= h->busy_at)
             compat_evict_idle(h->port, HTTP_IDLE_EVICT_MS);
+        if (n % HTTP_MEMORY_EVERY == 0)
+            keep_memory_down(h);
     }
     return NULL;
 }

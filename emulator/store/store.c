@@ -11,10 +11,12 @@
 #include "store.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +61,8 @@ struct store {
     int indexed[STORE_MAX_TABLES];        /* 1: the table has indexes and a count table */
     MDB_dbi count_dbis[STORE_MAX_TABLES]; /* "<table>#n" */
     char count_names[STORE_MAX_TABLES][128];
+    char
+        data_path[PATH_MAX]; /* the data file's absolute path, as the process's map list names it */
     int nindexes;
     struct index_rt indexes[STORE_MAX_INDEXES];
     MDB_dbi built_dbi; /* "core.indexes": "<table>#<index>" -> "true" once built; the store's
@@ -179,6 +183,11 @@ int store_open(struct store **out, const char *dir, size_t map_size, const char 
         free(st);
         return EMU_IO;
     }
+    if (realpath(dir, st->data_path) == NULL ||
+        strlen(st->data_path) + sizeof("/data.mdb") > sizeof(st->data_path))
+        st->data_path[0] = '\0';
+    else
+        strcat(st->data_path, "/data.mdb");
     st->page_size = (size_t)sysconf(_SC_PAGESIZE); /* LMDB's page size is the OS's */
     st->map_size = map_size;
     st->soft_pages = map_size / st->page_size;
@@ -1386,4 +1395,27 @@ void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size)
 {
     *used = data_pages(txn) * txn->st->page_size;
     *map_size = txn->st->map_size;
+}
+
+void store_release_mapped(struct store *st)
+{
+    char line[PATH_MAX + 128];
+    FILE *maps;
+
+    /* LMDB does not tell where it mapped the file: the process's map list does. */
+    if (st->data_path[0] == '\0' || (maps = fopen("/proc/self/maps", "r")) == NULL)
+        return;
+    while (fgets(line, sizeof(line), maps) != NULL) {
+        unsigned long start, end;
+        char *path = strchr(line, '/');
+
+        if (path == NULL || sscanf(line, "%lx-%lx", &start, &end) != 2)
+            continue;
+        path[strcspn(path, "\n")] = '\0';
+        /* On a shared file mapping this only unmaps the pages from the process: changed ones
+         * stay in the page cache, marked for writing, and the next read maps them in again. */
+        if (strcmp(path, st->data_path) == 0)
+            madvise((void *)start, end - start, MADV_DONTNEED);
+    }
+    fclose(maps);
 }

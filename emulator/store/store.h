@@ -157,6 +157,11 @@ const char *store_table(const struct store_txn *txn, int i);
 /* Bytes the tables' pages take as transaction txn sees them, and the map size (as asked). */
 void store_txn_usage(struct store_txn *txn, size_t *used, size_t *map_size);
 
+/* Lets go of the pages of the data file the process has mapped in (they count in its resident
+ * memory; a full scan maps the whole file): they stay in the OS's page cache, and what is read
+ * next is mapped in again. Safe at any time, with transactions running. */
+void store_release_mapped(struct store *st);
+
 /* Bytes in use by the environment's pages and the map size. */
 void store_usage(struct store *st, size_t *used, size_t *map_size);
 
