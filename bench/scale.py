@@ -566,7 +566,8 @@ def measure_size(binary, size, work, run_id, log):
         return out
     cold_dir = srv.proc.args[srv.proc.args.index("--data-dir") + 1]
     out["rss"]["A.ready"] = srv.status()
-    out["store_mib"] = sum(os.path.getsize(os.path.join(cold_dir, f))
+    # Blocks, not lengths: the data file is as long as the map and sparse.
+    out["store_mib"] = sum(os.stat(os.path.join(cold_dir, f)).st_blocks * 512
                            for f in os.listdir(cold_dir)) / MIB / MIB
     cl = Client(srv.port, timeout)
     if selected("admin.reset"):
