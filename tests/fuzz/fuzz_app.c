@@ -89,12 +89,19 @@ static void data_file(char *path, size_t len)
 static void keep_pristine(struct app *app)
 {
     char path[PATH_MAX + 16];
+    size_t used, map_size;
+    FILE *f;
 
+    /* The file is as long as the map (sparse): only its pages in use are kept and written
+     * back; LMDB makes the file long again when it opens it. */
+    store_usage(app->store, &used, &map_size);
     store_close(app->store); /* flushed and closed: the file is whole */
     data_file(path, sizeof(path));
     free(pristine);
-    pristine = NULL;
-    if (jsonx_read_file(path, &pristine, &pristine_len) != EMU_OK)
+    pristine = malloc(used);
+    pristine_len = used;
+    f = fopen(path, "rb");
+    if (pristine == NULL || f == NULL || fread(pristine, 1, used, f) != used || fclose(f) != 0)
         die("reading the seeded store");
     if (store_open(&app->store, app->data_dir, app->cfg.map_size, vendors_store_tables(),
                    vendors_store_indexes()) != EMU_OK)
