@@ -326,7 +326,7 @@ static void test_list_matches_full_scan(void **state)
     char report[512];
 
     reopen(w);
-    add_random_contacts(w, 700);
+    add_random_contacts(w, 300);
     compare_random_queries(w, 100);
     /* a contact whose assigned_id is text: the index cannot stand for it, lists read the table */
     odd = json_pack("{s:i,s:s,s:s,s:s,s:n,s:s,s:i,s:i,s:s,s:[],s:b,s:s,s:s}", "id", 900,
