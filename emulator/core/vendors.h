@@ -56,7 +56,7 @@ struct vendor {
     const struct table_def *tables; /* ends with {0} */
     /* Secondary indexes on those tables (store.h), NULL-ended; NULL: none. */
     const struct store_index *const *indexes;
-    const char *credential_field;   /* the secret's member in a credential row: "api_key" */
+    const char *credential_field; /* the secret's member in a credential row: "api_key" */
     /* Checks one credential row of fixtures/tenants.json; like table_def.row_key's contract. */
     int (*check_credential)(const json_t *cred, const char **field, char *msg, size_t msglen);
     /* Finds the tenant behind the request's credential, applies rate limits; sets req->tenant,
