@@ -33,6 +33,7 @@
 #include "vendor_list.h"
 #include "vendor_kit.h"
 #include "vendors.h"
+#include "vendor_world.h"
 
 /* ---- the vendor: everything a fourth vendor writes ---- */
 
@@ -205,11 +206,6 @@ static const char tenants_json[] =
 static const char items_json[] = "{\"demo\": [{\"id\": \"anvil\", \"weight\": 50}],\n"
                                  " \"other\": [{\"id\": \"bolt\", \"weight\": 1}]}\n";
 
-struct world {
-    struct app app;
-    char dir[64];
-};
-
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[256];
@@ -224,57 +220,33 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 static int setup(void **state)
 {
-    static char *argv[] = {"--clock", "2026-01-01T00:00:00Z"};
     struct world *w = calloc(1, sizeof(*w));
-    struct store_txn *txn;
-    char err[256], path[128];
+    char fixtures[128], data[128];
 
     assert_non_null(w);
     vendors_register(test_vendors, &vendor_admin);
     strcpy(w->dir, "/tmp/test_vendor_interface-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
-    snprintf(path, sizeof(path), "%s/fixtures", w->dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    write_file(path, "tenants.json", tenants_json);
-    snprintf(path, sizeof(path), "%s/fixtures/widgets", w->dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    write_file(path, "items.json", items_json);
-    snprintf(path, sizeof(path), "%s/fixtures", w->dir);
-    assert_int_equal(config_parse(&w->app.cfg, 2, argv, err, sizeof(err)), EMU_OK);
-    assert_int_equal(clock_init(&w->app.clock, w->app.cfg.clock), EMU_OK);
-    if (fixtures_load(&w->app.fixtures, path, err, sizeof(err)) != EMU_OK)
-        fail_msg("fixtures: %s", err);
-    assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
-    snprintf(path, sizeof(path), "%s/data", w->dir);
-    assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(store_open(&w->app.store, path, w->app.cfg.map_size, vendors_store_tables(),
-                                vendors_store_indexes()),
-                     EMU_OK);
-    assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
-    assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
-    assert_int_equal(store_txn_commit(txn), EMU_OK);
+    snprintf(fixtures, sizeof(fixtures), "%s/fixtures", w->dir);
+    assert_int_equal(mkdir(fixtures, 0700), 0);
+    write_file(fixtures, "tenants.json", tenants_json);
+    snprintf(data, sizeof(data), "%s/fixtures/widgets", w->dir);
+    assert_int_equal(mkdir(data, 0700), 0);
+    write_file(data, "items.json", items_json);
+    snprintf(data, sizeof(data), "%s/data", w->dir);
+    assert_int_equal(mkdir(data, 0700), 0);
+    world_open(w, fixtures, data);
     *state = w;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct world *w = *state;
-    char cmd[128];
-
-    store_close(w->app.store);
-    fixtures_free(w->app.fixtures);
-    ratelimit_free(w->app.limits);
-    clock_destroy(&w->app.clock);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
-    assert_int_equal(system(cmd), 0);
-    free(w);
+    world_teardown(state);
     vendor_list_register();
     return 0;
 }
 
-/* Sends method path (with key as X-Widget-Key unless NULL, and body unless NULL) through the
- * dispatcher. Returns the status; *body (may be NULL) gets the answer parsed, a new reference. */
 static int send(struct world *w, const char *method, const char *path, const char *key,
                 const char *body, json_t **out, struct res *res)
 {

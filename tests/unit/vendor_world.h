@@ -3,7 +3,8 @@
  * filled by hand, as the dispatcher would run it (in a write transaction, committed when the
  * handler succeeds), rendering a failure through the vendor's reply_error.
  *
- * Included by one test program each (tests/unit/test_vendor_<vendor>.c): everything is static. */
+ * Included by one test program each (tests/unit/test_vendor_<vendor>.c, and
+ * test_vendor_interface.c with vendors and fixtures of its own): everything is static. */
 #ifndef TEST_VENDOR_WORLD_H
 #define TEST_VENDOR_WORLD_H
 
@@ -36,35 +37,30 @@ struct world {
     char dir[64];
 };
 
-/* A cmocka setup: the world, in *state. */
-static int world_setup(void **state)
+/* Opens w's app on a fixed clock: fixtures from fixtures_dir (NULL: the built-in set), a store
+ * in data_dir seeded from them. The vendors must be registered first. */
+static inline void world_open(struct world *w, const char *fixtures_dir, const char *data_dir)
 {
     static char *argv[] = {"--clock", "2026-01-01T00:00:00Z"};
-    struct world *w = calloc(1, sizeof(*w));
     struct store_txn *txn;
     char err[256];
 
-    assert_non_null(w);
-    vendor_list_register();
     assert_int_equal(config_parse(&w->app.cfg, 2, argv, err, sizeof(err)), EMU_OK);
     assert_int_equal(clock_init(&w->app.clock, w->app.cfg.clock), EMU_OK);
-    assert_int_equal(fixtures_load(&w->app.fixtures, NULL, err, sizeof(err)), EMU_OK);
+    if (fixtures_load(&w->app.fixtures, fixtures_dir, err, sizeof(err)) != EMU_OK)
+        fail_msg("fixtures: %s", err);
     assert_int_equal(ratelimit_new(&w->app.limits), EMU_OK);
-    strcpy(w->dir, "/tmp/test_vendor-XXXXXX");
-    assert_non_null(mkdtemp(w->dir));
-    assert_int_equal(store_open(&w->app.store, w->dir, w->app.cfg.map_size, vendors_store_tables(),
-                                vendors_store_indexes()),
+    assert_int_equal(store_open(&w->app.store, data_dir, w->app.cfg.map_size,
+                                vendors_store_tables(), vendors_store_indexes()),
                      EMU_OK);
     assert_int_equal(store_txn_begin(w->app.store, 1, &txn), EMU_OK);
     assert_int_equal(tenants_seed(w->app.fixtures, txn, NULL), EMU_OK);
     assert_int_equal(store_txn_commit(txn), EMU_OK);
-    *state = w;
-    return 0;
 }
 
-static int world_teardown(void **state)
+/* Closes what world_open opened and removes w->dir. */
+static inline void world_close(struct world *w)
 {
-    struct world *w = *state;
     char cmd[128];
 
     store_close(w->app.store);
@@ -73,6 +69,27 @@ static int world_teardown(void **state)
     clock_destroy(&w->app.clock);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* A cmocka setup: the world of the built-in vendors and fixtures, in *state. */
+static inline int world_setup(void **state)
+{
+    struct world *w = calloc(1, sizeof(*w));
+
+    assert_non_null(w);
+    vendor_list_register();
+    strcpy(w->dir, "/tmp/test_vendor-XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    world_open(w, NULL, w->dir);
+    *state = w;
+    return 0;
+}
+
+static inline int world_teardown(void **state)
+{
+    struct world *w = *state;
+
+    world_close(w);
     free(w);
     return 0;
 }
