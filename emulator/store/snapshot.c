@@ -77,13 +77,29 @@ static const char *next_table(struct store_txn *txn, const char *prev)
     return best;
 }
 
-/* Both directions stream entry by entry through store_copy, inside the caller's transaction:
- * nothing of a table is held in memory, however large it is. Tables are saved in the order of
- * their names, so that the snapshot's keys come in increasing order and can be appended. */
-int snapshot_save(struct store_txn *txn, const char *name)
+/* Copies every table into snapshot name, core.meta too when with_meta, in the order of the
+ * tables' names, so that the snapshot's keys come in increasing order and can be appended. */
+static int copy_tables(struct store_txn *txn, const char *name, int with_meta)
 {
     char prefix[300];
     const char *table = NULL;
+    int rc = EMU_OK;
+
+    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
+        if (strcmp(table, SNAPSHOT_TABLE) == 0 || (!with_meta && !copied(table)))
+            continue;
+        rc = table_prefix(prefix, sizeof(prefix), name, table);
+        if (rc == EMU_OK)
+            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
+    }
+    return rc;
+}
+
+/* Both directions stream entry by entry through store_copy, inside the caller's transaction:
+ * nothing of a table is held in memory, however large it is. */
+int snapshot_save(struct store_txn *txn, const char *name)
+{
+    char prefix[300];
     int rc;
 
     snprintf(prefix, sizeof(prefix), "%s%c", name, SEP);
@@ -91,14 +107,7 @@ int snapshot_save(struct store_txn *txn, const char *name)
     /* A marker, so that a snapshot of an empty store still exists. */
     if (rc == EMU_OK)
         rc = store_put_raw(txn, SNAPSHOT_TABLE, prefix, "{}", 2);
-    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
-        if (!copied(table))
-            continue;
-        rc = table_prefix(prefix, sizeof(prefix), name, table);
-        if (rc == EMU_OK)
-            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
-    }
-    return rc;
+    return rc == EMU_OK ? copy_tables(txn, name, 0) : rc;
 }
 
 int snapshot_restore(struct store_txn *txn, const char *name)
@@ -148,7 +157,6 @@ int snapshot_image_drop(struct store_txn *txn)
 int snapshot_image_save(struct store_txn *txn, const char *stamp)
 {
     char prefix[300];
-    const char *table = NULL;
     json_t *marker = json_string(stamp);
     char *text = marker ? json_dumps(marker, JSON_ENCODE_ANY) : NULL;
     int rc = text ? snapshot_image_drop(txn) : EMU_NOMEM;
@@ -158,14 +166,7 @@ int snapshot_image_save(struct store_txn *txn, const char *stamp)
         rc = store_put_raw(txn, SNAPSHOT_TABLE, prefix, text, strlen(text));
     free(text);
     json_decref(marker);
-    while (rc == EMU_OK && (table = next_table(txn, table)) != NULL) {
-        if (strcmp(table, SNAPSHOT_TABLE) == 0)
-            continue;
-        rc = table_prefix(prefix, sizeof(prefix), SNAPSHOT_IMAGE, table);
-        if (rc == EMU_OK)
-            rc = store_copy(txn, table, "", SNAPSHOT_TABLE, prefix);
-    }
-    return rc;
+    return rc == EMU_OK ? copy_tables(txn, SNAPSHOT_IMAGE, 1) : rc;
 }
 
 int snapshot_image_matches(struct store_txn *txn, const char *stamp)
