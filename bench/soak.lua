@@ -14,6 +14,7 @@
 --
 -- CHUNK (0-999) keeps phones distinct across the wrk runs made against one server: the phone
 -- is +1 CHUNK(3) THREAD(2) COUNTER(7). done() prints the WRK line of bench/wrk.lua.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "summary.lua")
 
 local threads, nthreads = {}, 0
 
@@ -58,12 +59,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d " ..
-    "err_connect=%d err_read=%d err_write=%d err_timeout=%d non2xx=%d\n",
-    summary.requests, summary.duration,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.timeout, e.status))
+  write_summary(summary, latency)
 end

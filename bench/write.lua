@@ -6,6 +6,7 @@
 -- RUN (0-9) keeps phones distinct across the runs made against one server (warm-up, measure).
 -- The phone is +1 RUN THREAD(2) COUNTER(8): 12 digits, E.164. done() prints the same WRK line
 -- as bench/wrk.lua.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "summary.lua")
 
 local key = os.getenv("BENCH_API_KEY") or "gua_demo0002_key"
 local threads, nthreads = {}, 0
@@ -32,12 +33,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d " ..
-    "err_connect=%d err_read=%d err_write=%d err_timeout=%d non2xx=%d\n",
-    summary.requests, summary.duration,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.timeout, e.status))
+  write_summary(summary, latency)
 end

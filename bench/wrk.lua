@@ -12,6 +12,7 @@
 -- done() prints one machine-readable line that run.sh parses:
 --   WRK requests=N duration_us=N rps=F p50_us=N p99_us=N max_us=N
 --       err_connect=N err_read=N err_write=N err_timeout=N non2xx=N
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "summary.lua")
 
 local key = os.getenv("BENCH_API_KEY")
 if key and key ~= "" then
@@ -37,14 +38,7 @@ if os.getenv("WRK_COUNT") == "1" then
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRK requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d max_us=%d " ..
-    "err_connect=%d err_read=%d err_write=%d err_timeout=%d non2xx=%d\n",
-    summary.requests, summary.duration,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.timeout, e.status))
+  write_summary(summary, latency)
   if os.getenv("WRK_COUNT") == "1" then
     for i, t in ipairs(threads) do
       io.write(string.format("WRK thread=%d responses=%s non200=%s\n",
