@@ -1,7 +1,8 @@
 /* test_store_index.c -- secondary indexes: entries and counts follow every put, delete and
  * prefix delete in the same transaction; scans in both directions, with bounds and offsets,
  * give what a full scan of the table gives on random data; an index is built when a data
- * directory does not hold it yet; store_check finds an index that disagrees. */
+ * directory does not hold it yet; store_check finds an index that disagrees; the store lets
+ * its mapped pages go. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -446,6 +447,60 @@ static void test_snapshots_keep_indexes(void **state)
     assert_int_equal(store_txn_begin(f->st, 1, &f->txn), EMU_OK);
 }
 
+/* The process's resident file-backed kilobytes (RssFile in /proc/self/status). */
+static long rss_file_kb(void)
+{
+    char line[128];
+    long kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "RssFile: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static int count_doc(const char *key, json_t *doc, void *arg)
+{
+    (void)key;
+    (void)doc;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Letting mapped pages go lowers the process's resident memory, and what is read next is there
+ * as it was. */
+static void test_release_mapped(void **state)
+{
+    struct fixture *f = *state;
+    char key[32], pad[2049];
+    json_t *doc;
+    long before, after;
+    int n = 0;
+
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    for (int i = 0; i < 3000; i++) { /* about 6 MB */
+        snprintf(key, sizeof(key), "demo/%05d", i);
+        doc = json_pack("{s:s,s:s}", "status", "open", "pad", pad);
+        assert_int_equal(store_put(f->txn, THINGS, key, doc), EMU_OK);
+        json_decref(doc);
+    }
+    assert_int_equal(store_txn_commit(f->txn), EMU_OK);
+    assert_int_equal(store_txn_begin(f->st, 0, &f->txn), EMU_OK);
+    assert_int_equal(store_scan(f->txn, THINGS, "demo/", count_doc, &n), EMU_OK);
+    assert_int_equal(n, 3000);
+    before = rss_file_kb();
+    store_release_mapped(f->st);
+    after = rss_file_kb();
+    assert_true(after >= 0 && before - after > 4096); /* most of the 6 MB scanned */
+    assert_int_equal(store_get(f->txn, THINGS, "demo/01234", &doc), EMU_OK);
+    assert_string_equal(json_string_value(json_object_get(doc, "pad")), pad);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_built_at_open_and_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_escaped_and_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots_keep_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_mapped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
